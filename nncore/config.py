@@ -1,0 +1,111 @@
+"""Training settings: one dataclass, one schema, validated on construction from a dict.
+
+The GUI's settings panel, the project file and the CLI all use :data:`TRAINING_SCHEMA`.
+Nested settings (optimizer, schedule and loss parameters) are validated against their own
+schemas in :mod:`nncore.optimizers`, :mod:`nncore.schedules` and :mod:`nncore.losses`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from nncore.errors import ParameterError
+from nncore.losses import LOSSES
+from nncore.optimizers import OPTIMIZERS
+from nncore.params import Param, coerce_all
+from nncore.schedules import SCHEDULES, check_schedule
+
+TRAINING_SCHEMA: tuple[Param, ...] = (
+    Param("loss", "choice", "categorical_crossentropy", "What training minimises.",
+          choices=tuple(LOSSES)),
+    Param("optimizer", "choice", "adam", "How weights are updated from gradients.",
+          choices=tuple(OPTIMIZERS)),
+    Param("learning_rate", "float", 0.01, "Step size of each update.", min=1e-9, max=1e7),
+    Param("schedule", "choice", "constant", "How the learning rate changes over the run.",
+          choices=tuple(SCHEDULES)),
+    Param("warmup_epochs", "float", 0.0, "Ramp the learning rate up linearly over this many "
+          "epochs.", min=0.0, max=1e4),
+    Param("batch_size", "int", 32, "Samples per gradient step.", min=1, max=1_000_000),
+    Param("epochs", "int", 100, "Passes over the training data.", min=1, max=1_000_000),
+    Param("l1", "float", 0.0, "L1 penalty on kernels (pushes weights to exactly zero).",
+          min=0.0, max=10.0),
+    Param("l2", "float", 0.0, "L2 penalty on kernels (weight decay, keeps weights small).",
+          min=0.0, max=10.0),
+    Param("clip_norm", "float", None, "Clip the global gradient norm to this value (empty: "
+          "off).", min=1e-9, max=1e9, optional=True),
+    Param("seed", "int", 0, "Seeds initial weights, shuffling and dropout.", min=0,
+          max=2**32 - 1),
+    Param("shuffle", "bool", True, "Shuffle the training data every epoch."),
+    Param("early_stopping", "bool", False, "Stop when the validation loss stops improving."),
+    Param("patience", "int", 10, "Epochs without improvement before stopping.", min=1,
+          max=100_000),
+    Param("min_delta", "float", 0.0, "Smallest decrease that counts as an improvement.",
+          min=0.0),
+    Param("restore_best", "bool", True, "After early stopping, go back to the best weights."),
+)
+
+
+@dataclass
+class TrainingConfig:
+    loss: str = "categorical_crossentropy"
+    optimizer: str = "adam"
+    learning_rate: float = 0.01
+    schedule: str = "constant"
+    warmup_epochs: float = 0.0
+    batch_size: int = 32
+    epochs: int = 100
+    l1: float = 0.0
+    l2: float = 0.0
+    clip_norm: float | None = None
+    seed: int = 0
+    shuffle: bool = True
+    early_stopping: bool = False
+    patience: int = 10
+    min_delta: float = 0.0
+    restore_best: bool = True
+    optimizer_params: dict[str, Any] = field(default_factory=dict)
+    schedule_params: dict[str, Any] = field(default_factory=dict)
+    loss_params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        flat = {p.name: getattr(self, p.name) for p in TRAINING_SCHEMA}
+        for k, v in coerce_all(TRAINING_SCHEMA, flat, "training").items():
+            setattr(self, k, v)
+        owner = f"optimizer {self.optimizer}"
+        self.optimizer_params = coerce_all(OPTIMIZERS[self.optimizer].schema,
+                                           dict(self.optimizer_params), owner)
+        self.schedule_params = check_schedule(self.schedule, dict(self.schedule_params))
+        self.loss_params = coerce_all(LOSSES[self.loss].schema, dict(self.loss_params),
+                                      f"loss {self.loss}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
+        if not isinstance(data, dict):
+            raise ParameterError(f"training settings must be an object, got {data!r}")
+        known = {p.name for p in TRAINING_SCHEMA} | {
+            "optimizer_params", "schedule_params", "loss_params"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ParameterError(f"training: unknown setting {unknown[0]!r}")
+        for k in ("optimizer_params", "schedule_params", "loss_params"):
+            if k in data and not isinstance(data[k], dict):
+                raise ParameterError(f"training: {k} must be an object, got {data[k]!r}")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def replace(self, **changes: Any) -> TrainingConfig:
+        d = self.to_dict()
+        # Switching optimizer/schedule/loss drops the old one's parameters.
+        for key, nested in (("optimizer", "optimizer_params"), ("schedule", "schedule_params"),
+                            ("loss", "loss_params")):
+            if key in changes and changes[key] != d[key] and nested not in changes:
+                d[nested] = {}
+        d.update(changes)
+        return TrainingConfig.from_dict(d)
+
+    @property
+    def task(self) -> str:
+        return LOSSES[self.loss].task

@@ -1,0 +1,166 @@
+"""Progress events the trainer emits, and the control object that steers a run.
+
+Events are plain dataclasses so any listener (the CLI's progress bar, the GUI worker, a
+test) can consume them. :class:`RunControl` is how another thread stops, pauses, resumes or
+single-steps a run and hands it setting changes; all of it takes effect at the next batch
+boundary, through ``threading.Event`` objects, never by killing a thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TrainingStarted:
+    epochs: int
+    steps_per_epoch: int
+    n_train: int
+    n_val: int
+    start_epoch: int = 0
+
+
+@dataclass
+class BatchEnd:
+    epoch: int  # 1-based
+    batch: int  # 1-based
+    batches: int
+    step: int  # global step, 1-based
+    loss: float
+    lr: float
+    #: Per-layer L2 norms of the gradients and of the trainable weights after the update.
+    grad_norms: dict[str, float]
+    weight_norms: dict[str, float]
+    elapsed: float
+
+
+@dataclass
+class EpochEnd:
+    epoch: int  # 1-based
+    epochs: int
+    train_loss: float
+    val_loss: float | None
+    train_metrics: dict[str, float]
+    val_metrics: dict[str, float]
+    lr: float
+    #: Per-layer gradient norms averaged over the epoch's batches; weight norms at its end.
+    grad_norms: dict[str, float]
+    weight_norms: dict[str, float]
+    elapsed: float
+    best_epoch: int
+    best_loss: float
+
+
+@dataclass
+class Paused:
+    epoch: int
+    reason: str  # "user", "step", "diverged"
+    message: str = ""
+
+
+@dataclass
+class Diverged:
+    epoch: int
+    batch: int
+    layer: str | None
+    message: str
+    restored_epoch: int
+
+
+@dataclass
+class History:
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float | None] = field(default_factory=list)
+    train_metrics: list[dict[str, float]] = field(default_factory=list)
+    val_metrics: list[dict[str, float]] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+
+    def add(self, e: EpochEnd) -> None:
+        self.epoch.append(e.epoch)
+        self.train_loss.append(e.train_loss)
+        self.val_loss.append(e.val_loss)
+        self.train_metrics.append(dict(e.train_metrics))
+        self.val_metrics.append(dict(e.val_metrics))
+        self.lr.append(e.lr)
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+
+@dataclass
+class TrainingFinished:
+    #: "completed", "stopped", "early_stopping" or "diverged"
+    reason: str
+    epochs_run: int
+    best_epoch: int
+    best_loss: float
+    elapsed: float
+    history: History
+    restored_best: bool = False
+    message: str = ""
+
+
+class RunControl:
+    """Thread-safe steering of a running trainer."""
+
+    def __init__(self) -> None:
+        self.stop_event = threading.Event()
+        self._running = threading.Event()  # cleared while paused
+        self._running.set()
+        self._lock = threading.Lock()
+        self._pending: list[Callable[[], Any]] = []
+        self._pause_after_epoch = False
+
+    # -- called from any thread --------------------------------------------------------
+    def request_stop(self) -> None:
+        self.stop_event.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def step_epoch(self) -> None:
+        """Run (or resume) until the end of the current epoch, then pause."""
+        self._pause_after_epoch = True
+        self._running.set()
+
+    def call_in_run(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` on the training thread at the next batch boundary (for setting
+        changes such as a new learning rate while paused)."""
+        with self._lock:
+            self._pending.append(fn)
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_event.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # -- called by the trainer ---------------------------------------------------------
+    def take_pause_after_epoch(self) -> bool:
+        if self._pause_after_epoch:
+            self._pause_after_epoch = False
+            self._running.clear()
+            return True
+        return False
+
+    def wait_while_paused(self) -> None:
+        while not self._running.wait(0.05):
+            if self.stop_event.is_set():
+                return
+
+    def run_pending(self) -> None:
+        if self._pending:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            for fn in pending:
+                fn()

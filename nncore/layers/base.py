@@ -1,0 +1,137 @@
+"""The layer API every layer type implements.
+
+A layer is created from validated hyperparameters only (``__init__`` stores them; errors
+quote the bad value). The network then asks it for its output shape and the shapes of its
+weights, allocates those weights itself (as views into one flat buffer, so optimizers,
+clipping and snapshots work on a single array), and calls ``forward``/``backward``.
+
+Shapes are per sample (no batch axis). Images are (C, H, W); sequences (T, F).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from nncore.errors import ShapeError
+from nncore.params import Param, coerce_all
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """One array a layer owns: its name, shape and initializer.
+
+    ``trainable=False`` marks a state buffer (BatchNorm's moving statistics): saved with the
+    weights, never touched by optimizers. ``regularize`` marks kernels that L1/L2 apply to.
+    """
+
+    name: str
+    shape: Shape
+    initializer: str
+    trainable: bool = True
+    regularize: bool = False
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+
+class Layer(ABC):
+    """Base class of all layer types; subclasses register with ``@register``."""
+
+    type_name: ClassVar[str] = ""
+    category: ClassVar[str] = "core"
+    description: ClassVar[str] = ""
+    schema: ClassVar[tuple[Param, ...]] = ()
+    min_inputs: ClassVar[int] = 1
+    #: ``None`` means any number.
+    max_inputs: ClassVar[int | None] = 1
+
+    def __init__(self, name: str = "", **params: Any) -> None:
+        self.name = name or self.type_name.lower()
+        self.config: dict[str, Any] = coerce_all(self.schema, params, self.owner)
+        self.trainable = True
+        self.weights: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.dtype: type = np.float32
+        self.rng: np.random.Generator | None = None
+        #: The network clears this when no upstream layer needs the input gradient.
+        self.need_input_grad = True
+        #: Set by the network when the loss fuses this (output) layer's activation.
+        self.skip_activation = False
+        self.input_shapes: list[Shape] = []
+        self.output_shape: Shape = ()
+
+    # -- description -------------------------------------------------------------------
+    @property
+    def owner(self) -> str:
+        """How messages name this layer: ``Dense 'hidden2'``."""
+        return f"{self.type_name} '{self.name}'"
+
+    @property
+    def activation_name(self) -> str | None:
+        """The activation this layer applies to its output, if it has one."""
+        return self.config.get("activation")
+
+    def shape_error(self, reason: str) -> ShapeError:
+        return ShapeError(f"{self.owner}: {reason}", node_id=self.name)
+
+    # -- shapes and weights ------------------------------------------------------------
+    @abstractmethod
+    def compute_output_shape(self, input_shapes: list[Shape]) -> Shape:
+        """Return the per-sample output shape, or raise ShapeError naming the reason."""
+
+    def weight_specs(self, input_shapes: list[Shape]) -> list[WeightSpec]:
+        """The arrays this layer owns for these input shapes (none by default)."""
+        return []
+
+    def count_params(self, input_shapes: list[Shape]) -> tuple[int, int]:
+        """(trainable, total) parameter counts, computed without allocating anything."""
+        specs = self.weight_specs(input_shapes)
+        trainable = sum(s.size for s in specs if s.trainable) if self.trainable else 0
+        return trainable, sum(s.size for s in specs)
+
+    def on_built(self) -> None:
+        """Called once the network has assigned weights; layers cache what they need."""
+
+    # -- computation -------------------------------------------------------------------
+    @abstractmethod
+    def forward(self, x: Any, training: bool) -> np.ndarray:
+        """Compute the output. ``x`` is an array, or a list of arrays for merge layers."""
+
+    @abstractmethod
+    def backward(self, grad: np.ndarray) -> Any:
+        """Write parameter gradients into ``self.grads`` (when trainable) and return the
+        gradient with respect to the input (a list for merge layers; None when
+        ``need_input_grad`` is False)."""
+
+    # -- configuration -----------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        cfg = {"name": self.name}
+        for p in self.schema:
+            v = self.config[p.name]
+            cfg[p.name] = list(v) if isinstance(v, tuple) else v
+        if not self.trainable:
+            cfg["trainable"] = False
+        return cfg
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        cfg = dict(config)
+        name = cfg.pop("name", "")
+        trainable = cfg.pop("trainable", True)
+        layer = cls(name, **cfg)
+        layer.trainable = bool(trainable)
+        return layer
+
+    def __repr__(self) -> str:
+        return f"<{self.owner}>"
+
+
+def is_flat(shape: Shape) -> bool:
+    return len(shape) == 1

@@ -1,0 +1,237 @@
+"""Optimizers, from simple to complex. Each updates one flat parameter array in place.
+
+``bind(params, grads)`` hands the optimizer the trainable slice of the network's flat
+weight buffer and the matching gradient buffer; ``step(lr)`` applies one update. Updates
+run over cache-sized chunks with a preallocated scratch buffer, so a step allocates nothing
+and each chunk stays in cache across the several passes an update makes.
+
+Formulas follow the PyTorch conventions (documented per class) and are checked against the
+textbook closed forms in the tests.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+
+from nncore.errors import ParameterError
+from nncore.params import Param, coerce_all
+
+CHUNK = 1 << 16
+
+
+class Optimizer(ABC):
+    name: str = ""
+    label: str = ""
+    help: str = ""
+    schema: tuple[Param, ...] = ()
+    #: Names of per-parameter state arrays (same size as the parameters).
+    state_names: tuple[str, ...] = ()
+
+    def __init__(self, **params: Any) -> None:
+        self.config = coerce_all(self.schema, params, f"optimizer {self.name}")
+        self.iterations = 0
+        self.params: np.ndarray | None = None
+
+    def update_config(self, **params: Any) -> None:
+        """Change hyperparameters between steps (for example while a run is paused)."""
+        merged = {**self.config, **params}
+        self.config = coerce_all(self.schema, merged, f"optimizer {self.name}")
+
+    def bind(self, params: np.ndarray, grads: np.ndarray) -> None:
+        if params.shape != grads.shape:
+            raise ValueError("parameters and gradients must have the same shape")
+        self.params, self.grads = params, grads
+        self.state = {n: self._initial_state(n, params) for n in self.state_names}
+        self._tmp = np.empty(min(CHUNK, max(params.size, 1)), params.dtype)
+        self.iterations = 0
+
+    def _initial_state(self, name: str, params: np.ndarray) -> np.ndarray:
+        return np.zeros_like(params)
+
+    def step(self, lr: float) -> None:
+        self.iterations += 1
+        p, g = self.params, self.grads
+        n = p.size
+        if n == 0:
+            return
+        consts = self._constants(lr)
+        states = [self.state[s] for s in self.state_names]
+        if n <= CHUNK:
+            self._update(p, g, *states, self._tmp[:n], *consts)
+            return
+        for a in range(0, n, CHUNK):
+            b = min(a + CHUNK, n)
+            self._update(p[a:b], g[a:b], *(s[a:b] for s in states), self._tmp[:b - a],
+                         *consts)
+
+    def _constants(self, lr: float) -> tuple:
+        return (lr,)
+
+    @abstractmethod
+    def _update(self, p: np.ndarray, g: np.ndarray, *args: Any) -> None:
+        """Update one chunk in place: (params, grads, *state chunks, scratch, *constants)."""
+
+
+_LR_NOTE = "The learning rate itself is a training setting."
+
+
+class SGD(Optimizer):
+    """p <- p - lr * g"""
+
+    name, label, help = "sgd", "SGD", "Plain gradient descent: p -= lr * g."
+
+    def _update(self, p, g, tmp, lr):
+        np.multiply(g, lr, out=tmp)
+        p -= tmp
+
+
+class Momentum(Optimizer):
+    """v <- mu v + g ;  p <- p - lr v   (PyTorch's SGD with momentum)"""
+
+    name, label, help = "momentum", "SGD + momentum", "Accumulates a velocity: v = mu v + g."
+    schema = (Param("momentum", "float", 0.9, "Fraction of the velocity kept each step.",
+                    min=0.0, max=0.999),)
+    state_names = ("velocity",)
+
+    def _update(self, p, g, v, tmp, lr):
+        v *= self.config["momentum"]
+        v += g
+        np.multiply(v, lr, out=tmp)
+        p -= tmp
+
+
+class Nesterov(Optimizer):
+    """v <- mu v + g ;  p <- p - lr (g + mu v)   (PyTorch's nesterov=True)"""
+
+    name, label, help = "nesterov", "Nesterov momentum", "Momentum with a look-ahead gradient."
+    schema = Momentum.schema
+    state_names = ("velocity",)
+
+    def _update(self, p, g, v, tmp, lr):
+        mu = self.config["momentum"]
+        v *= mu
+        v += g
+        np.multiply(v, mu, out=tmp)
+        tmp += g
+        tmp *= lr
+        p -= tmp
+
+
+class RMSProp(Optimizer):
+    """s <- rho s + (1 - rho) g^2 ;  p <- p - lr g / (sqrt(s) + eps)"""
+
+    name, label, help = "rmsprop", "RMSProp", "Divides by a running RMS of recent gradients."
+    schema = (
+        Param("rho", "float", 0.9, "Decay of the squared-gradient average.", min=0.0,
+              max=0.9999),
+        Param("epsilon", "float", 1e-7, "Added to the denominator for stability.", min=1e-12,
+              max=1.0),
+    )
+    state_names = ("square_avg",)
+
+    def _update(self, p, g, s, tmp, lr):
+        rho, eps = self.config["rho"], self.config["epsilon"]
+        s *= rho
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - rho
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= lr
+        p -= tmp
+
+
+class Adagrad(Optimizer):
+    """s <- s + g^2 ;  p <- p - lr g / (sqrt(s) + eps)"""
+
+    name, label, help = "adagrad", "Adagrad", "Per-weight rates shrinking with summed g^2."
+    schema = (
+        Param("initial_accumulator", "float", 0.1, "Starting value of the sum of squares.",
+              min=0.0),
+        Param("epsilon", "float", 1e-7, "Added to the denominator for stability.", min=1e-12,
+              max=1.0),
+    )
+    state_names = ("sum_sq",)
+
+    def _initial_state(self, name, params):
+        return np.full_like(params, self.config["initial_accumulator"])
+
+    def _update(self, p, g, s, tmp, lr):
+        np.multiply(g, g, out=tmp)
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.config["epsilon"]
+        np.divide(g, tmp, out=tmp)
+        tmp *= lr
+        p -= tmp
+
+
+class Adam(Optimizer):
+    """m <- b1 m + (1-b1) g ;  v <- b2 v + (1-b2) g^2 ;
+    p <- p - lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m/(1-b1^t), v_hat = v/(1-b2^t).
+
+    Implemented as p -= lr_t m / (sqrt(v) + eps_t) with lr_t = lr sqrt(1-b2^t)/(1-b1^t) and
+    eps_t = eps sqrt(1-b2^t), which is algebraically identical and saves two passes."""
+
+    name, label, help = "adam", "Adam", "Momentum plus per-weight RMS scaling, bias-corrected."
+    schema = (
+        Param("beta1", "float", 0.9, "Decay of the gradient average.", min=0.0, max=0.9999),
+        Param("beta2", "float", 0.999, "Decay of the squared-gradient average.", min=0.0,
+              max=0.99999),
+        Param("epsilon", "float", 1e-8, "Added to the denominator for stability.", min=1e-12,
+              max=1.0),
+    )
+    state_names = ("m", "v")
+
+    def _constants(self, lr):
+        t = self.iterations
+        b1, b2, eps = self.config["beta1"], self.config["beta2"], self.config["epsilon"]
+        c2 = math.sqrt(1.0 - b2 ** t)
+        return lr * c2 / (1.0 - b1 ** t), eps * c2, lr
+
+    def _update(self, p, g, m, v, tmp, lr_t, eps_t, lr):
+        b1, b2 = self.config["beta1"], self.config["beta2"]
+        m *= b1
+        np.multiply(g, 1.0 - b1, out=tmp)
+        m += tmp
+        v *= b2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp += eps_t
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr_t
+        p -= tmp
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p <- p - lr wd p before the Adam update."""
+
+    name, label, help = "adamw", "AdamW", "Adam with decoupled weight decay."
+    schema = (*Adam.schema,
+              Param("weight_decay", "float", 0.01, "Decay applied directly to the weights.",
+                    min=0.0, max=1.0))
+
+    def _update(self, p, g, m, v, tmp, lr_t, eps_t, lr):
+        p *= 1.0 - lr * self.config["weight_decay"]
+        super()._update(p, g, m, v, tmp, lr_t, eps_t, lr)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    c.name: c for c in (SGD, Momentum, Nesterov, RMSProp, Adagrad, Adam, AdamW)
+}
+
+
+def get_optimizer(name: str, **params: Any) -> Optimizer:
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown optimizer {name!r} (known: {', '.join(OPTIMIZERS)})") from None
+    return cls(**params)

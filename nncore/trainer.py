@@ -1,0 +1,341 @@
+"""The mini-batch training loop.
+
+One :class:`Trainer` runs one training run of a :class:`~nncore.network.Network`: seeded
+shuffling (from the network's generator), forward, loss, backward, L1/L2, clipping,
+optimizer step, metrics, validation each epoch, early stopping, divergence detection. It
+reports through events (see :mod:`nncore.events`) and is steered by a
+:class:`~nncore.events.RunControl`.
+
+The hot path of one step does no Python-level work per weight: everything acts on the
+network's flat parameter and gradient buffers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nncore.config import TrainingConfig
+from nncore.errors import DataError, DivergenceError, SpecError
+from nncore.events import (
+    BatchEnd,
+    Diverged,
+    EpochEnd,
+    History,
+    Paused,
+    RunControl,
+    TrainingFinished,
+    TrainingStarted,
+)
+from nncore.losses import Loss, get_loss
+from nncore.network import Network, _take
+from nncore.optimizers import get_optimizer
+from nncore.schedules import learning_rate
+
+EventCallback = Callable[[Any], None]
+
+_SUGGESTION = ("Try a lower learning rate, enable gradient clipping, or normalise the data.")
+
+
+def check_loss_matches(network: Network, loss: Loss) -> None:
+    """Cross-entropies need the matching output activation; raise SpecError otherwise."""
+    want = loss.fused_activation
+    if want is None:
+        return
+    have = network.output_activation
+    if have != want:
+        out = network.layers[network.output_id]
+        raise SpecError(
+            f"{out.owner}: {loss.label} needs the output layer to use the {want} activation, "
+            f"it uses {have or 'none'}; set its activation to {want} or pick another loss",
+            node_id=network.output_id)
+    k = network.output_shape
+    if want == "softmax" and (len(k) != 1 or k[0] < 2):
+        raise SpecError(f"{network.layers[network.output_id].owner}: softmax with categorical "
+                        f"cross-entropy needs at least 2 output units, has shape {k}",
+                        node_id=network.output_id)
+
+
+class Trainer:
+    def __init__(self, network: Network, config: TrainingConfig,
+                 control: RunControl | None = None, on_divergence: str = "stop") -> None:
+        self.net = network
+        self.config = config
+        self.control = control or RunControl()
+        self.on_divergence = on_divergence
+        self.loss = get_loss(config.loss, **config.loss_params)
+        check_loss_matches(network, self.loss)
+        network.set_fused_output(self.loss.fused_activation is not None)
+        self.optimizer = get_optimizer(config.optimizer, **config.optimizer_params)
+        self.optimizer.bind(network.params_flat[:network.n_trainable], network.grads_flat)
+        self.step = 0
+        self.history = History()
+
+    # -- data checks -------------------------------------------------------------------
+    def _prepare(self, x: Any, y: np.ndarray, what: str) -> tuple[Any, np.ndarray]:
+        net = self.net
+        if isinstance(x, dict):
+            arrays = x
+        elif len(net.input_ids) == 1:
+            arrays = {net.input_ids[0]: x}
+        else:
+            raise DataError(f"{what}: the network has inputs {', '.join(net.input_ids)}; "
+                            "give one array for each")
+        n = len(y)
+        for node_id in net.input_ids:
+            if node_id not in arrays:
+                raise DataError(f"{what}: no data for Input '{node_id}'")
+            a = np.asarray(arrays[node_id])
+            if a.shape[1:] != net.shapes[node_id]:
+                raise DataError(f"{what}: Input '{node_id}' expects samples of shape "
+                                f"{net.shapes[node_id]}, the data has {a.shape[1:]}")
+            if len(a) != n:
+                raise DataError(f"{what}: {len(a)} input samples but {n} targets")
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                raise DataError(f"{what}: the inputs contain NaN or infinite values")
+        if n == 0:
+            raise DataError(f"{what}: there are no samples")
+        t = self.loss.check_targets(y, net.output_shape)
+        if t.dtype.kind == "f" and not np.isfinite(t).all():
+            raise DataError(f"{what}: the targets contain NaN or infinite values")
+        if len(net.input_ids) == 1:
+            a = np.asarray(arrays[net.input_ids[0]])
+            return (a.astype(net.dtype) if a.dtype.kind == "f" and a.dtype != net.dtype
+                    else a), t
+        return {k: np.asarray(arrays[k]) for k in net.input_ids}, t
+
+    # -- metrics -----------------------------------------------------------------------
+    def _correct(self, out: np.ndarray, t: np.ndarray) -> int:
+        if self.loss.fused_activation == "softmax":
+            pred = out.argmax(axis=1)
+            true = t if t.ndim == 1 else t.argmax(axis=1)
+            return int(np.count_nonzero(pred == true))
+        return int(np.count_nonzero((out > 0) == (t > 0.5)))
+
+    def evaluate(self, x: Any, t: np.ndarray, batch_size: int = 1024) -> tuple[float, dict]:
+        """Loss and metrics of the current weights on prepared data (inference mode)."""
+        n = len(t)
+        total_loss, correct, sse = 0.0, 0, 0.0
+        for a in range(0, n, batch_size):
+            sl = slice(a, a + batch_size)
+            out = self.net.forward(_take(x, sl, self.net.dtype), training=False)
+            tb = t[sl]
+            total_loss += self.loss.forward(out, tb) * len(tb)
+            if self.loss.task == "classification":
+                correct += self._correct(out, tb)
+            else:
+                d = (out - tb).reshape(-1).astype(np.float64)
+                sse += float(d @ d)
+        metrics = {}
+        if self.loss.task == "classification":
+            metrics["accuracy"] = correct / n
+        else:
+            metrics.update(_regression_metrics(sse, t))
+        return total_loss / n, metrics
+
+    # -- statistics --------------------------------------------------------------------
+    def _norms(self, buf: np.ndarray, slices: dict[str, list[slice]]) -> dict[str, float]:
+        out = {}
+        for node, sls in slices.items():
+            s = 0.0
+            for sl in sls:
+                v = buf[sl]
+                s += float(np.dot(v, v))
+            out[node] = math.sqrt(s) if s == s and s != math.inf else s
+        return out
+
+    # -- the loop ----------------------------------------------------------------------
+    def fit(self, x: Any, y: np.ndarray, x_val: Any = None, y_val: np.ndarray | None = None,
+            callback: EventCallback | None = None) -> TrainingFinished:
+        cfg, net, ctl, loss = self.config, self.net, self.control, self.loss
+        emit = callback or (lambda e: None)
+        x, t = self._prepare(x, y, "training data")
+        has_val = x_val is not None and y_val is not None and len(y_val) > 0
+        if has_val:
+            x_val, t_val = self._prepare(x_val, y_val, "validation data")
+        n = len(t)
+        bs = min(cfg.batch_size, n)
+        steps = math.ceil(n / bs)
+        classification = loss.task == "classification"
+        sst = _total_sum_squares(t) if not classification else 0.0
+        p_all, g_all = net.params_flat, net.grads_flat
+        n_reg = net.n_regularized
+        grad_slices, weight_slices = net.layer_grad_slices, net.layer_weight_slices
+        opt = self.optimizer
+        rng = net.rng
+        t0 = time.perf_counter()
+        emit(TrainingStarted(cfg.epochs, steps, n, len(y_val) if has_val else 0))
+
+        good = net.snapshot()  # weights at the end of the last good epoch
+        good_epoch = 0
+        best = net.snapshot() if cfg.early_stopping and cfg.restore_best else None
+        best_loss, best_epoch, bad_epochs = math.inf, 0, 0
+        reason, message, restored = "completed", "", False
+        epoch = 0
+        lr = cfg.learning_rate
+        while epoch < cfg.epochs:
+            perm = rng.permutation(n) if cfg.shuffle else np.arange(n)
+            sum_loss, correct, sse = 0.0, 0, 0.0
+            grad_acc: dict[str, float] = dict.fromkeys(grad_slices, 0.0)
+            diverged = None
+            for b in range(steps):
+                if ctl._pending:
+                    ctl.run_pending()
+                if not ctl._running.is_set():
+                    emit(Paused(epoch + 1, "user"))
+                    ctl.wait_while_paused()
+                    ctl.run_pending()
+                if ctl.stop_event.is_set():
+                    break
+                idx = perm[b * bs:(b + 1) * bs]
+                xb = _take(x, idx, net.dtype)
+                tb = t[idx]
+                lr = learning_rate(cfg.learning_rate, cfg.schedule, cfg.schedule_params,
+                                   self.step, steps, cfg.epochs, cfg.warmup_epochs)
+                out = net.forward(xb, training=True)
+                batch_loss = loss.forward(out, tb)
+                if not math.isfinite(batch_loss):
+                    diverged = self._divergence("loss", epoch + 1, b + 1, batch_loss)
+                    break
+                net.backward(loss.backward())
+                gn = self._norms(g_all, grad_slices)
+                total_sq = sum(v * v for v in gn.values())
+                if not math.isfinite(total_sq):
+                    diverged = self._divergence("gradient", epoch + 1, b + 1, batch_loss)
+                    break
+                if cfg.l2 and n_reg:
+                    g_all[:n_reg] += (2.0 * cfg.l2) * p_all[:n_reg]
+                if cfg.l1 and n_reg:
+                    g_all[:n_reg] += cfg.l1 * np.sign(p_all[:n_reg])
+                if cfg.clip_norm is not None:
+                    total = math.sqrt(total_sq)
+                    if cfg.l1 or cfg.l2:
+                        total = float(np.sqrt(np.dot(g_all, g_all)))
+                    if total > cfg.clip_norm:
+                        g_all *= cfg.clip_norm / total
+                opt.step(lr)
+                self.step += 1
+                nb = len(tb)
+                sum_loss += batch_loss * nb
+                if classification:
+                    correct += self._correct(out, tb)
+                elif loss.name == "mse":
+                    sse += batch_loss * tb.size
+                else:
+                    d = (out - tb).reshape(-1)
+                    sse += float(np.dot(d, d))
+                for k, v in gn.items():
+                    grad_acc[k] += v
+                emit(BatchEnd(epoch + 1, b + 1, steps, self.step, batch_loss, lr, gn,
+                              self._norms(p_all, weight_slices), time.perf_counter() - t0))
+
+            if diverged is not None:
+                net.restore(good)
+                emit(Diverged(epoch + 1, diverged.batch or 0, diverged.layer, str(diverged),
+                              good_epoch))
+                if self.on_divergence == "pause" and not ctl.stop_event.is_set():
+                    # Fresh optimizer state: the moments may hold the non-finite values.
+                    opt.bind(p_all[:net.n_trainable], g_all)
+                    ctl.pause()
+                    emit(Paused(epoch + 1, "diverged", str(diverged)))
+                    ctl.wait_while_paused()
+                    ctl.run_pending()
+                    if not ctl.stop_event.is_set():
+                        continue  # redo this epoch from the restored weights
+                reason, message = "diverged", str(diverged)
+                break
+            if ctl.stop_event.is_set():
+                reason = "stopped"
+                break
+
+            epoch += 1
+            train_loss = sum_loss / n
+            train_metrics = ({"accuracy": correct / n} if classification
+                             else _regression_metrics(sse, t, sst))
+            val_loss, val_metrics = None, {}
+            if has_val:
+                val_loss, val_metrics = self.evaluate(x_val, t_val)
+            monitored = val_loss if val_loss is not None else train_loss
+            if not math.isfinite(monitored):
+                net.restore(good)
+                err = self._divergence("validation loss", epoch, 0, monitored)
+                emit(Diverged(epoch, 0, err.layer, str(err), good_epoch))
+                reason, message = "diverged", str(err)
+                break
+            net.snapshot(good)
+            good_epoch = epoch
+            if monitored < best_loss - cfg.min_delta:
+                best_loss, best_epoch, bad_epochs = monitored, epoch, 0
+                if best is not None:
+                    net.snapshot(best)
+            else:
+                bad_epochs += 1
+            ev = EpochEnd(epoch, cfg.epochs, train_loss, val_loss, train_metrics, val_metrics,
+                          lr, {k: v / steps for k, v in grad_acc.items()},
+                          self._norms(p_all, weight_slices), time.perf_counter() - t0,
+                          best_epoch, best_loss)
+            self.history.add(ev)
+            emit(ev)
+            if cfg.early_stopping and bad_epochs >= cfg.patience:
+                reason = "early_stopping"
+                message = (f"stopped after epoch {epoch}: no improvement for {cfg.patience} "
+                           f"epochs; best epoch {best_epoch}")
+                if best is not None:
+                    net.restore(best)
+                    restored = True
+                    message += " (its weights restored)"
+                break
+            if epoch < cfg.epochs and ctl.take_pause_after_epoch():
+                emit(Paused(epoch, "step"))
+                ctl.wait_while_paused()
+                ctl.run_pending()
+                if ctl.stop_event.is_set():
+                    reason = "stopped"
+                    break
+
+        fin = TrainingFinished(reason, epoch, best_epoch, best_loss, time.perf_counter() - t0,
+                               self.history, restored, message)
+        emit(fin)
+        return fin
+
+    def _divergence(self, what: str, epoch: int, batch: int, value: float) -> DivergenceError:
+        layer = first_nonfinite_layer(self.net)
+        where = f"epoch {epoch}" + (f", batch {batch}" if batch else "")
+        at = f"; the first non-finite values appeared in {layer}" if layer else ""
+        node = layer.split("'")[1] if layer and "'" in layer else None
+        return DivergenceError(
+            f"training diverged: the {what} became {value if what != 'gradient' else 'NaN/Inf'}"
+            f" at {where}{at}. The weights from the last good epoch were restored. "
+            + _SUGGESTION, layer=node, epoch=epoch, batch=batch)
+
+
+def first_nonfinite_layer(net: Network) -> str | None:
+    """Name (``Dense 'h2'``) of the first layer whose output, or failing that whose
+    gradients, hold NaN/Inf after the last forward/backward pass."""
+    for node_id, act in zip(net.order, net._acts):
+        if act is not None and act.dtype.kind == "f" and not np.isfinite(act).all():
+            if net.layers[node_id].max_inputs == 0:
+                continue
+            return f"{net.layers[node_id].owner} (its output)"
+    for node_id in reversed(net.order):
+        for sl in net.layer_grad_slices.get(node_id, []):
+            if not np.isfinite(net.grads_flat[sl]).all():
+                return f"{net.layers[node_id].owner} (its gradient)"
+    return None
+
+
+def _total_sum_squares(t: np.ndarray) -> float:
+    t64 = t.astype(np.float64).reshape(len(t), -1)
+    return float(((t64 - t64.mean(axis=0)) ** 2).sum())
+
+
+def _regression_metrics(sse: float, t: np.ndarray, sst: float | None = None) -> dict:
+    if sst is None:
+        sst = _total_sum_squares(t)
+    rmse = math.sqrt(sse / max(t.size, 1))
+    r2 = 1.0 - sse / sst if sst > 0 else 0.0
+    return {"rmse": rmse, "r2": r2}
