@@ -41,12 +41,19 @@ class Param:
             raise ValueError(f"choice parameter {self.name!r} needs choices")
 
     # -- description -------------------------------------------------------------------
-    def describe_range(self) -> str:
-        """A phrase such as 'a positive integer' or 'a number between 0 and 1'."""
+    def describe_range(self, value: Any = None) -> str:
+        """A phrase such as 'a positive integer' or 'a number between 0 and 1'.
+
+        Given the offending ``value`` of an integer parameter with a large upper bound, the
+        phrase names only the bound that was broken ('a positive integer', 'at most 4096').
+        """
         if self.kind == "int":
-            if self.min == 1 and self.max is None:
+            too_big = (self.max is not None and _is_num(value) and value > self.max)
+            if too_big and (self.min is None or self.min >= 0):
+                return f"an integer of at most {_fmt(self.max)}"
+            if self.min == 1 and (self.max is None or self.max >= 1000 or _is_num(value)):
                 return "a positive integer"
-            if self.min == 0 and self.max is None:
+            if self.min == 0 and (self.max is None or _is_num(value) and value < 0):
                 return "a non-negative integer"
             return "an integer" + _bounds(self.min, self.max)
         if self.kind == "float":
@@ -118,8 +125,12 @@ class Param:
     def _fail(self, value: Any, owner: str) -> None:
         prefix = f"{owner}: " if owner else ""
         raise ParameterError(
-            f"{prefix}{self.name} must be {self.describe_range()}, received {value!r}"
+            f"{prefix}{self.name} must be {self.describe_range(value)}, received {value!r}"
         )
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _fmt(x: float) -> str:

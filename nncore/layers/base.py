@@ -51,6 +51,9 @@ class Layer(ABC):
     min_inputs: ClassVar[int] = 1
     #: ``None`` means any number.
     max_inputs: ClassVar[int | None] = 1
+    #: Example configurations ``(params, input_shapes)`` that the registry-wide test
+    #: harness runs (shapes, gradient checks, config round trip) and the docs show.
+    examples: ClassVar[tuple[tuple[dict[str, Any], list[Shape]], ...]] = ()
 
     def __init__(self, name: str = "", **params: Any) -> None:
         self.name = name or self.type_name.lower()

@@ -46,6 +46,7 @@ class Input(Layer):
     schema = (Param("shape", "shape", (2,), "Shape of one sample, e.g. [2] or [1, 8, 8].",
                     key=True),)
     min_inputs = max_inputs = 0
+    examples = (({"shape": [3]}, []), ({"shape": [1, 4, 4]}, []))
 
     def compute_output_shape(self, input_shapes):
         return tuple(self.config["shape"])
@@ -67,6 +68,12 @@ class Dense(_ActivationMixin, Layer):
         Param("use_bias", "bool", True, "Add a learned bias to each unit."),
         _init_param("kernel_initializer", "glorot_uniform", "How the weights start."),
         _init_param("bias_initializer", "zeros", "How the biases start."),
+    )
+    examples = (
+        ({"units": 4, "activation": "linear"}, [(5,)]),
+        ({"units": 3, "activation": "tanh"}, [(4,)]),
+        ({"units": 3, "activation": "relu", "use_bias": False}, [(6,)]),
+        ({"units": 4, "activation": "softmax"}, [(3,)]),
     )
 
     def __init__(self, name="", **params):
@@ -114,6 +121,8 @@ class Activation(_ActivationMixin, Layer):
     type_name = "Activation"
     description = "Applies a non-linearity element by element."
     schema = (_ACT,)
+    examples = tuple(({"activation": a}, [(7,)]) for a in ACTIVATION_NAMES) + (
+        ({"activation": "relu"}, [(2, 3, 3)]),)
 
     def __init__(self, name="", **params):
         super().__init__(name, **params)
@@ -135,6 +144,7 @@ class Dropout(Layer):
     description = "During training zeroes a random fraction of inputs (regularization)."
     schema = (Param("rate", "float", 0.5, "Fraction of inputs dropped during training.",
                     min=0.0, max=0.95, key=True),)
+    examples = (({"rate": 0.3}, [(6,)]), ({"rate": 0.5}, [(2, 3, 3)]))
 
     def compute_output_shape(self, input_shapes):
         return input_shapes[0]
@@ -163,6 +173,7 @@ class BatchNormalization(Layer):
         Param("epsilon", "float", 1e-3, "Added to the variance to avoid division by zero.",
               min=1e-12, max=1.0),
     )
+    examples = (({}, [(5,)]), ({"momentum": 0.9}, [(3, 4, 4)]), ({}, [(6, 3)]))
 
     @staticmethod
     def feature_axis(shape: Shape) -> int:
@@ -231,6 +242,7 @@ class BatchNormalization(Layer):
 class Flatten(Layer):
     type_name = "Flatten"
     description = "Turns an image or sequence into one flat vector per sample."
+    examples = (({}, [(2, 3, 4)]), ({}, [(5, 2)]))
 
     def compute_output_shape(self, input_shapes):
         return (int(np.prod(input_shapes[0])),)
@@ -249,6 +261,7 @@ class Reshape(Layer):
     description = "Gives each sample a new shape with the same number of values."
     schema = (Param("target_shape", "shape", (1, 8, 8), "The new per-sample shape.",
                     key=True),)
+    examples = (({"target_shape": [2, 6]}, [(12,)]), ({"target_shape": [16]}, [(1, 4, 4)]))
 
     def compute_output_shape(self, input_shapes):
         (shape,) = input_shapes

@@ -15,6 +15,7 @@ class Add(Layer):
     category = "merge"
     description = "Adds its inputs element by element (a residual connection)."
     min_inputs, max_inputs = 2, None
+    examples = (({}, [(4,), (4,)]), ({}, [(2, 3), (2, 3), (2, 3)]))
 
     def compute_output_shape(self, input_shapes):
         first = input_shapes[0]
@@ -42,6 +43,8 @@ class Concatenate(Layer):
                     "Per-sample axis to join along: 0 = features / image channels, "
                     "-1 = last axis.", min=-4, max=3),)
     min_inputs, max_inputs = 2, None
+    examples = (({}, [(3,), (5,)]), ({"axis": 0}, [(2, 3, 3), (1, 3, 3)]),
+                ({"axis": -1}, [(4, 2), (4, 3), (4, 1)]))
 
     def _axis(self, rank: int) -> int:
         axis = self.config["axis"]

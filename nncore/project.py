@@ -1,0 +1,349 @@
+"""The project file: versioned JSON holding the network, the data settings and the training
+settings. It is the contract between the window, the command line and other tools.
+
+Loading validates every field and names the bad one by its path
+(``network.nodes[3].params.units: expected a positive integer, got -4``). A file from a
+newer format version is refused with a clear message. Nothing in a file is executed.
+Saving is atomic: the JSON goes to a temporary file in the same folder, then replaces the
+target. The format is documented in ``docs/file-formats.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nncore.config import TRAINING_SCHEMA, TrainingConfig
+from nncore.errors import FormatError, NetCanvasError, ParameterError, SpecError
+from nncore.losses import LOSSES
+from nncore.optimizers import OPTIMIZERS
+from nncore.params import Param
+from nncore.registry import layer_class
+from nncore.schedules import SCHEDULES
+from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
+
+FORMAT_NAME = "netcanvas-project"
+FORMAT_VERSION = 1
+#: Largest project file read (bytes): far above any real project, stops absurd inputs.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_NODES = 10_000
+
+DATA_SOURCES = ("synthetic", "bundled", "file")
+NORMALIZATIONS = ("standardize", "minmax", "none")
+
+DATA_SCHEMA: tuple[Param, ...] = (
+    Param("source", "choice", "synthetic", "Where the data comes from.", choices=DATA_SOURCES),
+    Param("name", "str", "spiral", "Generator or bundled data set name."),
+    Param("path", "str", None, "Data file or folder, relative to the project file.",
+          optional=True),
+    Param("normalization", "choice", "standardize", "How input features are scaled "
+          "(fitted on the training split only).", choices=NORMALIZATIONS),
+    Param("val_fraction", "float", 0.2, "Fraction of samples held out for validation.",
+          min=0.0, max=0.9),
+    Param("test_fraction", "float", 0.0, "Fraction held out as a test set.", min=0.0,
+          max=0.9),
+    Param("split_seed", "int", 0, "Seed of the train/validation/test split.", min=0,
+          max=2**32 - 1),
+)
+
+
+@dataclass
+class DataSpec:
+    source: str = "synthetic"
+    name: str = "spiral"
+    path: str | None = None
+    normalization: str = "standardize"
+    val_fraction: float = 0.2
+    test_fraction: float = 0.0
+    split_seed: int = 0
+    #: Generator parameters (n_samples, noise, seed, ...) or loader options (target, ...).
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {p.name: getattr(self, p.name) for p in DATA_SCHEMA}
+        d["params"] = dict(self.params)
+        return d
+
+
+@dataclass
+class Project:
+    name: str = "Untitled"
+    description: str = ""
+    graph: GraphSpec = field(default_factory=GraphSpec)
+    data: DataSpec = field(default_factory=DataSpec)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "name": self.name,
+            "description": self.description,
+            "network": {
+                "nodes": [
+                    {"id": n.id, "type": n.type, "params": _jsonable(n.params),
+                     "position": [float(n.position[0]), float(n.position[1])],
+                     **({"frozen": True} if n.frozen else {})}
+                    for n in self.graph.nodes
+                ],
+                "edges": [{"source": e.source, "target": e.target} for e in self.graph.edges],
+            },
+            "data": _jsonable(self.data.to_dict()),
+            "training": _jsonable(self.training.to_dict()),
+        }
+
+    def copy(self) -> Project:
+        return project_from_dict(self.to_dict())
+
+
+# -- loading ----------------------------------------------------------------------------
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read and validate a project file; raise FormatError naming the file and field."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as e:
+        raise FormatError(f"{p}: cannot read the project file ({e.strerror})") from None
+    if size > MAX_FILE_BYTES:
+        raise FormatError(f"{p}: {size} bytes is too large for a project file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(f"{p}: not a text file (a project file is UTF-8 JSON)") from None
+    except OSError as e:
+        raise FormatError(f"{p}: cannot read the project file ({e.strerror})") from None
+    if not text.strip():
+        raise FormatError(f"{p}: the file is empty")
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        raise FormatError(f"{p}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
+                          ) from None
+    except ValueError as e:
+        raise FormatError(f"{p}: {e}") from None
+    try:
+        return project_from_dict(data)
+    except FormatError as e:
+        raise FormatError(f"{p}: {e}") from None
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in a project file")
+
+
+def project_from_dict(data: Any) -> Project:
+    if not isinstance(data, dict):
+        raise FormatError("the file must hold a JSON object")
+    fmt = data.get("format")
+    if fmt != FORMAT_NAME:
+        raise FormatError(f"format: expected {FORMAT_NAME!r}, got {fmt!r} (not a NetCanvas "
+                          "project file)")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise FormatError(f"version: expected a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise FormatError(f"version: this file was written by a newer NetCanvas (format "
+                          f"version {version}); this program reads versions up to "
+                          f"{FORMAT_VERSION}")
+    _only_keys(data, {"format", "version", "name", "description", "network", "data",
+                      "training"}, "")
+    name = _get(data, "name", str, "", "name")
+    description = _get(data, "description", str, "", "description")
+    graph = _graph_from(data.get("network"))
+    data_spec = _data_from(data.get("data", {}))
+    training = _training_from(data.get("training", {}))
+    return Project(name, description, graph, data_spec, training)
+
+
+def _graph_from(net: Any) -> GraphSpec:
+    if not isinstance(net, dict):
+        raise FormatError(f"network: expected an object with nodes and edges, got {net!r}")
+    _only_keys(net, {"nodes", "edges"}, "network")
+    nodes_raw = net.get("nodes")
+    edges_raw = net.get("edges", [])
+    if not isinstance(nodes_raw, list):
+        raise FormatError(f"network.nodes: expected a list, got {_short(nodes_raw)}")
+    if len(nodes_raw) > MAX_NODES:
+        raise FormatError(f"network.nodes: {len(nodes_raw)} nodes is more than the "
+                          f"{MAX_NODES} allowed")
+    if not isinstance(edges_raw, list):
+        raise FormatError(f"network.edges: expected a list, got {_short(edges_raw)}")
+    g = GraphSpec()
+    ids: set[str] = set()
+    for i, raw in enumerate(nodes_raw):
+        where = f"network.nodes[{i}]"
+        if not isinstance(raw, dict):
+            raise FormatError(f"{where}: expected an object, got {_short(raw)}")
+        _only_keys(raw, {"id", "type", "params", "position", "frozen"}, where)
+        node_id = _get(raw, "id", str, None, f"{where}.id")
+        if not node_id.strip():
+            raise FormatError(f"{where}.id: must not be empty")
+        if node_id in ids:
+            raise FormatError(f"{where}.id: {node_id!r} is used by another node")
+        ids.add(node_id)
+        type_ = _get(raw, "type", str, None, f"{where}.type")
+        try:
+            cls = layer_class(type_)
+        except SpecError as e:
+            raise FormatError(f"{where}.type: {e}") from None
+        params = raw.get("params", {})
+        if not isinstance(params, dict):
+            raise FormatError(f"{where}.params: expected an object, got {_short(params)}")
+        schema = {p.name: p for p in cls.schema}
+        clean = {}
+        for key, value in params.items():
+            if key not in schema:
+                allowed = ", ".join(schema) or "none"
+                raise FormatError(f"{where}.params.{key}: {type_} has no parameter {key!r} "
+                                  f"(allowed: {allowed})")
+            clean[key] = _coerce(schema[key], value, f"{where}.params.{key}")
+        try:  # cross-parameter checks a layer makes in its constructor
+            cls(node_id, **clean)
+        except NetCanvasError as e:
+            raise FormatError(f"{where}.params: {e}") from None
+        pos = raw.get("position", [0.0, 0.0])
+        if (not isinstance(pos, list) or len(pos) != 2
+                or not all(_is_number(v) and math.isfinite(v) for v in pos)):
+            raise FormatError(f"{where}.position: expected [x, y] numbers, got {_short(pos)}")
+        frozen = _get(raw, "frozen", bool, False, f"{where}.frozen")
+        g.nodes.append(NodeSpec(node_id, type_, clean, (float(pos[0]), float(pos[1])), frozen))
+    for i, raw in enumerate(edges_raw):
+        where = f"network.edges[{i}]"
+        if not isinstance(raw, dict):
+            raise FormatError(f"{where}: expected an object, got {_short(raw)}")
+        _only_keys(raw, {"source", "target"}, where)
+        src = _get(raw, "source", str, None, f"{where}.source")
+        dst = _get(raw, "target", str, None, f"{where}.target")
+        for end, v in (("source", src), ("target", dst)):
+            if v not in ids:
+                raise FormatError(f"{where}.{end}: no node is named {v!r}")
+        g.edges.append(EdgeSpec(src, dst))
+    return g
+
+
+def _data_from(raw: Any) -> DataSpec:
+    if not isinstance(raw, dict):
+        raise FormatError(f"data: expected an object, got {_short(raw)}")
+    schema = {p.name: p for p in DATA_SCHEMA}
+    _only_keys(raw, set(schema) | {"params"}, "data")
+    values = {k: _coerce(schema[k], v, f"data.{k}") for k, v in raw.items() if k != "params"}
+    params = raw.get("params", {})
+    if not isinstance(params, dict):
+        raise FormatError(f"data.params: expected an object, got {_short(params)}")
+    spec = DataSpec(**values, params=dict(params))
+    if spec.val_fraction + spec.test_fraction >= 0.95:
+        raise FormatError("data: val_fraction + test_fraction leave too little training data "
+                          f"({spec.val_fraction} + {spec.test_fraction})")
+    return spec
+
+
+def _training_from(raw: Any) -> TrainingConfig:
+    if not isinstance(raw, dict):
+        raise FormatError(f"training: expected an object, got {_short(raw)}")
+    schema = {p.name: p for p in TRAINING_SCHEMA}
+    nested = {"optimizer_params": OPTIMIZERS, "schedule_params": SCHEDULES,
+              "loss_params": LOSSES}
+    _only_keys(raw, set(schema) | set(nested), "training")
+    values = {k: _coerce(schema[k], v, f"training.{k}") for k, v in raw.items()
+              if k in schema}
+    owners = {"optimizer_params": values.get("optimizer", schema["optimizer"].default),
+              "schedule_params": values.get("schedule", schema["schedule"].default),
+              "loss_params": values.get("loss", schema["loss"].default)}
+    for key, table in nested.items():
+        sub = raw.get(key, {})
+        if not isinstance(sub, dict):
+            raise FormatError(f"training.{key}: expected an object, got {_short(sub)}")
+        sub_schema = {p.name: p for p in table[owners[key]].schema}
+        for k, v in sub.items():
+            if k not in sub_schema:
+                raise FormatError(f"training.{key}.{k}: {owners[key]} has no parameter {k!r}"
+                                  f" (allowed: {', '.join(sub_schema) or 'none'})")
+            _coerce(sub_schema[k], v, f"training.{key}.{k}")
+        values[key] = dict(sub)
+    try:
+        return TrainingConfig(**values)
+    except ParameterError as e:
+        raise FormatError(f"training: {e}") from None
+
+
+# -- saving -----------------------------------------------------------------------------
+
+def save_project(project: Project, path: str | os.PathLike) -> None:
+    """Write ``project`` as JSON atomically (temporary file, then rename)."""
+    text = json.dumps(project.to_dict(), indent=2, allow_nan=False) + "\n"
+    atomic_write_text(Path(path), text)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _short(v: Any) -> str:
+    r = json.dumps(v) if not isinstance(v, str) else repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _only_keys(obj: dict, allowed: set[str], where: str) -> None:
+    for k in obj:
+        if k not in allowed:
+            prefix = f"{where}." if where else ""
+            raise FormatError(f"{prefix}{k}: unknown field (allowed: "
+                              f"{', '.join(sorted(allowed))})")
+
+
+def _get(obj: dict, key: str, typ: type, default: Any, where: str) -> Any:
+    if key not in obj:
+        if default is None:
+            raise FormatError(f"{where}: missing")
+        return default
+    v = obj[key]
+    if typ is bool and not isinstance(v, bool):
+        raise FormatError(f"{where}: expected true or false, got {_short(v)}")
+    if typ is str and not isinstance(v, str):
+        raise FormatError(f"{where}: expected a text, got {_short(v)}")
+    return v
+
+
+def _coerce(p: Param, value: Any, where: str) -> Any:
+    try:
+        return p.coerce(value)
+    except ParameterError:
+        raise FormatError(f"{where}: expected {p.describe_range(value)}, got {_short(value)}"
+                          ) from None
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
