@@ -49,6 +49,8 @@ DATA_SCHEMA: tuple[Param, ...] = (
           max=0.9),
     Param("split_seed", "int", 0, "Seed of the train/validation/test split.", min=0,
           max=2**32 - 1),
+    Param("standardize_target", "bool", False, "Regression: train on (y - mean) / std of the "
+          "training targets; predictions are scaled back."),
 )
 
 
@@ -61,6 +63,7 @@ class DataSpec:
     val_fraction: float = 0.2
     test_fraction: float = 0.0
     split_seed: int = 0
+    standardize_target: bool = False
     #: Generator parameters (n_samples, noise, seed, ...) or loader options (target, ...).
     params: dict[str, Any] = field(default_factory=dict)
 

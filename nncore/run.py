@@ -1,0 +1,207 @@
+"""From a project to a trained network: the one pipeline the CLI and the window share.
+
+``prepare_data`` loads the data a :class:`~nncore.project.DataSpec` names, splits it
+(stratified for classification), fits the normalizer on the training split only and applies
+it to every split. ``build_network`` compiles the graph. ``train_project`` wires both to a
+:class:`~nncore.trainer.Trainer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nncore.data import BUNDLED, GENERATORS, Dataset, Normalizer, load_bundled, load_data, split
+from nncore.errors import DataError, SpecError
+from nncore.events import RunControl, TrainingFinished
+from nncore.network import Network
+from nncore.project import DataSpec, Project
+from nncore.trainer import Trainer, check_loss_matches
+from nncore.weights import WeightsFile, load_into
+
+
+@dataclass
+class PreparedData:
+    dataset: Dataset
+    train: Dataset
+    val: Dataset | None
+    test: Dataset | None
+    normalizer: Normalizer
+    #: Regression targets were standardized with these (training-split) statistics.
+    target_mean: np.ndarray | None = None
+    target_std: np.ndarray | None = None
+
+    @property
+    def class_names(self) -> list[str] | None:
+        return self.dataset.class_names
+
+
+def resolve_path(path: str, base_dir: str | Path | None) -> Path:
+    p = Path(path).expanduser()
+    if not p.is_absolute() and base_dir is not None:
+        p = Path(base_dir) / p
+    return p
+
+
+def load_dataset(spec: DataSpec, base_dir: str | Path | None = None) -> Dataset:
+    """The full, raw data set a project's data settings name."""
+    if spec.source == "synthetic":
+        if spec.name not in GENERATORS:
+            raise DataError(f"data.name: unknown generator {spec.name!r} (known: "
+                            f"{', '.join(GENERATORS)})")
+        return GENERATORS[spec.name].generate(spec.params)
+    if spec.source == "bundled":
+        if spec.name not in BUNDLED:
+            raise DataError(f"data.name: unknown bundled data set {spec.name!r} (known: "
+                            f"{', '.join(BUNDLED)})")
+        extra = set(spec.params) - {"as_images"}
+        if extra:
+            raise DataError(f"data.params: bundled data sets take only 'as_images', got "
+                            f"{sorted(extra)}")
+        return load_bundled(spec.name, as_images=bool(spec.params.get("as_images", False)))
+    if not spec.path:
+        raise DataError("data.path: a file data source needs a path")
+    return load_data(resolve_path(spec.path, base_dir), **spec.params)
+
+
+def prepare_data(spec: DataSpec, base_dir: str | Path | None = None,
+                 dataset: Dataset | None = None) -> PreparedData:
+    ds = dataset if dataset is not None else load_dataset(spec, base_dir)
+    if spec.val_fraction > 0 or spec.test_fraction > 0:
+        if spec.val_fraction > 0:
+            train, val, test = split(ds, spec.val_fraction, spec.test_fraction,
+                                     stratify=ds.task == "classification", seed=spec.split_seed)
+        else:  # a test split only
+            train, test, _ = split(ds, spec.test_fraction, 0.0,
+                                   stratify=ds.task == "classification", seed=spec.split_seed)
+            val = None
+    else:
+        train, val, test = ds, None, None
+    norm = Normalizer(spec.normalization if ds.inputs is None else "none")
+    if ds.inputs is None:
+        norm.fit(train.X)
+        train = norm.apply(train)
+        val = norm.apply(val) if val is not None else None
+        test = norm.apply(test) if test is not None else None
+    t_mean = t_std = None
+    if spec.standardize_target:
+        if ds.task != "regression":
+            raise DataError("data.standardize_target: only regression targets can be "
+                            "standardized; this data holds classes")
+        y = train.y.astype(np.float64).reshape(len(train.y), -1)
+        t_mean = y.mean(axis=0)
+        t_std = y.std(axis=0)
+        t_std[t_std == 0] = 1.0
+        train, val, test = (_scale_targets(d, t_mean, t_std) for d in (train, val, test))
+    return PreparedData(ds, train, val, test, norm, t_mean, t_std)
+
+
+def _scale_targets(d: Dataset | None, mean: np.ndarray, std: np.ndarray) -> Dataset | None:
+    if d is None:
+        return None
+    out = d.subset(slice(None))
+    y = (d.y.astype(np.float64).reshape(len(d.y), -1) - mean) / std
+    out.y = y.reshape(d.y.shape).astype(np.float32)
+    return out
+
+
+def network_inputs(network: Network, ds: Dataset) -> Any:
+    """The array, or {Input id: array}, that feeds ``network`` from ``ds``."""
+    if ds.inputs is None:
+        if len(network.input_ids) != 1:
+            raise DataError(f"the network has {len(network.input_ids)} Input layers "
+                            f"({', '.join(network.input_ids)}) but the data has one input")
+        return ds.X
+    missing = [i for i in network.input_ids if i not in ds.inputs]
+    if missing:
+        raise DataError(f"no data column for Input '{missing[0]}'; name each Input layer "
+                        f"after one of the data's inputs: {', '.join(ds.inputs)}")
+    return {i: ds.inputs[i] for i in network.input_ids}
+
+
+def check_compatible(network: Network, ds: Dataset, loss_name: str) -> None:
+    """Raise a DataError/SpecError when the data cannot feed this network and loss."""
+    feeds = network_inputs(network, ds)
+    arrays = feeds if isinstance(feeds, dict) else {network.input_ids[0]: feeds}
+    for node_id, a in arrays.items():
+        want = network.shapes[node_id]
+        if tuple(a.shape[1:]) != want:
+            raise SpecError(f"Input '{node_id}': expects samples of shape {want}, the data "
+                            f"has {tuple(a.shape[1:])}; set the Input shape to "
+                            f"{list(a.shape[1:])}", node_id=node_id)
+    out = network.output_shape
+    owner = network.layers[network.output_id].owner
+    if loss_name == "categorical_crossentropy":
+        k = ds.n_classes or 0
+        if ds.task != "classification":
+            raise DataError("categorical cross-entropy needs class labels; this data is a "
+                            "regression task (use mse, mae or huber)")
+        if out != (k,):
+            raise SpecError(f"{owner}: outputs {out} but the data has {k} classes; give it "
+                            f"{k} units", node_id=network.output_id)
+    elif loss_name == "binary_crossentropy":
+        if ds.task != "classification" or (ds.n_classes or 0) > 2:
+            raise DataError("binary cross-entropy needs two classes; use categorical "
+                            "cross-entropy for more")
+        if out != (1,):
+            raise SpecError(f"{owner}: binary cross-entropy needs 1 sigmoid output unit, it "
+                            f"has shape {out}", node_id=network.output_id)
+    elif ds.task == "classification":
+        raise DataError(f"{loss_name} is a regression loss but the data holds classes; use "
+                        "categorical cross-entropy")
+    else:
+        k = int(np.prod(ds.y.shape[1:])) if ds.y.ndim > 1 else 1
+        if int(np.prod(out)) != k:
+            raise SpecError(f"{owner}: outputs {out} but the data has {k} target value(s) "
+                            f"per sample", node_id=network.output_id)
+
+
+def build_network(project: Project, seed: int | None = None,
+                  dtype: Any = np.float32) -> Network:
+    s = project.training.seed if seed is None else seed
+    return Network(project.graph, dtype=dtype, seed=s)
+
+
+@dataclass
+class RunResult:
+    network: Network
+    finished: TrainingFinished
+    data: PreparedData
+    trainer: Trainer
+    loaded_nodes: list[str]
+
+
+def train_project(project: Project, base_dir: str | Path | None = None, *,
+                  epochs: int | None = None, seed: int | None = None,
+                  init_weights: WeightsFile | None = None, partial: bool = False,
+                  callback: Callable[[Any], None] | None = None,
+                  control: RunControl | None = None, on_divergence: str = "stop",
+                  data: PreparedData | None = None,
+                  network: Network | None = None) -> RunResult:
+    """Load data, build (or reuse) the network, optionally load initial weights, train."""
+    config = project.training
+    changes = {}
+    if epochs is not None:
+        changes["epochs"] = epochs
+    if seed is not None:
+        changes["seed"] = seed
+    if changes:
+        config = config.replace(**changes)
+    prepared = data if data is not None else prepare_data(project.data, base_dir)
+    net = network if network is not None else build_network(project, config.seed)
+    loaded: list[str] = []
+    if init_weights is not None:
+        loaded = load_into(net, init_weights, partial=partial, source="initial weights")
+    trainer = Trainer(net, config, control, on_divergence=on_divergence)
+    check_loss_matches(net, trainer.loss)
+    check_compatible(net, prepared.dataset, config.loss)
+    val = prepared.val
+    finished = trainer.fit(
+        network_inputs(net, prepared.train), prepared.train.y,
+        network_inputs(net, val) if val is not None else None,
+        val.y if val is not None else None, callback=callback)
+    return RunResult(net, finished, prepared, trainer, loaded)
