@@ -1,0 +1,72 @@
+"""The NetCanvas data layer: data sets, generators, loaders and preprocessing.
+
+Pure NumPy (plus the standard library, and Pillow for image folders, imported only when an
+image folder is loaded). Never imports Qt or scikit-learn. See ``docs/data.md``.
+"""
+
+from __future__ import annotations
+
+from .bundled import BUNDLED, BundledInfo, data_dir, load_bundled, resources_dir
+from .dataset import TASKS, Dataset
+from .loaders import (
+    load_array,
+    load_csv,
+    load_data,
+    load_idx,
+    load_image_folder,
+    load_numpy,
+    read_csv_column,
+    read_idx,
+)
+from .preprocess import Normalizer, split
+from .sequences import csv_column_dataset, series_to_dataset, sine_dataset, sliding_windows
+from .synthetic import (
+    GENERATORS,
+    Generator,
+    Param,
+    circle,
+    gauss,
+    moons,
+    multi_gaussian,
+    plane,
+    recommender_ratings,
+    sine_series,
+    spiral,
+    xor,
+)
+
+__all__ = [
+    "BUNDLED",
+    "GENERATORS",
+    "TASKS",
+    "BundledInfo",
+    "Dataset",
+    "Generator",
+    "Normalizer",
+    "Param",
+    "circle",
+    "csv_column_dataset",
+    "data_dir",
+    "gauss",
+    "load_array",
+    "load_bundled",
+    "load_csv",
+    "load_data",
+    "load_idx",
+    "load_image_folder",
+    "load_numpy",
+    "moons",
+    "multi_gaussian",
+    "plane",
+    "read_csv_column",
+    "read_idx",
+    "recommender_ratings",
+    "resources_dir",
+    "series_to_dataset",
+    "sine_dataset",
+    "sine_series",
+    "sliding_windows",
+    "split",
+    "spiral",
+    "xor",
+]

@@ -1,0 +1,271 @@
+"""Preprocessing: input normalisation and train/validation/test splits.
+
+:class:`Normalizer` learns per-feature statistics on the *training* split only and applies
+them to every split. Statistics are taken per feature for tabular data ``(n, F)``, per
+channel for images ``(n, C, H, W)`` and per feature for sequences ``(n, T, F)``. Constant
+features never divide by zero: their scale is taken as 1.
+
+Its state saves next to the weights, either as plain lists (:meth:`Normalizer.to_dict`, for
+JSON) or as arrays (:meth:`Normalizer.state_arrays`, for ``.npz``).
+
+:func:`split` draws a seeded, optionally stratified split of a :class:`Dataset`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nncore.errors import DataError
+
+from .dataset import Dataset
+
+MODES = ("standardize", "minmax", "none")
+
+
+def _feature_axis(ndim: int) -> int:
+    """Axis that holds features/channels: 1 for (n, F) and (n, C, H, W), 2 for (n, T, F)."""
+    if ndim == 2 or ndim == 4:
+        return 1
+    if ndim == 3:
+        return 2
+    if ndim == 1:
+        return 0
+    raise DataError(f"cannot normalise arrays with {ndim} dimensions (expected (n, F), "
+                    f"(n, T, F) or (n, C, H, W))")
+
+
+class Normalizer:
+    """Per-feature (per-channel for images) normalisation.
+
+    Modes: ``'standardize'`` (``(x - mean) / std``, population std), ``'minmax'``
+    (``(x - min) / (max - min)``, to ``[0, 1]`` on the training data) and ``'none'``.
+    """
+
+    def __init__(self, mode: str = "standardize"):
+        if mode not in MODES:
+            raise DataError(f"normalisation mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+        self.ndim: int | None = None
+        self.stats: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------------------------
+    @property
+    def fitted(self) -> bool:
+        return self.ndim is not None
+
+    def fit(self, X: np.ndarray) -> Normalizer:
+        """Learn the statistics of ``X`` (the training inputs)."""
+        X = np.asarray(X)
+        if X.dtype.kind not in "biuf":
+            raise DataError(f"cannot normalise an array of dtype {X.dtype}")
+        if X.ndim < 1 or len(X) == 0:
+            raise DataError("cannot fit a normaliser on an empty array")
+        axis = _feature_axis(X.ndim)
+        x64 = X.astype(np.float64)
+        if not np.all(np.isfinite(x64)):
+            raise DataError("cannot fit a normaliser: the data contains NaN or Inf")
+        reduce = tuple(a for a in range(X.ndim) if a != axis) if X.ndim > 1 else (0,)
+        if self.mode == "standardize":
+            self.stats = {"mean": x64.mean(axis=reduce), "std": x64.std(axis=reduce)}
+        elif self.mode == "minmax":
+            self.stats = {"min": x64.min(axis=reduce), "max": x64.max(axis=reduce)}
+        else:
+            self.stats = {}
+        self.stats = {k: np.atleast_1d(v) for k, v in self.stats.items()}
+        self.ndim = X.ndim
+        return self
+
+    def _offset_scale(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.mode == "standardize":
+            offset, scale = self.stats["mean"], self.stats["std"].copy()
+        else:
+            offset = self.stats["min"]
+            scale = self.stats["max"] - self.stats["min"]
+        scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(offset)), scale, 1.0)
+        return offset, scale
+
+    def _shape_for(self, X: np.ndarray) -> tuple[int, ...]:
+        if not self.fitted:
+            raise DataError("the normaliser has not been fitted yet (call fit on the training "
+                            "data first)")
+        if X.ndim != self.ndim:
+            raise DataError(f"the normaliser was fitted on {self.ndim}-D data, got "
+                            f"{X.ndim}-D data of shape {X.shape}")
+        if self.mode == "none":
+            return ()
+        axis = _feature_axis(X.ndim)
+        n_feat = len(next(iter(self.stats.values())))
+        if X.shape[axis] != n_feat:
+            what = "channels" if X.ndim == 4 else "features"
+            raise DataError(f"the normaliser was fitted on {n_feat} {what}, got "
+                            f"{X.shape[axis]}")
+        shape = [1] * X.ndim
+        shape[axis] = n_feat
+        return tuple(shape)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Normalise ``X`` with the fitted statistics; returns ``float32``."""
+        X = np.asarray(X)
+        shape = self._shape_for(X)
+        if self.mode == "none":
+            return X.astype(np.float32)
+        offset, scale = self._offset_scale()
+        out = (X.astype(np.float64) - offset.reshape(shape)) / scale.reshape(shape)
+        return out.astype(np.float32)
+
+    def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+        """Undo :meth:`transform` (e.g. for regression targets); returns ``float32``."""
+        X = np.asarray(X)
+        shape = self._shape_for(X)
+        if self.mode == "none":
+            return X.astype(np.float32)
+        offset, scale = self._offset_scale()
+        return (X.astype(np.float64) * scale.reshape(shape) + offset.reshape(shape)).astype(
+            np.float32)
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        return self.fit(X).transform(X)
+
+    def apply(self, dataset: Dataset) -> Dataset:
+        """A copy of ``dataset`` with ``X`` transformed (single-input data sets only)."""
+        if dataset.inputs is not None:
+            raise DataError("normalising multi-input data sets is not supported")
+        out = dataset.subset(slice(None))
+        out.X = self.transform(dataset.X)
+        return out
+
+    # ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python state (lists of floats), for JSON."""
+        return {"mode": self.mode, "ndim": self.ndim,
+                **{k: [float(x) for x in v] for k, v in self.stats.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Normalizer:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(d, dict) or "mode" not in d:
+            raise DataError("normaliser state must be a dict with a 'mode' field")
+        norm = cls(d["mode"])
+        arrays = {k: v for k, v in d.items() if k not in ("mode", "ndim")}
+        norm._set_state(arrays, d.get("ndim"))
+        return norm
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """State as ``float64`` arrays, to be stored in an ``.npz`` next to the weights;
+        ``'ndim'`` is a 1-element int64 array (absent if not fitted)."""
+        out = {k: np.asarray(v, dtype=np.float64) for k, v in self.stats.items()}
+        if self.ndim is not None:
+            out["ndim"] = np.array([self.ndim], dtype=np.int64)
+        return out
+
+    @classmethod
+    def from_state_arrays(cls, mode: str, arrays: dict[str, np.ndarray]) -> Normalizer:
+        """Inverse of :meth:`state_arrays`."""
+        norm = cls(mode)
+        arrays = dict(arrays)
+        ndim = arrays.pop("ndim", None)
+        norm._set_state(arrays, None if ndim is None else int(np.asarray(ndim).ravel()[0]))
+        return norm
+
+    def _set_state(self, arrays: dict[str, Any], ndim: Any) -> None:
+        needed = {"standardize": ("mean", "std"), "minmax": ("min", "max"), "none": ()}[self.mode]
+        missing = [k for k in needed if k not in arrays]
+        if missing:
+            raise DataError(f"normaliser state for mode '{self.mode}' lacks {missing}")
+        stats: dict[str, np.ndarray] = {}
+        for k in needed:
+            a = np.asarray(arrays[k], dtype=np.float64).ravel()
+            if not np.all(np.isfinite(a)):
+                raise DataError(f"normaliser state '{k}' contains non-finite values")
+            stats[k] = a
+        if needed and len(stats[needed[0]]) != len(stats[needed[1]]):
+            raise DataError(f"normaliser state: '{needed[0]}' and '{needed[1]}' differ in length")
+        if ndim is not None and (not isinstance(ndim, (int, np.integer)) or ndim < 1):
+            raise DataError(f"normaliser state: bad 'ndim' {ndim!r}")
+        self.stats = stats
+        self.ndim = None if ndim is None else int(ndim)
+
+    def __repr__(self) -> str:
+        return f"Normalizer(mode={self.mode!r}, fitted={self.fitted})"
+
+
+# ---------------------------------------------------------------------------------------------
+# splitting
+# ---------------------------------------------------------------------------------------------
+def _largest_remainder(ideal: np.ndarray, total: int, cap: np.ndarray) -> np.ndarray:
+    """Integers close to ``ideal`` summing to ``total`` with ``0 <= out <= cap``."""
+    out = np.minimum(np.floor(ideal).astype(np.int64), cap)
+    rest = ideal - out
+    while out.sum() < total:
+        room = out < cap
+        if not room.any():
+            break
+        k = int(np.argmax(np.where(room, rest, -np.inf)))
+        out[k] += 1
+        rest[k] -= 1.0
+    while out.sum() > total:
+        k = int(np.argmax(np.where(out > 0, -rest, -np.inf)))
+        out[k] -= 1
+        rest[k] += 1.0
+    return out
+
+
+def split(dataset: Dataset, val_fraction: float = 0.2, test_fraction: float = 0.0,
+          stratify: bool = True, seed: int | None = 0
+          ) -> tuple[Dataset, Dataset, Dataset | None]:
+    """Split ``dataset`` into train, validation and (if ``test_fraction > 0``) test sets.
+
+    The sizes are ``round(n * val_fraction)`` and ``round(n * test_fraction)`` (at least one
+    sample each). For classification with ``stratify=True`` each class is split in the same
+    proportions (largest-remainder rounding keeps the totals exact); a class with a single
+    sample stays in the training set. Deterministic for a given ``seed``.
+    """
+    for label, f in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not isinstance(f, (int, float)) or isinstance(f, bool) or not np.isfinite(f):
+            raise DataError(f"{label} must be a number, got {f!r}")
+    if not 0.0 < val_fraction < 1.0:
+        raise DataError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}")
+    if not 0.0 <= test_fraction < 1.0:
+        raise DataError(f"test_fraction must be in [0, 1), got {test_fraction}")
+    if val_fraction + test_fraction >= 1.0:
+        raise DataError(f"val_fraction + test_fraction must be below 1 (nothing left to train "
+                        f"on), got {val_fraction} + {test_fraction}")
+    n = dataset.n_samples
+    n_val = max(1, round(n * val_fraction))
+    n_test = max(1, round(n * test_fraction)) if test_fraction > 0 else 0
+    if n_val + n_test >= n:
+        need = 2 + (1 if test_fraction > 0 else 0)
+        raise DataError(f"too few samples to split: {n} sample(s) cannot give a non-empty "
+                        f"training, validation{' and test' if n_test else ''} set "
+                        f"(need at least {need}, and more for these fractions)")
+    rng = np.random.default_rng(seed)
+
+    if stratify and dataset.task == "classification":
+        counts = np.bincount(dataset.y, minlength=int(dataset.n_classes or 0))
+        cap = np.maximum(counts - 1, 0)     # keep one sample of each class for training
+        if cap.sum() < n_val + n_test:
+            raise DataError(f"too few samples to split with stratification: {n} samples in "
+                            f"{len(counts)} classes; lower the fractions or use "
+                            f"stratify=False")
+        val_c = _largest_remainder(counts * val_fraction, n_val, cap)
+        test_c = _largest_remainder(counts * test_fraction, n_test, cap - val_c)
+        tr, va, te = [], [], []
+        for c, count in enumerate(counts):
+            if count == 0:
+                continue
+            idx = rng.permutation(np.flatnonzero(dataset.y == c))
+            va.append(idx[:val_c[c]])
+            te.append(idx[val_c[c]:val_c[c] + test_c[c]])
+            tr.append(idx[val_c[c] + test_c[c]:])
+        train_idx = rng.permutation(np.concatenate(tr))
+        val_idx = rng.permutation(np.concatenate(va))
+        test_idx = rng.permutation(np.concatenate(te))
+    else:
+        perm = rng.permutation(n)
+        val_idx, test_idx = perm[:n_val], perm[n_val:n_val + n_test]
+        train_idx = perm[n_val + n_test:]
+
+    test = dataset.subset(test_idx) if test_fraction > 0 else None
+    return dataset.subset(train_idx), dataset.subset(val_idx), test
