@@ -128,8 +128,11 @@ class RunControl:
 
     def step_epoch(self) -> None:
         """Run (or resume) until the end of the current epoch, then pause."""
-        self._pause_after_epoch = True
-        self._running.set()
+        # Under the lock so the trainer cannot take the flag (and pause) in between and then
+        # be resumed at once by the set() below, running on without the requested pause.
+        with self._lock:
+            self._pause_after_epoch = True
+            self._running.set()
 
     def call_in_run(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` on the training thread at the next batch boundary (for setting
@@ -147,11 +150,12 @@ class RunControl:
 
     # -- called by the trainer ---------------------------------------------------------
     def take_pause_after_epoch(self) -> bool:
-        if self._pause_after_epoch:
-            self._pause_after_epoch = False
-            self._running.clear()
-            return True
-        return False
+        with self._lock:
+            if self._pause_after_epoch:
+                self._pause_after_epoch = False
+                self._running.clear()
+                return True
+            return False
 
     def wait_while_paused(self) -> None:
         while not self._running.wait(0.05):

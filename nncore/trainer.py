@@ -109,12 +109,16 @@ class Trainer:
         return {k: np.asarray(arrays[k]) for k in net.input_ids}, t
 
     # -- metrics -----------------------------------------------------------------------
-    def _correct(self, out: np.ndarray, t: np.ndarray) -> int:
+    def _correct(self, out: np.ndarray, t: np.ndarray) -> float:
+        """Number of correctly classified samples in a batch; with several sigmoid outputs
+        (multi-label) each sample counts by the fraction of its labels that are right."""
         if self.loss.fused_activation == "softmax":
             pred = out.argmax(axis=1)
             true = t if t.ndim == 1 else t.argmax(axis=1)
             return int(np.count_nonzero(pred == true))
-        return int(np.count_nonzero((out > 0) == (t > 0.5)))
+        right = int(np.count_nonzero((out > 0) == (t > 0.5)))
+        per_sample = out.size // max(len(out), 1)
+        return right if per_sample == 1 else right / per_sample
 
     def evaluate(self, x: Any, t: np.ndarray, batch_size: int = 1024) -> tuple[float, dict]:
         """Loss and metrics of the current weights on prepared data (inference mode)."""
@@ -143,14 +147,23 @@ class Trainer:
         for node, sls in slices.items():
             s = 0.0
             for sl in sls:
-                v = buf[sl]
-                s += float(np.dot(v, v))
+                s += _sum_sq(buf[sl])
             out[node] = math.sqrt(s) if s == s and s != math.inf else s
         return out
 
     # -- the loop ----------------------------------------------------------------------
     def fit(self, x: Any, y: np.ndarray, x_val: Any = None, y_val: np.ndarray | None = None,
             callback: EventCallback | None = None) -> TrainingFinished:
+        """Train on ``x``/``y`` (``x`` an array, or a dict {input id: array}); validate on
+        ``x_val``/``y_val`` after each epoch when given. Returns how the run ended."""
+        # Overflow and NaN on the way to a divergence are detected and reported as such
+        # (Diverged event, restored weights); numpy's warnings would only add noise, or
+        # abort the run where warnings are errors.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._fit(x, y, x_val, y_val, callback)
+
+    def _fit(self, x: Any, y: np.ndarray, x_val: Any, y_val: np.ndarray | None,
+             callback: EventCallback | None) -> TrainingFinished:
         cfg, net, ctl, loss = self.config, self.net, self.control, self.loss
         emit = callback or (lambda e: None)
         x, t = self._prepare(x, y, "training data")
@@ -182,6 +195,7 @@ class Trainer:
             sum_loss, correct, sse = 0.0, 0, 0.0
             grad_acc: dict[str, float] = dict.fromkeys(grad_slices, 0.0)
             diverged = None
+            interrupted = False
             for b in range(steps):
                 if ctl._pending:
                     ctl.run_pending()
@@ -190,6 +204,7 @@ class Trainer:
                     ctl.wait_while_paused()
                     ctl.run_pending()
                 if ctl.stop_event.is_set():
+                    interrupted = True
                     break
                 idx = perm[b * bs:(b + 1) * bs]
                 xb = _take(x, idx, net.dtype)
@@ -214,7 +229,7 @@ class Trainer:
                 if cfg.clip_norm is not None:
                     total = math.sqrt(total_sq)
                     if cfg.l1 or cfg.l2:
-                        total = float(np.sqrt(np.dot(g_all, g_all)))
+                        total = math.sqrt(_sum_sq(g_all))
                     if total > cfg.clip_norm:
                         g_all *= cfg.clip_norm / total
                 opt.step(lr)
@@ -248,7 +263,7 @@ class Trainer:
                         continue  # redo this epoch from the restored weights
                 reason, message = "diverged", str(diverged)
                 break
-            if ctl.stop_event.is_set():
+            if interrupted:
                 reason = "stopped"
                 break
 
@@ -260,9 +275,12 @@ class Trainer:
             if has_val:
                 val_loss, val_metrics = self.evaluate(x_val, t_val)
             monitored = val_loss if val_loss is not None else train_loss
-            if not math.isfinite(monitored):
+            bad_weights = not np.isfinite(p_all).all()
+            if bad_weights or not math.isfinite(monitored):
+                err = (self._divergence("weights", epoch, 0, math.nan) if bad_weights else
+                       self._divergence("validation loss" if has_val else "loss", epoch, 0,
+                                        monitored))
                 net.restore(good)
-                err = self._divergence("validation loss", epoch, 0, monitored)
                 emit(Diverged(epoch, 0, err.layer, str(err), good_epoch))
                 reason, message = "diverged", str(err)
                 break
@@ -303,12 +321,15 @@ class Trainer:
         return fin
 
     def _divergence(self, what: str, epoch: int, batch: int, value: float) -> DivergenceError:
-        layer = first_nonfinite_layer(self.net)
+        layer = (first_nonfinite_weights(self.net) if what == "weights"
+                 else first_nonfinite_layer(self.net))
         where = f"epoch {epoch}" + (f", batch {batch}" if batch else "")
         at = f"; the first non-finite values appeared in {layer}" if layer else ""
-        node = layer.split("'")[1] if layer and "'" in layer else None
+        node = next((n for n in self.net.order  # (ids may contain quotes: match owners)
+                     if layer and layer.startswith(self.net.layers[n].owner + " (")), None)
+        became = "NaN/Inf" if what in ("gradient", "weights") else value
         return DivergenceError(
-            f"training diverged: the {what} became {value if what != 'gradient' else 'NaN/Inf'}"
+            f"training diverged: the {what} became {became}"
             f" at {where}{at}. The weights from the last good epoch were restored. "
             + _SUGGESTION, layer=node, epoch=epoch, batch=batch)
 
@@ -326,6 +347,26 @@ def first_nonfinite_layer(net: Network) -> str | None:
             if not np.isfinite(net.grads_flat[sl]).all():
                 return f"{net.layers[node_id].owner} (its gradient)"
     return None
+
+
+def first_nonfinite_weights(net: Network) -> str | None:
+    """Name (``Dense 'h2' (its weights)``) of the first layer, in execution order, that holds
+    NaN/Inf weights or state."""
+    rank = {n: i for i, n in enumerate(net.order)}
+    bad = [s.node_id for s in net.slots
+           if not np.isfinite(net.params_flat[s.start:s.stop]).all()]
+    if not bad:
+        return None
+    return f"{net.layers[min(bad, key=rank.__getitem__)].owner} (its weights)"
+
+
+def _sum_sq(v: np.ndarray) -> float:
+    """Sum of squares of ``v``; infinite only when ``v`` holds NaN/Inf (a float32 dot product
+    overflows from values of about 1e19, so that case is redone in float64)."""
+    s = float(np.dot(v, v))
+    if s == math.inf and v.dtype != np.float64:
+        s = float(np.dot(v.astype(np.float64), v.astype(np.float64)))
+    return s
 
 
 def _total_sum_squares(t: np.ndarray) -> float:
