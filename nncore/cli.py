@@ -300,14 +300,24 @@ def _export(args: argparse.Namespace) -> int:
     norm = weights.normalizer()
     if args.onnx:
         export.export_onnx(net, args.onnx, normalizer_state=_norm_state(norm),
-                           class_names=weights.class_names, model_name=project.name)
+                           class_names=weights.class_names, model_name=project.name,
+                           target_scaling=_target_scaling(weights))
         print(f"ONNX model written to {args.onnx}")
     else:
+        # The script reads its weights from its own folder: copy them there if needed.
+        here = Path(args.weights).resolve().parent == Path(args.python).resolve().parent
         export.export_python(net, args.python, weights_filename=Path(args.weights).name,
                              normalizer_state=_norm_state(norm),
-                             class_names=weights.class_names)
-        print(f"Python script written to {args.python} (it reads {Path(args.weights).name})")
+                             class_names=weights.class_names,
+                             target_scaling=_target_scaling(weights), write_weights=not here)
+        print(f"Python script written to {args.python} (it reads {Path(args.weights).name} "
+              "from its own folder)")
     return EXIT_OK
+
+
+def _target_scaling(weights: Any) -> tuple | None:
+    mean, std = weights.meta.get("target_mean"), weights.meta.get("target_std")
+    return None if mean is None or std is None else (mean, std)
 
 
 def _norm_state(norm: Any) -> dict | None:
