@@ -66,8 +66,8 @@ class MSE(_Elementwise):
         flat = d.reshape(-1)
         return np.dot(flat, flat) / self.n
 
-    def _grad(self, d):
-        return 2.0 * d
+    def backward(self):
+        return self.diff * self.diff.dtype.type(2.0 / self.n)
 
 
 class MAE(_Elementwise):

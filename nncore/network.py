@@ -110,6 +110,20 @@ class Network:
         for (layer, ins, _), _need in zip(self._plan, needs):
             layer.need_input_grad = any(needs[j] for j in ins)
             layer.on_built()
+        # Nodes that take part in back-propagation, output first.
+        self._backward_plan = [(i, layer, ins, merge)
+                               for i, (layer, ins, merge) in enumerate(self._plan)
+                               if ins and needs[i]][::-1]
+        # Per-layer norms of the trainable region in one pass: slot starts, and the index
+        # (into ``norm_layers``) of the layer each slot belongs to.
+        train_slots = sorted((s for s in slots if s.start < self.n_trainable),
+                             key=lambda s: s.start)
+        self.norm_layers: list[str] = [n for n in self.order
+                                       if any(s.node_id == n for s in train_slots)]
+        li = {n: i for i, n in enumerate(self.norm_layers)}
+        self._norm_starts = np.array([s.start for s in train_slots], np.intp)
+        self._norm_bounds = [(s.start, s.stop) for s in train_slots]
+        self._norm_index = np.array([li[s.node_id] for s in train_slots], np.intp)
         # Per-layer slices of the gradient buffer, for gradient-norm statistics.
         self.layer_grad_slices: dict[str, list[slice]] = {}
         self.layer_weight_slices: dict[str, list[slice]] = {}
@@ -121,6 +135,28 @@ class Network:
             if slot.start < self.n_trainable:
                 self.layer_grad_slices.setdefault(slot.node_id, []).append(
                     slice(slot.start, slot.stop))
+
+    def layer_norms(self, buf: np.ndarray) -> np.ndarray:
+        """L2 norms per layer of ``norm_layers`` over the trainable region of ``buf``
+        (``grads_flat`` or ``params_flat``), computed in float64 (NaN/Inf if present)."""
+        n_layers = len(self.norm_layers)
+        if n_layers == 0:
+            return np.zeros(0)
+        region = buf[:self.n_trainable]
+        if region.size <= 1 << 15:  # small: three vectorised ops beat a loop of dots
+            r = region.astype(np.float64)
+            sq = np.add.reduceat(r * r, self._norm_starts)
+        else:
+            sq = np.empty(len(self._norm_bounds))
+            for k, (a, b) in enumerate(self._norm_bounds):
+                v = region[a:b]
+                s = float(np.dot(v, v))
+                if s == np.inf:  # float32 overflow from huge finite values: redo in float64
+                    v64 = v.astype(np.float64)
+                    s = float(np.dot(v64, v64))
+                sq[k] = s
+        per_layer = np.bincount(self._norm_index, weights=sq, minlength=n_layers)
+        return np.sqrt(per_layer)
 
     def set_frozen(self, node_id: str, frozen: bool) -> None:
         """Freeze or unfreeze a node's weights; keeps every current value."""
@@ -242,22 +278,21 @@ class Network:
 
     def backward(self, grad: np.ndarray) -> None:
         """Back-propagate ``grad`` (dLoss/dOutput); fills ``grads_flat``."""
-        n = len(self._plan)
-        grads: list[Any] = [None] * n
+        grads: list[Any] = [None] * len(self._plan)
         grads[-1] = grad
-        needs = self._needs_grad
-        for i in range(n - 1, -1, -1):
+        for i, layer, ins, merge in self._backward_plan:
             g = grads[i]
-            layer, ins, merge = self._plan[i]
-            if g is None or not ins or not needs[i]:
+            if g is None:
                 continue
             gin = layer.backward(g)
             if gin is None:
                 continue
             if not merge:
-                gin = (gin,)
+                j = ins[0]
+                grads[j] = gin if grads[j] is None else grads[j] + gin
+                continue
             for j, gj in zip(ins, gin):
-                if needs[j]:
+                if self._needs_grad[j]:
                     grads[j] = gj if grads[j] is None else grads[j] + gj
 
     def activations(self) -> dict[str, np.ndarray]:

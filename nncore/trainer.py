@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from nncore.augment import augmentation_for
 from nncore.config import TrainingConfig
 from nncore.errors import DataError, DivergenceError, SpecError
 from nncore.events import (
@@ -72,6 +73,8 @@ class Trainer:
         network.set_fused_output(self.loss.fused_activation is not None)
         self.optimizer = get_optimizer(config.optimizer, **config.optimizer_params)
         self.optimizer.bind(network.params_flat[:network.n_trainable], network.grads_flat)
+        #: Augmentation of training batches (None: off); checks the Inputs are images.
+        self.augment = augmentation_for(network, config)
         self.step = 0
         self.history = History()
 
@@ -151,6 +154,32 @@ class Trainer:
             out[node] = math.sqrt(s) if s == s and s != math.inf else s
         return out
 
+    #: Settings that may change during a run (between batches, e.g. while paused).
+    LIVE_SETTINGS = ("learning_rate", "schedule", "schedule_params", "warmup_epochs", "l1",
+                     "l2", "clip_norm", "optimizer_params", "early_stopping", "patience",
+                     "min_delta")
+
+    def update_settings(self, **changes: Any) -> None:
+        """Change optimizer and regularization settings of the running fit. Call it on the
+        training thread, e.g. through ``RunControl.call_in_run``; takes effect at the next
+        batch. Raises ParameterError for a bad value or a setting that cannot change."""
+        from nncore.errors import ParameterError
+
+        fixed = sorted(set(changes) - set(self.LIVE_SETTINGS))
+        if fixed:
+            raise ParameterError(f"{', '.join(fixed)} cannot change during a run")
+        new = self.config.replace(**changes)
+        for k in changes:
+            setattr(self.config, k, getattr(new, k))
+        if "optimizer_params" in changes:
+            self.optimizer.update_config(**self.config.optimizer_params)
+
+    def _weight_norms(self, names: list[str], frozen: dict[str, float]) -> dict[str, float]:
+        out = dict(zip(names, self.net.layer_norms(self.net.params_flat).tolist()))
+        if frozen:
+            out.update(frozen)
+        return out
+
     # -- the loop ----------------------------------------------------------------------
     def fit(self, x: Any, y: np.ndarray, x_val: Any = None, y_val: np.ndarray | None = None,
             callback: EventCallback | None = None) -> TrainingFinished:
@@ -177,9 +206,13 @@ class Trainer:
         sst = _total_sum_squares(t) if not classification else 0.0
         p_all, g_all = net.params_flat, net.grads_flat
         n_reg = net.n_regularized
-        grad_slices, weight_slices = net.layer_grad_slices, net.layer_weight_slices
+        names = net.norm_layers
+        # Frozen layers' weights do not change during the run: their norms are computed once.
+        frozen_norms = self._norms(p_all, {k: v for k, v in net.layer_weight_slices.items()
+                                           if k not in names})
         opt = self.optimizer
         rng = net.rng
+        augment = self.augment
         t0 = time.perf_counter()
         emit(TrainingStarted(cfg.epochs, steps, n, len(y_val) if has_val else 0))
 
@@ -193,7 +226,7 @@ class Trainer:
         while epoch < cfg.epochs:
             perm = rng.permutation(n) if cfg.shuffle else np.arange(n)
             sum_loss, correct, sse = 0.0, 0, 0.0
-            grad_acc: dict[str, float] = dict.fromkeys(grad_slices, 0.0)
+            grad_acc = np.zeros(len(names))
             diverged = None
             interrupted = False
             for b in range(steps):
@@ -208,17 +241,22 @@ class Trainer:
                     break
                 idx = perm[b * bs:(b + 1) * bs]
                 xb = _take(x, idx, net.dtype)
+                if augment is not None:
+                    xb = augment.apply_batch(xb, rng, net.input_ids)
                 tb = t[idx]
-                lr = learning_rate(cfg.learning_rate, cfg.schedule, cfg.schedule_params,
-                                   self.step, steps, cfg.epochs, cfg.warmup_epochs)
+                if cfg.schedule == "constant" and not cfg.warmup_epochs:
+                    lr = cfg.learning_rate
+                else:
+                    lr = learning_rate(cfg.learning_rate, cfg.schedule, cfg.schedule_params,
+                                       self.step, steps, cfg.epochs, cfg.warmup_epochs)
                 out = net.forward(xb, training=True)
                 batch_loss = loss.forward(out, tb)
                 if not math.isfinite(batch_loss):
                     diverged = self._divergence("loss", epoch + 1, b + 1, batch_loss)
                     break
                 net.backward(loss.backward())
-                gn = self._norms(g_all, grad_slices)
-                total_sq = sum(v * v for v in gn.values())
+                gn = net.layer_norms(g_all)
+                total_sq = float(np.dot(gn, gn))
                 if not math.isfinite(total_sq):
                     diverged = self._divergence("gradient", epoch + 1, b + 1, batch_loss)
                     break
@@ -243,10 +281,11 @@ class Trainer:
                 else:
                     d = (out - tb).reshape(-1)
                     sse += float(np.dot(d, d))
-                for k, v in gn.items():
-                    grad_acc[k] += v
-                emit(BatchEnd(epoch + 1, b + 1, steps, self.step, batch_loss, lr, gn,
-                              self._norms(p_all, weight_slices), time.perf_counter() - t0))
+                grad_acc += gn
+                emit(BatchEnd(epoch + 1, b + 1, steps, self.step, batch_loss, lr,
+                              dict(zip(names, gn.tolist())),
+                              self._weight_norms(names, frozen_norms),
+                              time.perf_counter() - t0))
 
             if diverged is not None:
                 net.restore(good)
@@ -293,8 +332,8 @@ class Trainer:
             else:
                 bad_epochs += 1
             ev = EpochEnd(epoch, cfg.epochs, train_loss, val_loss, train_metrics, val_metrics,
-                          lr, {k: v / steps for k, v in grad_acc.items()},
-                          self._norms(p_all, weight_slices), time.perf_counter() - t0,
+                          lr, dict(zip(names, (grad_acc / steps).tolist())),
+                          self._weight_norms(names, frozen_norms), time.perf_counter() - t0,
                           best_epoch, best_loss)
             self.history.add(ev)
             emit(ev)

@@ -220,9 +220,7 @@ def test_divergence_can_pause_for_a_lower_learning_rate():
     def on_event(e):
         events.append(e)
         if isinstance(e, Paused) and e.reason == "diverged":
-            def lower():
-                trainer.config.learning_rate = 0.01
-            control.call_in_run(lower)
+            control.call_in_run(lambda: trainer.update_settings(learning_rate=0.01))
             control.resume()
 
     fin = trainer.fit(x, y, callback=on_event)
@@ -695,3 +693,29 @@ def test_two_inputs_train_from_a_dict_of_arrays():
         Trainer(net, TrainingConfig(loss="mse")).fit({"a": x["a"]}, y)
     with pytest.raises(DataError, match="give one array for each"):
         Trainer(net, TrainingConfig(loss="mse")).fit(x["a"], y)
+
+
+def test_update_settings_applies_between_batches_and_refuses_structural_changes():
+    from nncore.errors import ParameterError
+
+    x, y = regression_data(64)
+    control = RunControl()
+    net = Network(mlp(3, [8], 1, act="tanh", out_act="linear"), seed=0)
+    trainer = Trainer(net, TrainingConfig(loss="mse", optimizer="momentum", learning_rate=0.1,
+                                          epochs=2, batch_size=16), control)
+    lrs = []
+
+    def on_event(e):
+        if isinstance(e, BatchEnd):
+            lrs.append(e.lr)
+            if e.step == 2:
+                control.call_in_run(lambda: trainer.update_settings(
+                    learning_rate=0.02, optimizer_params={"momentum": 0.5}))
+
+    trainer.fit(x, y, callback=on_event)
+    assert lrs[:2] == [0.1, 0.1] and set(lrs[2:]) == {0.02}
+    assert trainer.optimizer.config["momentum"] == 0.5
+    with pytest.raises(ParameterError, match="batch_size cannot change"):
+        trainer.update_settings(batch_size=8)
+    with pytest.raises(ParameterError, match="learning_rate"):
+        trainer.update_settings(learning_rate=-1.0)
