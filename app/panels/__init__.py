@@ -1,0 +1,1 @@
+"""Dock panels: palette, inspector, model summary, training settings, data."""

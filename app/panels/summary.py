@@ -1,0 +1,105 @@
+"""The model summary: one row per layer (execution order) with output shape and parameter
+count, and the totals, like Keras' ``model.summary()``."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.canvas.items import format_count, format_shape
+from app.document.document import ProjectDocument
+from app.icons import layer_icon
+from app.theme import colors, theme_notifier
+from nncore.errors import SpecError
+from nncore.registry import layer_class
+
+COLUMNS = ("Layer", "Type", "Output shape", "Params")
+
+
+class SummaryWidget(QWidget):
+    #: A row was clicked: select that node on the canvas.
+    nodeClicked = Signal(str)
+
+    def __init__(self, doc: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.table = QTreeWidget()
+        self.table.setColumnCount(len(COLUMNS))
+        self.table.setHeaderLabels(COLUMNS)
+        self.table.setRootIsDecorated(False)
+        self.table.setUniformRowHeights(True)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.table.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.headerItem().setTextAlignment(3, Qt.AlignmentFlag.AlignRight
+                                                 | Qt.AlignmentFlag.AlignVCenter)
+        self.table.itemClicked.connect(
+            lambda item, _c: self.nodeClicked.emit(item.data(0, Qt.ItemDataRole.UserRole)))
+        self.totals = QLabel()
+        self.totals.setWordWrap(True)
+        self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.totals)
+        doc.analysisChanged.connect(self.refresh)
+        doc.projectReset.connect(self.refresh)
+        theme_notifier().changed.connect(self.refresh)
+        self.refresh()
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """The table's text, row by row (for tests and copying)."""
+        out = []
+        for i in range(self.table.topLevelItemCount()):
+            item = self.table.topLevelItem(i)
+            out.append(tuple(item.text(c) for c in range(len(COLUMNS))))
+        return out
+
+    def refresh(self) -> None:
+        a = self.doc.analysis
+        self.table.clear()
+        order = list(a.order) + [n.id for n in self.doc.graph.nodes if n.id not in a.order]
+        error_brush = QBrush(colors().error)
+        for node_id in order:
+            spec = self.doc.node(node_id)
+            shape = a.shapes.get(node_id)
+            params = a.params.get(node_id)
+            count = "?" if params is None else format_count(params[1])
+            if params is not None and params[1] and params[0] != params[1]:
+                count += f" ({format_count(params[0])} trainable)"
+            item = QTreeWidgetItem([node_id, spec.type,
+                                    format_shape(shape) if shape is not None else "?", count])
+            item.setData(0, Qt.ItemDataRole.UserRole, node_id)
+            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            try:
+                item.setIcon(0, layer_icon(spec.type, layer_class(spec.type).category))
+            except SpecError:
+                pass
+            errors = a.errors_for(node_id)
+            if errors:
+                for c in range(len(COLUMNS)):
+                    item.setForeground(c, error_brush)
+                item.setToolTip(0, "\n".join(errors))
+            self.table.addTopLevelItem(item)
+        total, trainable = a.total_params, a.trainable_params
+        text = (f"<b>Total parameters: {format_count(total)}</b><br>Trainable "
+                f"{format_count(trainable)} · non-trainable {format_count(total - trainable)}")
+        if a.errors:
+            n = len(a.errors)
+            text += (f"<br><span style='color:{colors().error.name()}'>{n} problem"
+                     f"{'s' if n > 1 else ''}: totals cover the layers that could be "
+                     "resolved</span>")
+        self.totals.setText(text)

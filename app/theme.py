@@ -1,0 +1,140 @@
+"""Look: Fusion style with a light or dark palette that follows the system preference.
+
+``apply_theme(app)`` picks the palette from ``QStyleHints.colorScheme()`` (Qt >= 6.5) and
+re-applies it when the system switches; ``colors()`` gives the canvas colours of the
+current scheme, and ``theme_notifier().changed`` tells views to repaint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+CATEGORY_LIGHT = {"core": "#3372c4", "convolution": "#17896a", "recurrent": "#8150c8",
+                  "merge": "#d0701c"}
+CATEGORY_DARK = {"core": "#6ea4f0", "convolution": "#4cc49c", "recurrent": "#b08af0",
+                 "merge": "#f0a25a"}
+
+
+@dataclass(frozen=True)
+class Colors:
+    dark: bool
+    canvas: QColor
+    grid: QColor
+    node_fill: QColor
+    node_border: QColor
+    selection: QColor
+    text: QColor
+    subtext: QColor
+    error: QColor
+    error_fill: QColor
+    link: QColor
+    accept: QColor
+    refuse: QColor
+    tooltip_fill: QColor
+    categories: dict[str, QColor] = field(default_factory=dict)
+
+    def category(self, name: str) -> QColor:
+        return self.categories.get(name, self.categories["core"])
+
+
+def _colors(dark: bool) -> Colors:
+    c = QColor
+    if dark:
+        return Colors(True, c("#1f2125"), c("#2b2e33"), c("#2d3036"), c("#4a4f58"),
+                      c("#4c9be8"), c("#e8eaed"), c("#a3a9b3"), c("#ff6b6b"), c("#4a2a2c"),
+                      c("#8b929c"), c("#46c37b"), c("#ff6b6b"), c("#3a3d44"),
+                      {k: c(v) for k, v in CATEGORY_DARK.items()})
+    return Colors(False, c("#f6f7f9"), c("#e6e8ec"), c("#ffffff"), c("#b9bec7"),
+                  c("#1f6fd1"), c("#1d2127"), c("#5c6470"), c("#d93a3a"), c("#fdecec"),
+                  c("#7d8794"), c("#1f9d55"), c("#d93a3a"), c("#fffbe6"),
+                  {k: c(v) for k, v in CATEGORY_LIGHT.items()})
+
+
+class ThemeNotifier(QObject):
+    changed = Signal()
+
+
+_notifier: ThemeNotifier | None = None
+_current: Colors | None = None
+
+
+def theme_notifier() -> ThemeNotifier:
+    global _notifier
+    if _notifier is None:
+        _notifier = ThemeNotifier()
+    return _notifier
+
+
+def system_is_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    scheme = getattr(hints, "colorScheme", None)  # Qt >= 6.5
+    if scheme is not None:
+        value = scheme()
+        if value == Qt.ColorScheme.Dark:
+            return True
+        if value == Qt.ColorScheme.Light:
+            return False
+    # Unknown: judge from the platform palette's window colour.
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def colors() -> Colors:
+    global _current
+    if _current is None:
+        _current = _colors(False)
+    return _current
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    base = {
+        role.Window: "#2a2d32", role.WindowText: "#e8eaed", role.Base: "#1f2125",
+        role.AlternateBase: "#272a2f", role.ToolTipBase: "#3a3d44",
+        role.ToolTipText: "#e8eaed", role.PlaceholderText: "#8b929c", role.Text: "#e8eaed",
+        role.Button: "#33363c", role.ButtonText: "#e8eaed", role.BrightText: "#ff6b6b",
+        role.Light: "#43474e", role.Midlight: "#3a3d44", role.Mid: "#26292d",
+        role.Dark: "#1b1d20", role.Shadow: "#111214", role.Highlight: "#3b82d6",
+        role.HighlightedText: "#ffffff", role.Link: "#6ea4f0", role.LinkVisited: "#b08af0",
+    }
+    for r, v in base.items():
+        p.setColor(r, QColor(v))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        p.setColor(group.Disabled, r, QColor("#6c727b"))
+    p.setColor(group.Disabled, role.Highlight, QColor("#3a3d44"))
+    return p
+
+
+def apply_theme(app: QApplication, dark: bool | None = None) -> Colors:
+    """Use Fusion with a palette matching the system (or ``dark`` when given)."""
+    global _current
+    if app.style().name().lower() != "fusion":
+        style = QStyleFactory.create("Fusion")
+        if style is not None:
+            app.setStyle(style)
+    if dark is None:
+        dark = system_is_dark()
+    app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    _current = _colors(dark)
+    theme_notifier().changed.emit()
+    return _current
+
+
+_following = False
+
+
+def follow_system_theme(app: QApplication) -> None:
+    """Apply the theme now and again whenever the system's colour scheme changes."""
+    global _following
+    apply_theme(app)
+    if _following:
+        return
+    hints = QGuiApplication.styleHints()
+    signal = getattr(hints, "colorSchemeChanged", None)
+    if signal is not None:
+        signal.connect(lambda *_: apply_theme(QApplication.instance()))
+        _following = True
