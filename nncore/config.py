@@ -43,6 +43,16 @@ TRAINING_SCHEMA: tuple[Param, ...] = (
     Param("min_delta", "float", 0.0, "Smallest decrease that counts as an improvement.",
           min=0.0),
     Param("restore_best", "bool", True, "After early stopping, go back to the best weights."),
+    # Data augmentation of image training batches (nncore.augment); validation data is
+    # never augmented.
+    Param("augment_shift", "int", 0, "Images: shift each training image by up to this many "
+          "pixels in each direction (random per image; 0: off).", min=0, max=1024),
+    Param("augment_flip_horizontal", "bool", False, "Images: mirror half of the training "
+          "images left to right (at random)."),
+    Param("augment_flip_vertical", "bool", False, "Images: mirror half of the training "
+          "images top to bottom (at random)."),
+    Param("augment_noise", "float", 0.0, "Add Gaussian noise of this standard deviation to "
+          "training inputs (0: off).", min=0.0, max=100.0),
 )
 
 
@@ -64,6 +74,10 @@ class TrainingConfig:
     patience: int = 10
     min_delta: float = 0.0
     restore_best: bool = True
+    augment_shift: int = 0
+    augment_flip_horizontal: bool = False
+    augment_flip_vertical: bool = False
+    augment_noise: float = 0.0
     optimizer_params: dict[str, Any] = field(default_factory=dict)
     schedule_params: dict[str, Any] = field(default_factory=dict)
     loss_params: dict[str, Any] = field(default_factory=dict)
