@@ -1,7 +1,10 @@
 """The headless command line: ``netcanvas train | summary | export | predict``.
 
-Exit codes: 0 success; 2 bad usage or bad input (one clear message, no traceback); 1 a
-training failure such as divergence. Never imports Qt.
+Exit codes: 0 success (also when training is stopped with Ctrl+C: the epochs so far are
+saved); 2 bad usage or bad input (one clear message, no traceback); 1 a training failure such
+as divergence; 130 aborted by a second Ctrl+C. A failed run writes nothing: files named by
+--out-weights, --metrics, --output, --onnx or --python keep their old contents. Never
+imports Qt.
 """
 
 from __future__ import annotations
@@ -9,8 +12,11 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import signal
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +25,7 @@ import numpy as np
 
 from nncore.errors import NetCanvasError, TrainingError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 
 
 class UsageError(NetCanvasError):
@@ -91,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         _err("not enough memory for this network or data set; make it smaller")
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("aborted by Ctrl+C")
+        return EXIT_ABORTED
 
 
 def _err(msg: str) -> None:
@@ -103,12 +112,47 @@ def _load(path: str):
     return load_project(path), Path(path).resolve().parent
 
 
-def _check_out(path: str | None, what: str) -> None:
+class _InProject:
+    """Name the project file in errors raised while its data and network are prepared
+    (``p.json: Dense 'h1': has no input connected``), unless the message names it already."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, typ: Any, exc: Any, tb: Any) -> bool:
+        if (isinstance(exc, NetCanvasError) and not isinstance(exc, TrainingError)
+                and not str(exc).startswith(self.path)):
+            new = type(exc).__new__(type(exc))
+            new.__dict__.update(exc.__dict__)
+            new.args = (f"{self.path}: {exc}",)
+            raise new from None
+        return False
+
+
+def _check_out(path: str | None, what: str, *avoid: tuple[str, str | None]) -> None:
+    """Refuse, before any work, an output path that cannot be written or that would
+    overwrite one of the run's inputs (``avoid``: (option, path) pairs)."""
     if path is None:
         return
-    parent = Path(path).expanduser().resolve().parent
+    target = Path(path).expanduser().resolve()
+    parent = target.parent
     if not parent.is_dir():
         raise UsageError(f"{what}: folder {parent} does not exist")
+    if target.is_dir():
+        raise UsageError(f"{what}: {path} is a folder; give a file name")
+    try:  # the real test: the atomic write will create a temporary file there
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UsageError(f"{what}: cannot write to the folder {parent} "
+                         f"({e.strerror or e})") from None
+    for option, other in avoid:
+        if other is not None and Path(other).expanduser().resolve() == target:
+            raise UsageError(f"{what}: {path} is also the {option}; it would be overwritten")
 
 
 # -- train ------------------------------------------------------------------------------
@@ -163,45 +207,61 @@ def _fmt_time(s: float) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from nncore.config import TRAINING_SCHEMA
     from nncore.events import RunControl
     from nncore.run import build_network, prepare_data, train_project
     from nncore.weights import read_weights, save_weights
 
     project, base = _load(args.project)
-    if args.epochs is not None and args.epochs < 1:
-        raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
+    max_epochs = int(next(p.max for p in TRAINING_SCHEMA if p.name == "epochs") or 2**31)
+    if args.epochs is not None and not 1 <= args.epochs <= max_epochs:
+        raise UsageError(f"--epochs must be an integer from 1 to {max_epochs:,}, got "
+                         f"{args.epochs}")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise UsageError(f"--seed must be between 0 and 2^32-1, got {args.seed}")
     if (args.partial or args.freeze_loaded) and not args.init_weights:
         raise UsageError("--partial and --freeze-loaded need --init-weights")
-    _check_out(args.out_weights, "--out-weights")
-    _check_out(args.metrics, "--metrics")
+    if args.freeze_loaded and not args.partial:
+        raise UsageError("--freeze-loaded needs --partial (a strict load would freeze every "
+                         "layer, leaving nothing to train)")
+    project_file = ("project file", args.project)
+    _check_out(args.out_weights, "--out-weights", project_file)
+    _check_out(args.metrics, "--metrics", project_file, ("--out-weights", args.out_weights),
+               ("--init-weights", args.init_weights))
     init = read_weights(args.init_weights) if args.init_weights else None
-    data = prepare_data(project.data, base)
-    net = build_network(project, args.seed)
-    if init is not None and args.freeze_loaded:
+    with _InProject(args.project):
+        data = prepare_data(project.data, base)
+        net = build_network(project, args.seed)
+    if init is not None:
         from nncore.weights import load_into
 
-        for node_id in load_into(net, init, partial=True, source=args.init_weights):
-            net.set_frozen(node_id, True)
-        init = None  # already loaded
+        loaded = load_into(net, init, partial=args.partial, source=args.init_weights)
+        if args.freeze_loaded:
+            for node_id in loaded:
+                net.set_frozen(node_id, True)
     control = RunControl()
     progress = _Progress(args.quiet)
 
     def on_sigint(signum, frame):
         control.request_stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        print("\nstopping after this batch (Ctrl+C again to abort)...", file=sys.stderr)
+        _notice("\nstopping after this batch (press Ctrl+C again to abort)...\n")
 
-    old = signal.signal(signal.SIGINT, on_sigint)
+    main_thread = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
     try:
-        result = train_project(project, base, epochs=args.epochs, seed=args.seed,
-                               init_weights=init, partial=args.partial, callback=progress,
-                               control=control, data=data, network=net)
+        with _InProject(args.project):
+            result = train_project(project, base, epochs=args.epochs, seed=args.seed,
+                                   callback=progress, control=control, data=data, network=net)
     finally:
-        signal.signal(signal.SIGINT, old)
+        if main_thread:
+            signal.signal(signal.SIGINT, old if old is not None else signal.default_int_handler)
         progress.close()
     fin = result.finished
+    if fin.reason == "diverged":
+        outs = [o for o in (args.out_weights, args.metrics) if o]
+        raise TrainingError(fin.message + (f" Nothing was written to {', '.join(outs)}."
+                                           if outs else ""))
     if args.out_weights:
         save_weights(args.out_weights, result.network, normalizer=data.normalizer,
                      class_names=data.class_names, task=data.dataset.task,
@@ -220,12 +280,22 @@ def _train(args: argparse.Namespace) -> int:
     if fin.reason == "early_stopping":
         print(f"early stopping: {fin.message}")
     elif fin.reason == "stopped":
-        print(f"stopped by the user after {fin.epochs_run} complete epochs")
+        n = fin.epochs_run
+        print(f"stopped by the user after {n} complete epoch{'s' if n != 1 else ''}")
     if args.out_weights:
         print(f"weights written to {args.out_weights}")
-    if fin.reason == "diverged":
-        raise TrainingError(fin.message)
+    if args.metrics:
+        print(f"metrics written to {args.metrics}")
     return EXIT_OK
+
+
+def _notice(text: str) -> None:
+    """Write to stderr from a signal handler: one unbuffered system call, so it cannot
+    re-enter a ``print`` the handler interrupted."""
+    try:
+        os.write(sys.stderr.fileno(), text.encode("utf-8", "replace"))
+    except (AttributeError, OSError, ValueError):  # stderr replaced by an in-memory stream
+        pass
 
 
 def _write_metrics(path: str, history: Any, task: str) -> None:
@@ -258,7 +328,8 @@ def _summary(args: argparse.Namespace) -> int:
     project, _ = _load(args.project)
     a = analyze(project.graph)
     if a.errors:
-        raise UsageError("the network is not valid:\n  " + "\n  ".join(str(e) for e in a.errors))
+        raise UsageError(f"{args.project}: the network is not valid:\n  "
+                         + "\n  ".join(str(e) for e in a.errors))
     rows = [("Layer", "Type", "Output shape", "Params")]
     for n in a.order:
         shape = str(tuple(a.shapes[n]))
@@ -286,7 +357,8 @@ def _trained(args: argparse.Namespace):
     from nncore.weights import load_into, read_weights
 
     project, base = _load(args.project)
-    net = build_network(project)
+    with _InProject(args.project):
+        net = build_network(project)
     weights = read_weights(args.weights)
     load_into(net, weights, source=args.weights)
     return project, net, weights
@@ -295,7 +367,8 @@ def _trained(args: argparse.Namespace):
 def _export(args: argparse.Namespace) -> int:
     from nncore import export
 
-    _check_out(args.onnx or args.python, "--onnx" if args.onnx else "--python")
+    _check_out(args.onnx or args.python, "--onnx" if args.onnx else "--python",
+               ("project file", args.project), ("--weights", args.weights))
     project, net, weights = _trained(args)
     norm = weights.normalizer()
     if args.onnx:
@@ -306,6 +379,11 @@ def _export(args: argparse.Namespace) -> int:
     else:
         # The script reads its weights from its own folder: copy them there if needed.
         here = Path(args.weights).resolve().parent == Path(args.python).resolve().parent
+        copy = Path(args.python).resolve().parent / Path(args.weights).name
+        if not here and copy.exists():
+            raise UsageError(f"--python: {copy} already exists; the script needs its weights "
+                             f"beside it under that name: remove it or export next to "
+                             f"{args.weights}")
         export.export_python(net, args.python, weights_filename=Path(args.weights).name,
                              normalizer_state=_norm_state(norm),
                              class_names=weights.class_names,
@@ -329,7 +407,8 @@ def _predict(args: argparse.Namespace) -> int:
     from nncore.errors import DataError
     from nncore.project import atomic_write_text
 
-    _check_out(args.output, "--output")
+    _check_out(args.output, "--output", ("project file", args.project),
+               ("--weights", args.weights), ("--input", args.input))
     project, net, weights = _trained(args)
     if len(net.input_ids) != 1:
         raise UsageError("predict reads one input array; this network has several Inputs")

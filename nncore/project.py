@@ -14,6 +14,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ FORMAT_VERSION = 1
 #: Largest project file read (bytes): far above any real project, stops absurd inputs.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
+_UMASK_LOCK = threading.Lock()
 
 DATA_SOURCES = ("synthetic", "bundled", "file")
 NORMALIZATIONS = ("standardize", "minmax", "none")
@@ -128,7 +130,12 @@ def load_project(path: str | os.PathLike) -> Project:
     except json.JSONDecodeError as e:
         raise FormatError(f"{p}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
                           ) from None
+    except RecursionError:
+        raise FormatError(f"{p}: the JSON is nested too deeply to be a project file") from None
     except ValueError as e:
+        if "digits" in str(e):  # int() refuses numbers of more than 4300 digits
+            raise FormatError(f"{p}: not valid JSON for a project: a number has too many "
+                              "digits") from None
         raise FormatError(f"{p}: {e}") from None
     try:
         return project_from_dict(data)
@@ -307,9 +314,24 @@ def _new_file_mode(path: Path) -> int:
     try:
         return os.stat(path).st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask. Read from /proc on Linux: ``os.umask`` can only query it by
+    setting it, which for an instant would let files created by other threads (the window
+    trains and autosaves in the background) get the wrong permissions."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        umask = os.umask(0o077)  # never more permissive than the real mask while probing
         os.umask(umask)
-        return 0o666 & ~umask
+    return umask
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -2,7 +2,8 @@
 
 ``prepare_data`` loads the data a :class:`~nncore.project.DataSpec` names, splits it
 (stratified for classification), fits the normalizer on the training split only and applies
-it to every split. ``build_network`` compiles the graph. ``train_project`` wires both to a
+it to every split. ``build_network`` compiles the graph, refusing networks of more than
+:data:`MAX_PARAMS` weights (:func:`check_network_size`). ``train_project`` wires both to a
 :class:`~nncore.trainer.Trainer`.
 """
 
@@ -18,10 +19,18 @@ import numpy as np
 from nncore.data import BUNDLED, GENERATORS, Dataset, Normalizer, load_bundled, load_data, split
 from nncore.errors import DataError, SpecError
 from nncore.events import RunControl, TrainingFinished
+from nncore.graph import analyze
 from nncore.network import Network
 from nncore.project import DataSpec, Project
+from nncore.spec import GraphSpec
 from nncore.trainer import Trainer, check_loss_matches
 from nncore.weights import WeightsFile, load_into
+
+#: Largest network :func:`build_network` builds: 50 million weights (200 MB in float32; with
+#: gradients, optimizer moments and the best-epoch snapshot training needs about 6 times
+#: that). Far above what a NumPy engine trains in reasonable time; it stops a typo such as
+#: ``units: 1000000`` from exhausting the memory or hanging the machine.
+MAX_PARAMS = 50_000_000
 
 
 @dataclass
@@ -53,7 +62,10 @@ def load_dataset(spec: DataSpec, base_dir: str | Path | None = None) -> Dataset:
         if spec.name not in GENERATORS:
             raise DataError(f"data.name: unknown generator {spec.name!r} (known: "
                             f"{', '.join(GENERATORS)})")
-        return GENERATORS[spec.name].generate(spec.params)
+        try:
+            return GENERATORS[spec.name].generate(spec.params)
+        except DataError as e:
+            raise DataError(f"data.params: {e}") from None
     if spec.source == "bundled":
         if spec.name not in BUNDLED:
             raise DataError(f"data.name: unknown bundled data set {spec.name!r} (known: "
@@ -65,7 +77,11 @@ def load_dataset(spec: DataSpec, base_dir: str | Path | None = None) -> Dataset:
         return load_bundled(spec.name, as_images=bool(spec.params.get("as_images", False)))
     if not spec.path:
         raise DataError("data.path: a file data source needs a path")
-    return load_data(resolve_path(spec.path, base_dir), **spec.params)
+    path = resolve_path(spec.path, base_dir)
+    if not path.exists():
+        raise DataError(f"data.path: {spec.path!r} not found (looked for {path}; a relative "
+                        "path is relative to the project file's folder)")
+    return load_data(path, **spec.params)
 
 
 def prepare_data(spec: DataSpec, base_dir: str | Path | None = None,
@@ -109,18 +125,37 @@ def _scale_targets(d: Dataset | None, mean: np.ndarray, std: np.ndarray) -> Data
     return out
 
 
+def _fit_input(network: Network, input_id: str, a: np.ndarray) -> np.ndarray:
+    """Adapt one data array to an Input: one value per sample, shape (n,) (such as the ids
+    of a multi-input data set), feeds an Input of per-sample shape (1,) as (n, 1); integer
+    values feeding layers that take numbers, not ids, become floats of the network's dtype."""
+    if a.ndim == 1 and tuple(network.shapes[input_id]) == (1,):
+        a = a.reshape(-1, 1)
+    if a.dtype.kind in "iub":
+        takes_ids = any(getattr(network.layers[n], "input_dtype", "float") == "int"
+                        for n in network.order if input_id in network.analysis.inputs[n])
+        if not takes_ids:
+            a = a.astype(network.dtype)
+    return a
+
+
 def network_inputs(network: Network, ds: Dataset) -> Any:
-    """The array, or {Input id: array}, that feeds ``network`` from ``ds``."""
+    """The array, or {Input id: array}, that feeds ``network`` from ``ds``.
+
+    A data set with named ``inputs`` feeds the Input nodes whose ids are those names (a
+    network with Inputs 'user' and 'item' trains from ``inputs={'user': ..., 'item': ...}``);
+    extra names are ignored, a missing one is a DataError naming it.
+    """
     if ds.inputs is None:
         if len(network.input_ids) != 1:
             raise DataError(f"the network has {len(network.input_ids)} Input layers "
                             f"({', '.join(network.input_ids)}) but the data has one input")
-        return ds.X
+        return _fit_input(network, network.input_ids[0], ds.X)
     missing = [i for i in network.input_ids if i not in ds.inputs]
     if missing:
         raise DataError(f"no data column for Input '{missing[0]}'; name each Input layer "
                         f"after one of the data's inputs: {', '.join(ds.inputs)}")
-    return {i: ds.inputs[i] for i in network.input_ids}
+    return {i: _fit_input(network, i, ds.inputs[i]) for i in network.input_ids}
 
 
 def check_compatible(network: Network, ds: Dataset, loss_name: str) -> None:
@@ -135,6 +170,11 @@ def check_compatible(network: Network, ds: Dataset, loss_name: str) -> None:
                             f"{list(a.shape[1:])}", node_id=node_id)
     out = network.output_shape
     owner = network.layers[network.output_id].owner
+    if ds.task == "classification" and (ds.n_classes or 0) < 2:
+        names = ds.class_names or []
+        only = f" ({names[0]!r})" if len(names) == 1 else ""
+        raise DataError(f"the data holds a single class{only}; classification needs at "
+                        "least two")
     if loss_name == "categorical_crossentropy":
         k = ds.n_classes or 0
         if ds.task != "classification":
@@ -160,8 +200,24 @@ def check_compatible(network: Network, ds: Dataset, loss_name: str) -> None:
                             f"per sample", node_id=network.output_id)
 
 
+def check_network_size(graph: GraphSpec, limit: int = MAX_PARAMS) -> None:
+    """Raise a SpecError naming the largest layer when the network has more than ``limit``
+    weights (parameters and state) in total. Invalid graphs pass (building reports them)."""
+    a = analyze(graph)
+    total = a.total_params
+    if total <= limit:
+        return
+    node = max(a.params, key=lambda n: a.params[n][1])
+    raise SpecError(f"{a.layers[node].owner}: has {a.params[node][1]:,} parameters; the "
+                    f"network has {total:,} in total, more than the {limit:,} NetCanvas can "
+                    f"train (about {total * 4 / 1e9:,.1f} GB for the weights alone); use "
+                    "fewer units", node_id=node)
+
+
 def build_network(project: Project, seed: int | None = None,
                   dtype: Any = np.float32) -> Network:
+    """Compile the project's graph (raises SpecError for an invalid or too large one)."""
+    check_network_size(project.graph)
     s = project.training.seed if seed is None else seed
     return Network(project.graph, dtype=dtype, seed=s)
 

@@ -364,6 +364,13 @@ class Trainer:
                  else first_nonfinite_layer(self.net))
         where = f"epoch {epoch}" + (f", batch {batch}" if batch else "")
         at = f"; the first non-finite values appeared in {layer}" if layer else ""
+        if layer is None and what == "loss":
+            # Every output is finite but too large for the loss (its square overflows).
+            out = self.net._acts[-1]
+            peak = float(np.max(np.abs(out))) if out is not None and out.size else math.nan
+            layer = f"{self.net.layers[self.net.output_id].owner} (its output)"
+            at = (f"; the outputs of {self.net.layers[self.net.output_id].owner} grew too "
+                  f"large for the loss (up to {peak:.3g})")
         node = next((n for n in self.net.order  # (ids may contain quotes: match owners)
                      if layer and layer.startswith(self.net.layers[n].owner + " (")), None)
         became = "NaN/Inf" if what in ("gradient", "weights") else value

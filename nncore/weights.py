@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from nncore.errors import FormatError
+from nncore.errors import FormatError, NetCanvasError
 from nncore.network import Network
 from nncore.project import atomic_write_bytes
 
@@ -34,6 +34,9 @@ FORMAT_NAME = "netcanvas-weights"
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
 NORM_PREFIX = "__norm__/"
+#: Largest total of array data a weights file may declare (bytes, uncompressed).
+MAX_ARRAY_BYTES = 4 * 1024**3
+TASKS = ("classification", "regression")
 
 
 @dataclass
@@ -43,6 +46,8 @@ class WeightsFile:
     #: Normalization mode and arrays (see nncore.data.Normalizer.state_arrays), if saved.
     norm_mode: str | None = None
     norm_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Where the weights were read from (named in error messages).
+    source: str = "weights"
 
     @property
     def class_names(self) -> list[str] | None:
@@ -62,7 +67,11 @@ class WeightsFile:
             return None
         from nncore.data import Normalizer
 
-        return Normalizer.from_state_arrays(self.norm_mode, self.norm_arrays)
+        try:
+            return Normalizer.from_state_arrays(self.norm_mode, self.norm_arrays)
+        except NetCanvasError as e:
+            raise FormatError(f"{self.source}: bad normalization "
+                              f"statistics ({e})") from None
 
 
 def save_weights(path: str | os.PathLike, network: Network, *, normalizer: Any = None,
@@ -97,16 +106,27 @@ def save_weights(path: str | os.PathLike, network: Network, *, normalizer: Any =
 def read_weights(path: str | os.PathLike) -> WeightsFile:
     """Read a weights file; raise FormatError naming the file and the problem."""
     p = Path(path)
+    if p.is_dir():
+        raise FormatError(f"{p}: is a folder, not a weights file")
     if not p.is_file():
         raise FormatError(f"{p}: weights file not found")
+    try:
+        empty = p.stat().st_size == 0
+    except OSError as e:
+        raise FormatError(f"{p}: cannot read the weights file ({e.strerror})") from None
+    if empty:
+        raise FormatError(f"{p}: the file is empty (not a weights file)")
     if not zipfile.is_zipfile(p):
         raise FormatError(f"{p}: not a NetCanvas weights file (expected an .npz archive)")
     try:
+        _check_array_sizes(p)
         with np.load(p, allow_pickle=False) as npz:
             raw = {k: npz[k] for k in npz.files}
+    except FormatError:
+        raise
     except ValueError as e:
         raise FormatError(f"{p}: unreadable weights ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
+    except (OSError, zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as e:
         raise FormatError(f"{p}: damaged weights archive ({e})") from None
     if META_KEY not in raw:
         raise FormatError(f"{p}: no {META_KEY} entry; not a NetCanvas weights file")
@@ -117,11 +137,12 @@ def read_weights(path: str | os.PathLike) -> WeightsFile:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise FormatError(f"{p}: not a NetCanvas weights file")
     version = meta.get("version")
-    if not isinstance(version, int) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise FormatError(f"{p}: bad format version {version!r}")
     if version > FORMAT_VERSION:
         raise FormatError(f"{p}: written by a newer NetCanvas (weights format {version}; this "
                           f"program reads up to {FORMAT_VERSION})")
+    _check_meta(meta, p)
     norm = {k[len(NORM_PREFIX):]: v for k, v in raw.items() if k.startswith(NORM_PREFIX)}
     arrays = {k: v for k, v in raw.items() if not k.startswith(NORM_PREFIX)}
     for k, v in arrays.items():
@@ -129,7 +150,69 @@ def read_weights(path: str | os.PathLike) -> WeightsFile:
             raise FormatError(f"{p}: weight {k!r} has dtype {v.dtype}; expected numbers")
         if v.dtype.kind == "f" and not np.isfinite(v).all():
             raise FormatError(f"{p}: weight {k!r} contains NaN or infinite values")
-    return WeightsFile(arrays, meta, meta.get("normalization"), norm)
+    for k, v in norm.items():
+        if v.dtype.kind not in "fiu":
+            raise FormatError(f"{p}: {NORM_PREFIX}{k} has dtype {v.dtype}; expected numbers")
+    wf = WeightsFile(arrays, meta, meta.get("normalization"), norm, str(p))
+    wf.normalizer()  # validates the saved statistics now, naming the file
+    return wf
+
+
+def _check_array_sizes(p: Path) -> None:
+    """Refuse an archive whose arrays declare more data than the file holds (damaged or
+    crafted headers would otherwise make ``np.load`` allocate it), or absurd totals."""
+    total = 0
+    with zipfile.ZipFile(p) as zf:
+        for info in zf.infolist():
+            total += info.file_size
+            if total > MAX_ARRAY_BYTES:
+                raise FormatError(f"{p}: the arrays total more than {MAX_ARRAY_BYTES:,} bytes; "
+                                  "too large for a weights file")
+            if not info.filename.endswith(".npy"):
+                continue
+            with zf.open(info) as f:
+                try:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    elif version == (2, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                    else:  # format 3.0: only for structured dtypes, refused later anyway
+                        continue
+                except ValueError as e:
+                    name = info.filename[:-4]
+                    raise FormatError(f"{p}: array {name!r} has a bad header ({e})") from None
+            nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if nbytes > info.file_size:
+                raise FormatError(f"{p}: array {info.filename[:-4]!r} declares shape {shape} "
+                                  f"({nbytes:,} bytes) but the file holds {info.file_size:,}; "
+                                  "the file is damaged")
+
+
+def _check_meta(meta: dict, p: Path) -> None:
+    """Type-check the metadata fields later code relies on."""
+    def bad(key: str, want: str) -> FormatError:
+        return FormatError(f"{p}: {META_KEY}.{key}: expected {want}, got {meta[key]!r:.60}")
+
+    names = meta.get("class_names")
+    if names is not None and (not isinstance(names, list)
+                              or not all(isinstance(c, str) for c in names)):
+        raise bad("class_names", "a list of texts or null")
+    if meta.get("task") is not None and meta["task"] not in TASKS:
+        raise bad("task", f"one of {', '.join(TASKS)} or null")
+    if meta.get("normalization") is not None and not isinstance(meta["normalization"], str):
+        raise bad("normalization", "a text or null")
+    for key in ("target_mean", "target_std"):
+        v = meta.get(key)
+        if v is not None and (not isinstance(v, list) or not v or not all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
+                for x in v)):
+            raise bad(key, "a list of finite numbers or null")
+    if (meta.get("target_mean") is None) != (meta.get("target_std") is None) or (
+            meta.get("target_mean") is not None
+            and len(meta["target_mean"]) != len(meta["target_std"])):
+        raise FormatError(f"{p}: {META_KEY}: target_mean and target_std must both be given, "
+                          "with equal lengths")
 
 
 def load_into(network: Network, weights: WeightsFile, *, partial: bool = False,

@@ -376,7 +376,8 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
              has_header: bool | None = None, drop_incomplete: bool = False,
              task: str | None = None, categorical: Sequence[ColumnRef] | None = None,
              ignore: Sequence[ColumnRef] | None = None, delimiter: str | None = None,
-             max_categories: int = 100) -> Dataset:
+             max_categories: int = 100,
+             inputs: dict[str, Sequence[ColumnRef]] | None = None) -> Dataset:
     """Load a CSV file as a tabular :class:`Dataset`.
 
     Args:
@@ -394,6 +395,13 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
         delimiter: field separator; ``None`` sniffs it.
         max_categories: a categorical column with more distinct values is an error (it is
             probably an identifier or free text).
+        inputs: named inputs for a network with several Input layers, ``{name: [columns]}``
+            (for example ``{"user": ["user_id"], "item": ["item_id"]}``): the listed columns
+            are the only features, all numeric. Each input becomes ``Dataset.inputs[name]``:
+            ``int64`` ids of shape ``(n,)`` when it is one column of non-negative whole
+            numbers (``meta['vocab_sizes'][name]`` = largest id + 1), else ``float32`` of
+            shape ``(n, columns)``. ``X`` is the first input. Not combined with
+            ``categorical``.
     """
     _check_task(task)
     table = _read_table(path, has_header, delimiter)
@@ -418,6 +426,11 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
     if ignored & set(target_idx):
         raise DataError(f"{file}: the target column is also listed in 'ignore'")
     feature_idx = [j for j in range(n_cols) if j not in target_idx and j not in ignored]
+    input_cols: dict[str, list[int]] | None = None
+    if inputs is not None:
+        input_cols = _resolve_inputs(table, inputs, target_idx, categorical)
+        feature_idx = [j for cols in input_cols.values() for j in cols]
+        categorical = []  # every input column is numeric
     if not feature_idx:
         raise DataError(f"{file}: no feature columns left besides the target "
                         f"({n_cols} column(s) in the file)")
@@ -482,6 +495,17 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
                             f"dropping incomplete rows")
 
     # ---- features ---------------------------------------------------------------------------
+    named: dict[str, np.ndarray] | None = None
+    vocab: dict[str, int] = {}
+    if input_cols is not None:
+        named = {}
+        for name, cols in input_cols.items():
+            a = np.stack([columns[j].values[keep] for j in cols], axis=1)
+            if len(cols) == 1 and np.all(a >= 0) and np.all(a == np.round(a)):
+                named[name] = a[:, 0].astype(np.int64)
+                vocab[name] = int(named[name].max()) + 1 if len(a) else 0
+            else:
+                named[name] = a.astype(np.float32)
     blocks: list[np.ndarray] = []
     feature_names: list[str] = []
     for j in feature_idx:
@@ -527,8 +551,50 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
                             "categorical": [table.names[j] for j in cat_idx]}
     if dropped:
         meta["dropped_lines"] = [table.lines[i] for i in np.flatnonzero(missing)]
+    if named is not None:
+        meta["vocab_sizes"] = vocab
+        desc = (f"{file}: {len(keep)} rows, inputs "
+                f"{', '.join(f'{k} ({named[k].dtype})' for k in named)}, {task} of "
+                f"{', '.join(repr(t) for t in target_names)}"
+                + (f"; dropped {dropped} incomplete row(s)" if dropped else ""))
+    if named is not None:
+        X = next(iter(named.values()))  # the first input, by convention
     return Dataset(X=X, y=y, task=task, class_names=class_names, feature_names=feature_names,
-                   name=stem, description=desc, meta=meta)
+                   name=stem, description=desc, meta=meta, inputs=named)
+
+
+def _resolve_inputs(table: Any, inputs: Any, target_idx: list[int],
+                    categorical: Sequence[ColumnRef] | None) -> dict[str, list[int]]:
+    """Validate load_csv's ``inputs`` option: {name: column indices}."""
+    file = table.file
+    if not isinstance(inputs, dict) or not inputs:
+        raise DataError(f"{file}: 'inputs' must map input names to lists of columns, e.g. "
+                        "{'user': ['user_id'], 'item': ['item_id']}")
+    if categorical:
+        raise DataError(f"{file}: 'categorical' cannot be combined with 'inputs' (input "
+                        "columns must be numeric)")
+    out: dict[str, list[int]] = {}
+    used: dict[int, str] = {}
+    for name, cols in inputs.items():
+        if not isinstance(name, str) or not name:
+            raise DataError(f"{file}: input names must be non-empty strings, got {name!r}")
+        if isinstance(cols, (str, int)) and not isinstance(cols, bool):
+            cols = [cols]
+        if not isinstance(cols, (list, tuple)) or not cols:
+            raise DataError(f"{file}: input {name!r} needs a list of columns, got {cols!r}")
+        idx = []
+        for c in cols:
+            j = table.resolve(c, f"column of input {name!r}")
+            if j in target_idx:
+                raise DataError(f"{file}: column {table.names[j]!r} is the target and cannot "
+                                f"also feed input {name!r}")
+            if j in used:
+                raise DataError(f"{file}: column {table.names[j]!r} is listed for both "
+                                f"{used[j]!r} and {name!r}")
+            used[j] = name
+            idx.append(j)
+        out[name] = idx
+    return out
 
 
 def read_csv_column(path: PathLike, column: ColumnRef | None = None,

@@ -310,6 +310,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int = 0o644) 
         raise
 
 
+from nncore.export import onnx_conv, onnx_recurrent, py_conv, py_recurrent  # noqa: E402, F401
 from nncore.export.onnx_export import ONNX_CONVERTERS, OPSET, export_onnx  # noqa: E402
 from nncore.export.python_script import PY_TEMPLATES, export_python  # noqa: E402
 

@@ -719,3 +719,14 @@ def test_update_settings_applies_between_batches_and_refuses_structural_changes(
         trainer.update_settings(batch_size=8)
     with pytest.raises(ParameterError, match="learning_rate"):
         trainer.update_settings(learning_rate=-1.0)
+
+
+def test_loss_overflow_with_finite_outputs_names_the_output_layer():
+    x, y = regression_data(32)
+    net = Network(mlp(3, [4], 1, act="tanh", out_act="linear"), seed=0)
+    out_id = net.output_id
+    net.layers[out_id].weights["W"][...] = 1e20  # outputs ~1e20: finite, but their squares
+    fin = Trainer(net, TrainingConfig(loss="mse", optimizer="sgd", learning_rate=0.1,
+                                      epochs=1, batch_size=8)).fit(x, y)
+    assert fin.reason == "diverged"
+    assert f"Dense '{out_id}'" in fin.message and "too large for the loss" in fin.message
