@@ -121,6 +121,7 @@ def test_conv2d_forward_matches_the_direct_formula(shape, params):
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("shape,params", CONV_CONFIGS)
 def test_conv2d_forward_and_gradients_match_pytorch(shape, params):
     torch = pytest.importorskip("torch")
@@ -208,6 +209,7 @@ def test_pools_match_the_direct_formula_and_ignore_padded_cells(kind, cls, shape
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("shape,params", POOL_CONFIGS)
 def test_pool_gradients_match_pytorch(shape, params):
     torch = pytest.importorskip("torch")

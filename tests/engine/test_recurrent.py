@@ -102,6 +102,7 @@ CONFIGS = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("cls,params", CONFIGS,
                          ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(CONFIGS)])
 def test_forward_and_gradients_match_pytorch(cls, params):
