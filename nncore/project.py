@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nncore.config import TRAINING_SCHEMA, TrainingConfig
 from nncore.errors import FormatError, NetCanvasError, ParameterError, SpecError
+from nncore.fileio import atomic_write_bytes, atomic_write_text  # noqa: F401 (re-exported)
 from nncore.losses import LOSSES
 from nncore.optimizers import OPTIMIZERS
 from nncore.params import Param
@@ -33,7 +32,6 @@ FORMAT_VERSION = 1
 #: Largest project file read (bytes): far above any real project, stops absurd inputs.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
-_UMASK_LOCK = threading.Lock()
 
 DATA_SOURCES = ("synthetic", "bundled", "file")
 NORMALIZATIONS = ("standardize", "minmax", "none")
@@ -288,54 +286,6 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
     """Write ``project`` as JSON atomically (temporary file, then rename)."""
     text = json.dumps(project.to_dict(), indent=2, allow_nan=False) + "\n"
     atomic_write_text(Path(path), text)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _new_file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _new_file_mode(path: Path) -> int:
-    """Keep an existing file's permissions; a new file gets 0666 less the umask (mkstemp
-    would leave 0600)."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process umask. Read from /proc on Linux: ``os.umask`` can only query it by
-    setting it, which for an instant would let files created by other threads (the window
-    trains and autosaves in the background) get the wrong permissions."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    with _UMASK_LOCK:
-        umask = os.umask(0o077)  # never more permissive than the real mask while probing
-        os.umask(umask)
-    return umask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 # -- helpers ----------------------------------------------------------------------------

@@ -17,16 +17,14 @@ See ``docs/exports.md``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nncore.errors import ParameterError, SpecError
+from nncore.fileio import atomic_write_bytes  # noqa: F401 (used by the exporters)
 
 #: Version of the layout of exported files (metadata keys, script structure).
 EXPORT_FORMAT_VERSION = 1
@@ -283,31 +281,6 @@ def batchnorm_axis(layer: Any) -> int:
     """Batched axis holding BatchNormalization's features (see BatchNormalization)."""
     shape = layer.input_shapes[0]
     return (len(shape) - 1 if len(shape) == 2 else 0) + 1
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and
-    ``os.replace``: the target is either untouched or complete. The file gets permission
-    ``mode`` (a temporary file alone would be private to its owner)."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ParameterError(f"cannot write {str(path)!r}: folder {str(parent)!r} does not "
-                             "exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 from nncore.export import onnx_conv, onnx_recurrent, py_conv, py_recurrent  # noqa: E402, F401

@@ -11,7 +11,7 @@ import pytest
 from onnx import TensorProto
 
 import nncore.export as export
-from nncore import registry
+from nncore import fileio, registry
 from nncore.errors import ParameterError, SpecError
 from nncore.export import (
     ONNX_CONVERTERS,
@@ -77,7 +77,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(kind, monkeyp
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export.os, "replace", broken_replace)
+    monkeypatch.setattr(fileio.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         EXPORTS[kind](net, path)
     assert path.read_bytes() == b"previous export"
