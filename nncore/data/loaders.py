@@ -914,6 +914,10 @@ def _is_hidden_or_junk(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts) or rel.name.lower() in _JUNK_FILES
 
 
+#: Largest image side accepted by :func:`load_image_folder` (after resizing).
+MAX_IMAGE_SIDE = 1024
+
+
 def load_image_folder(path: PathLike, size: tuple[int, int] | None = None,
                       color: str = "grayscale", skip_invalid: bool = False) -> Dataset:
     """Load images stored as one sub-folder per class (``root/cat/*.png``, ``root/dog/...``).
@@ -944,6 +948,9 @@ def load_image_folder(path: PathLike, size: tuple[int, int] | None = None,
                 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in size)):
             raise DataError(f"size must be (height, width) with positive integers, got {size!r}")
         size = (int(size[0]), int(size[1]))
+        if size[0] > MAX_IMAGE_SIDE or size[1] > MAX_IMAGE_SIDE:
+            raise DataError(f"size {size} is too large: each side must be at most "
+                            f"{MAX_IMAGE_SIDE} pixels")
     mode = "L" if color == "grayscale" else "RGB"
 
     class_dirs = sorted((d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")),
@@ -990,8 +997,9 @@ def load_image_folder(path: PathLike, size: tuple[int, int] | None = None,
                 elif native != first[1]:
                     raise DataError(f"images have different sizes: {first[0]} is "
                                     f"{first[1][0]}x{first[1][1]} but {shown} is "
-                                    f"{native[0]}x{native[1]} (height x width); pass "
-                                    f"size=(height, width) to resize them all")
+                                    f"{native[0]}x{native[1]} (height x width); give a "
+                                    f"size [height, width] to resize them all (in a project "
+                                    f"file: data.params.size)")
             images.append(arr[None] if arr.ndim == 2 else np.transpose(arr, (2, 0, 1)))
             labels.append(k)
             files.append(shown)

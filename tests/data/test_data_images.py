@@ -111,3 +111,11 @@ def test_load_data_dispatches_folders(folder: Path) -> None:
     assert ds.X.shape == (5, 1, 3, 3)
     with pytest.raises(DataError, match="'target' do not apply to image folders"):
         load_data(folder, target="x")
+
+
+def test_absurd_resize_target_is_refused_before_any_work(tmp_path):
+    from nncore.data.loaders import MAX_IMAGE_SIDE
+
+    (tmp_path / "a").mkdir()
+    with pytest.raises(DataError, match=f"at most {MAX_IMAGE_SIDE}"):
+        load_image_folder(tmp_path, size=(100_000, 100_000))
