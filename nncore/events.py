@@ -31,7 +31,9 @@ class BatchEnd:
     step: int  # global step, 1-based
     loss: float
     lr: float
-    #: Per-layer L2 norms of the gradients and of the trainable weights after the update.
+    #: Per-layer L2 norms of this batch's gradients, and of the weights (refreshed at most
+    #: every ``trainer.WEIGHT_NORMS_PERIOD`` seconds: a full pass over big networks).
+    #: Treat both dicts as read-only: events may share them.
     grad_norms: dict[str, float]
     weight_norms: dict[str, float]
     elapsed: float

@@ -39,6 +39,10 @@ from nncore.schedules import learning_rate
 
 EventCallback = Callable[[Any], None]
 
+#: BatchEnd.weight_norms are recomputed at most this often (seconds); in between, events
+#: repeat the last values. Gradient norms are exact for every batch.
+WEIGHT_NORMS_PERIOD = 0.05
+
 _SUGGESTION = ("Try a lower learning rate, enable gradient clipping, or normalise the data.")
 
 
@@ -211,6 +215,8 @@ class Trainer:
         frozen_norms = self._norms(p_all, {k: v for k, v in net.layer_weight_slices.items()
                                            if k not in names})
         opt = self.optimizer
+        wn: dict[str, float] = {}
+        wn_time = -math.inf
         rng = net.rng
         augment = self.augment
         t0 = time.perf_counter()
@@ -282,10 +288,11 @@ class Trainer:
                     d = (out - tb).reshape(-1)
                     sse += float(np.dot(d, d))
                 grad_acc += gn
+                now = time.perf_counter()
+                if now - wn_time >= WEIGHT_NORMS_PERIOD:  # a full pass over the weights
+                    wn, wn_time = self._weight_norms(names, frozen_norms), now
                 emit(BatchEnd(epoch + 1, b + 1, steps, self.step, batch_loss, lr,
-                              dict(zip(names, gn.tolist())),
-                              self._weight_norms(names, frozen_norms),
-                              time.perf_counter() - t0))
+                              dict(zip(names, gn.tolist())), wn, now - t0))
 
             if diverged is not None:
                 net.restore(good)

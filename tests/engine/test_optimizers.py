@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nncore import optimizers
 from nncore.errors import ParameterError
 from nncore.optimizers import CHUNK, OPTIMIZERS, get_optimizer
 
@@ -127,8 +128,12 @@ def test_adamw_decay_is_decoupled_from_the_gradient():
     np.testing.assert_allclose(got, p0 * (1 - 0.1 * 0.2) ** 4, rtol=1e-14)
 
 
+@pytest.mark.parametrize("threaded", [False, True], ids=["one-thread", "two-threads"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_arrays_larger_than_one_chunk(name):
+def test_arrays_larger_than_one_chunk(name, threaded, monkeypatch):
+    # Large networks update on two threads; lower the threshold to cover that path too.
+    monkeypatch.setattr(optimizers, "PARALLEL_MIN", 2 * CHUNK if threaded else 1 << 60)
+    monkeypatch.setattr(optimizers, "_WORKERS", 2)
     params, ref = CASES[name]
     n = 2 * CHUNK + 1234  # two full chunks and a partial one
     rng = np.random.default_rng(2)
