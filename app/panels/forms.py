@@ -183,7 +183,7 @@ class Field:
         else:  # shape, str
             w = QLineEdit()
             if p.kind == "shape":
-                w.setPlaceholderText("e.g. 1, 8, 8")
+                w.setPlaceholderText("default" if p.optional else "e.g. 1, 8, 8")
             w.editingFinished.connect(self._text_finished)
         if p.optional and p.kind in ("int", "float"):
             box = QWidget()
@@ -211,6 +211,8 @@ class Field:
         if p.kind == "bool":
             return w.isChecked()
         if p.kind == "shape":
+            if p.optional and not w.text().strip():
+                return None  # an optional shape (pool strides) left empty: its default
             return parse_shape(w.text())
         return w.text()
 

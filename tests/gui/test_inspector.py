@@ -209,3 +209,17 @@ def test_sci_spinbox_steps_by_leading_digit(qtbot):
     assert box.value() == 0.009
     assert format_float(1e-8) == "1e-8" and format_float(0.001) == "0.001"
     assert box.valueFromText("2.5e-3") == 0.0025
+
+
+def test_optional_shape_field_cleared_returns_to_its_default(window):
+    node = window.editor.add_node("MaxPool2D", (400.0, 300.0))
+    window.editor.set_param(node, "strides", [1, 1])
+    window.scene.select_nodes([node])
+    edit = window.inspector.form.widget("strides")
+    assert edit.text() == "1, 1"
+    edit.setFocus()
+    edit.selectAll()
+    QTest.keyClick(edit, Qt.Key.Key_Delete)
+    QTest.keyClick(edit, Qt.Key.Key_Return)
+    assert window.document.node(node).params.get("strides") is None
+    assert window.inspector.form.error_text() == ""
