@@ -1,5 +1,7 @@
 """The builder window: canvas in the middle, palette on the left, inspector, data, training
-and summary on the right; File / Edit / View menus; autosave and recovery."""
+settings, summary and run history on the right, training curves, the network's insides and
+results along the bottom; File / Edit / View / Run menus; autosave and recovery. The
+training part (worker thread, plots, run controls) lives in :mod:`app.training`."""
 
 from __future__ import annotations
 
@@ -37,7 +39,6 @@ from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
 from app.data_source import relative_path, resolve_path
 from app.document.document import ProjectDocument
-from app.document.editor import GraphEditor
 from app.document.naming import CLIPBOARD_MIME, subgraph_from_text, subgraph_to_text
 from app.examples import default_project
 from app.icons import action_icon, app_icon
@@ -49,6 +50,8 @@ from app.panels.training import TrainingPanel
 from app.paths import examples_dir, list_examples
 from app.recovery import AUTOSAVE_MSEC, RecoveryStore
 from app.theme import colors, theme_notifier
+from app.training.lock import LockingEditor
+from app.training.ui import TrainingUi
 from nncore.errors import FormatError, NetCanvasError
 from nncore.project import Project, load_project, save_project
 
@@ -88,17 +91,19 @@ class MainWindow(QMainWindow):
         # (and signals) when it is destroyed, and by then nothing may listen.
         self._stack_relay = _Relay(self)
         self.document = ProjectDocument(parent=self)
-        self.editor = GraphEditor(self.document, self)
+        self.editor = LockingEditor(self.document, self)
         self.undo_stack = self.editor.undo_stack
         self.scene = CanvasScene(self.editor, self)
         self.view = CanvasView(self.scene)
-        self.setCentralWidget(self.view)
 
         self.palette_panel = PaletteWidget()
         self.inspector = InspectorWidget(self.editor)
         self.summary = SummaryWidget(self.document)
         self.data_panel = DataPanel(self.editor)
         self.training_panel = TrainingPanel(self.editor)
+        self.training_ui = TrainingUi(self)
+        self.training = self.training_ui.session
+        self.setCentralWidget(self.training_ui.central_widget(self.view))
         self._build_docks()
         self._build_actions()
         self._build_menus()
@@ -121,6 +126,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_status()
         self._update_actions()
+        self._update_undo_actions()
 
     # -- construction --------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget,
@@ -136,8 +142,10 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        self.setCorner(Qt.Corner.BottomRightCorner, right)
-        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        # The training plots along the bottom take the full width of the window.
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.setCorner(Qt.Corner.BottomRightCorner, bottom)
+        self.setCorner(Qt.Corner.BottomLeftCorner, bottom)
         self.setDockNestingEnabled(True)
         self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
         self.palette_dock = self._dock("Layers", "paletteDock", self.palette_panel, left)
@@ -148,11 +156,19 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.inspector_dock, self.summary_dock, Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.inspector_dock, self.data_dock)
         self.tabifyDockWidget(self.data_dock, self.training_dock)
+        self.training_docks = self.training_ui.build_docks()
+        self.curves_dock, self.inside_dock, self.results_dock, self.runs_dock = \
+            self.training_docks
+        self.tabifyDockWidget(self.summary_dock, self.runs_dock)
+        self.summary_dock.raise_()
         self.inspector_dock.raise_()
-        self.resizeDocks([self.palette_dock], [215], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.palette_dock], [200], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector_dock], [340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.inspector_dock, self.summary_dock], [520, 170],
+        self.resizeDocks([self.inspector_dock, self.summary_dock], [260, 150],
                          Qt.Orientation.Vertical)
+        self.resizeDocks([self.curves_dock], [290], Qt.Orientation.Vertical)
+        self.resizeDocks([self.curves_dock, self.inside_dock, self.results_dock],
+                         [500, 390, 390], Qt.Orientation.Horizontal)
         self._default_state = self.saveState()
 
     def _action(self, name: str, text: str, slot, shortcuts=(), icon: str | None = None,
@@ -189,18 +205,10 @@ class MainWindow(QMainWindow):
                                 lambda: self.export_diagram_dialog("svg"))
         self.act_quit = a("actionQuit", "&Quit", self.close, ["Ctrl+Q"])
 
-        self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
-        self.act_undo.setObjectName("actionUndo")
-        self.act_undo.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.act_undo.setIcon(action_icon("undo"))
-        self._action_icons[self.act_undo] = "undo"
-        self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setObjectName("actionRedo")
-        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.act_redo.setIcon(action_icon("redo"))
-        self._action_icons[self.act_redo] = "redo"
-        self.addAction(self.act_undo)
-        self.addAction(self.act_redo)
+        # Own undo/redo actions (not QUndoStack's) so that a run can refuse to undo edits of
+        # the network it is training.
+        self.act_undo = a("actionUndo", "&Undo", self.undo, ["Ctrl+Z"], "undo")
+        self.act_redo = a("actionRedo", "&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "redo")
         self.act_cut = a("actionCut", "Cu&t", self.cut, ["Ctrl+X"])
         self.act_copy = a("actionCopy", "&Copy", self.copy, ["Ctrl+C"])
         self.act_paste = a("actionPaste", "&Paste", self.paste, ["Ctrl+V"])
@@ -224,6 +232,11 @@ class MainWindow(QMainWindow):
         self.act_reset_layout = a("actionResetLayout", "Reset Window &Layout",
                                   self.reset_window_layout)
         self.act_about = a("actionAbout", "&About NetCanvas", self.about)
+        self.training_ui.build_actions()
+        ui = self.training_ui
+        self.act_train, self.act_pause, self.act_resume = ui.act_train, ui.act_pause, \
+            ui.act_resume
+        self.act_step, self.act_stop, self.act_reset = ui.act_step, ui.act_stop, ui.act_reset
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -241,9 +254,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_save)
         file_menu.addAction(self.act_save_as)
         export = file_menu.addMenu("&Export")
+        export.setObjectName("menuExport")
         export.addAction(self.act_export_png)
         export.addAction(self.act_export_svg)
-        file_menu.addSeparator()
+        self.export_menu = export
+        quit_separator = file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         self._fill_examples_menu()
         self._fill_recent_menu()
@@ -261,10 +276,11 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         panels = view.addMenu("&Panels")
         for dock in (self.palette_dock, self.inspector_dock, self.data_dock,
-                     self.training_dock, self.summary_dock):
+                     self.training_dock, self.summary_dock, *self.training_docks):
             panels.addAction(dock.toggleViewAction())
         view.addAction(self.act_reset_layout)
 
+        self.run_menu = self.training_ui.build_menus(file_menu, export, quit_separator)
         help_menu = mb.addMenu("&Help")
         help_menu.addAction(self.act_about)
 
@@ -277,6 +293,7 @@ class MainWindow(QMainWindow):
                     self.act_redo, None, self.act_delete, self.act_layout, None,
                     self.act_zoom_out, self.act_zoom_in, self.act_fit):
             tb.addSeparator() if act is None else tb.addAction(act)
+        self.training_ui.build_toolbar(tb)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.toolbar = tb
 
@@ -294,6 +311,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(self._stack_relay.fire)
         self.undo_stack.indexChanged.connect(self._stack_relay.fire)
         self._stack_relay.fired.connect(self._update_title)
+        self._stack_relay.fired.connect(self._update_undo_actions)
         d.infoChanged.connect(self._update_title)
         d.pathChanged.connect(self._update_title)
         d.analysisChanged.connect(self._update_status)
@@ -305,6 +323,7 @@ class MainWindow(QMainWindow):
         self.data_dock.visibilityChanged.connect(self.data_panel.set_active)
         theme_notifier().changed.connect(self._on_theme_changed)
         QGuiApplication.clipboard().dataChanged.connect(self._update_actions)
+        self.training_ui.wire()
 
     def _on_theme_changed(self) -> None:
         for act, name in self._action_icons.items():
@@ -337,6 +356,36 @@ class MainWindow(QMainWindow):
             self.problems_label.setStyleSheet("")
             self.problems_label.setToolTip("")
 
+    def _update_undo_actions(self) -> None:
+        stack = self.undo_stack
+        self.act_undo.setEnabled(stack.canUndo())
+        self.act_redo.setEnabled(stack.canRedo())
+        self.act_undo.setText(f"&Undo {stack.undoText()}".rstrip())
+        self.act_redo.setText(f"&Redo {stack.redoText()}".rstrip())
+
+    def undo(self) -> bool:
+        """Undo the last edit, unless a run forbids it (the reason goes to the status bar)."""
+        stack = self.undo_stack
+        if not stack.canUndo():
+            return False
+        reason = self.training_ui.undo_refusal(stack.command(stack.index() - 1))
+        if reason:
+            self.statusBar().showMessage(reason, 8000)
+            return False
+        stack.undo()
+        return True
+
+    def redo(self) -> bool:
+        stack = self.undo_stack
+        if not stack.canRedo():
+            return False
+        reason = self.training_ui.undo_refusal(stack.command(stack.index()))
+        if reason:
+            self.statusBar().showMessage(reason, 8000)
+            return False
+        stack.redo()
+        return True
+
     def _update_actions(self) -> None:
         nodes = self.scene.selected_node_ids()
         edges = self.scene.selected_edges()
@@ -350,15 +399,20 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self) -> None:
         self.inspector.set_selection(self.scene.selected_node_ids())
         self._update_actions()
+        self.training_ui.on_canvas_selection()
 
     # -- editing ---------------------------------------------------------------------------------
     def _on_layer_dropped(self, type_name: str, pos: QPointF) -> None:
+        if self.editor.refuse_if_locked():
+            return
         node_id = self.editor.add_node(type_name, (pos.x(), pos.y()))
         self.scene.select_nodes([node_id])
         self.view.setFocus()
 
     def add_layer_after_selection(self, type_name: str) -> str:
         """Add a layer after the selected one (connected when possible), or in free space."""
+        if self.editor.refuse_if_locked():
+            return ""
         sel = self.scene.selected_node_ids()
         anchor = sel[-1] if sel else None
         if anchor is not None:
@@ -445,6 +499,7 @@ class MainWindow(QMainWindow):
 
     def _set_project(self, project: Project, path: Path | None,
                      base_dir: Path | None = None, modified: bool = False) -> None:
+        self.training.reset()
         self.scene.clearSelection()
         self.document.set_project(project, path, base_dir)
         self.undo_stack.clear()
@@ -729,9 +784,10 @@ class MainWindow(QMainWindow):
     def reset_window_layout(self) -> None:
         self.restoreState(self._default_state)
         for dock in (self.palette_dock, self.inspector_dock, self.data_dock,
-                     self.training_dock, self.summary_dock):
+                     self.training_dock, self.summary_dock, *self.training_docks):
             dock.show()
         self.inspector_dock.raise_()
+        self.summary_dock.raise_()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
@@ -743,6 +799,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.training_ui.shutdown()
         self.save_window_settings()
         self.autosave_timer.stop()
         self.recovery.clear()

@@ -6,6 +6,8 @@ scene from the document) and never change the document.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
@@ -34,6 +36,32 @@ NODE_HEIGHT = 86.0
 HEADER_HEIGHT = 26.0
 PORT_RADIUS = 6.0
 CORNER = 7.0
+
+
+#: Badge colours by level: gradient health (app.training.health) and activity statistics.
+BADGE_COLORS = {"ok": "#1f9d55", "weak": "#d08a00", "vanishing": "#d93a3a",
+                "exploding": "#b0279b", "warn": "#d08a00", "bad": "#d93a3a"}
+BADGE_HEIGHT = 17.0
+
+
+@dataclass(frozen=True)
+class NodeBadge:
+    """What a node shows about its layer while training: gradient health (a coloured dot and
+    the gradient norm) and the dead-ReLU or saturated fraction of its outputs."""
+
+    grad_level: str | None = None
+    grad_text: str = ""
+    activity_text: str = ""
+    activity_level: str | None = None
+    tooltip: str = ""
+
+    def levels(self) -> list[str]:
+        return [x for x in (self.grad_level, self.activity_level) if x]
+
+    def worst(self) -> str:
+        order = ["ok", "weak", "warn", "vanishing", "exploding", "bad"]
+        lv = self.levels()
+        return max(lv, key=order.index) if lv else "ok"
 
 
 def format_shape(shape: tuple[int, ...] | None) -> str:
@@ -116,6 +144,8 @@ class NodeItem(QGraphicsObject):
         self.errors: list[str] = []
         self.frozen = False
         self.description = ""
+        self.badge: NodeBadge | None = None
+        self._base_tip = ""
         self.links: list[LinkItem] = []
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -141,9 +171,26 @@ class NodeItem(QGraphicsObject):
         if errors:
             tip.append("<span style='color:%s'><b>Problem:</b> %s</span>" % (
                 colors().error.name(), "<br>".join(_escape(e) for e in errors)))
-        self.setToolTip("<br>".join(tip))
+        self._base_tip = "<br>".join(tip)
+        self._apply_tooltip()
         if changed:
             self.update()
+
+    def set_badge(self, badge: NodeBadge | None) -> None:
+        """Show (or, with None, remove) the training badge."""
+        if badge == self.badge:
+            return
+        if (badge is None) != (self.badge is None):
+            self.prepareGeometryChange()
+        self.badge = badge
+        self._apply_tooltip()
+        self.update()
+
+    def _apply_tooltip(self) -> None:
+        tip = self._base_tip
+        if self.badge is not None and self.badge.tooltip:
+            tip += "<hr>" + self.badge.tooltip
+        self.setToolTip(tip)
 
     def set_node_id(self, node_id: str) -> None:
         self.node_id = node_id
@@ -154,7 +201,8 @@ class NodeItem(QGraphicsObject):
 
     # -- geometry -------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:  # noqa: N802
-        return QRectF(-3, -3, NODE_WIDTH + 6, NODE_HEIGHT + 6)
+        top = BADGE_HEIGHT / 2 + 3 if self.badge is not None else 3
+        return QRectF(-3, -top, NODE_WIDTH + 6, NODE_HEIGHT + 3 + top)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -243,6 +291,47 @@ class NodeItem(QGraphicsObject):
                 text += " · " + self.params_text
         painter.drawText(QRectF(left, y + 2 * row, width, row), v_left,
                          fm_small.elidedText(text, elide, width))
+        if self.badge is not None:
+            self._paint_badge(painter, small)
+
+    def _paint_badge(self, painter: QPainter, font: QFont) -> None:
+        """A pill straddling the top edge at the right: a dot coloured by gradient health,
+        the gradient norm, and the dead/saturated share coloured by its level."""
+        b = self.badge
+        c = colors()
+        f = QFont(font)
+        if f.pointSizeF() > 0:
+            f.setPointSizeF(f.pointSizeF() * 0.92)
+        fm = QFontMetricsF(f)
+        parts: list[tuple[str, QColor]] = []
+        if b.grad_text:
+            parts.append((b.grad_text, c.subtext))
+        if b.activity_text:
+            parts.append((b.activity_text, QColor(BADGE_COLORS.get(b.activity_level or "ok",
+                                                                   "#5c6470"))
+                          if b.activity_level in ("warn", "bad") else c.subtext))
+        dot = 8.0 if b.grad_level else 0.0
+        text_w = sum(fm.horizontalAdvance(t) for t, _ in parts) + 6.0 * max(0, len(parts) - 1)
+        width = min(NODE_WIDTH - 16, 8 + dot + (4 if dot and parts else 0) + text_w + 8)
+        rect = QRectF(NODE_WIDTH - 8 - width, -BADGE_HEIGHT / 2, width, BADGE_HEIGHT)
+        painter.setPen(QPen(QColor(BADGE_COLORS.get(b.worst(), "#1f9d55")), 1.2))
+        painter.setBrush(QBrush(c.node_fill))
+        painter.drawRoundedRect(rect, BADGE_HEIGHT / 2, BADGE_HEIGHT / 2)
+        x = rect.left() + 7
+        if dot:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(QColor(BADGE_COLORS.get(b.grad_level, "#1f9d55"))))
+            painter.drawEllipse(QPointF(x + dot / 2, rect.center().y()), dot / 2, dot / 2)
+            x += dot + 4
+        painter.setFont(f)
+        for text, color in parts:
+            w = fm.horizontalAdvance(text)
+            painter.setPen(color)
+            painter.drawText(QRectF(x, rect.top(), max(0.0, rect.right() - x - 4), BADGE_HEIGHT),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             fm.elidedText(text, Qt.TextElideMode.ElideRight,
+                                           max(0.0, rect.right() - x - 4)))
+            x += w + 6
 
 
 class LinkItem(QGraphicsPathItem):

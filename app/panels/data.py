@@ -176,6 +176,7 @@ class DataPanel(QScrollArea):
         fl.addStretch(1)
         self.pages.addWidget(file_page)
         lay.addWidget(src_box)
+        self.source_box = src_box
 
         # -- preview --------------------------------------------------------------------------
         prev_box = QGroupBox("Preview")
@@ -233,6 +234,7 @@ class DataPanel(QScrollArea):
         spl.addWidget(self.split_form)
         spl.addWidget(self.split_sizes)
         lay.addWidget(split_box)
+        self.split_box = split_box
 
         self.doc.dataChanged.connect(self._on_data_changed)
         self.doc.projectReset.connect(self._on_data_changed)
@@ -288,6 +290,14 @@ class DataPanel(QScrollArea):
         self._active = bool(active)
         if self._active and self._dirty:
             self.refresh_preview()
+
+    def set_locked(self, locked: bool) -> None:
+        """During a run the data settings are read-only (the preview stays)."""
+        self.source_box.setEnabled(not locked)
+        self.split_box.setEnabled(not locked)
+        tip = "The data cannot change while training runs" if locked else ""
+        self.source_box.setToolTip(tip)
+        self.split_box.setToolTip(tip)
 
     def base_dir(self) -> Path | None:
         return self.doc.base_dir

@@ -131,7 +131,13 @@ class InspectorWidget(QScrollArea):
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("nodeError")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.lock_note = QLabel("Training is running: this layer cannot change until the run "
+                                "stops.")
+        self.lock_note.setWordWrap(True)
+        self.lock_note.setObjectName("lockNote")
+        self.lock_note.hide()
         nl.addLayout(head)
+        nl.addWidget(self.lock_note)
         nl.addWidget(self.description)
         nl.addLayout(idform)
         nl.addWidget(self._rule())
@@ -152,6 +158,14 @@ class InspectorWidget(QScrollArea):
         d.infoChanged.connect(self._refresh_project)
         theme_notifier().changed.connect(self._refresh_analysis)
         self.set_selection([])
+
+    def set_locked(self, locked: bool) -> None:
+        """During a run the layer's parameters, name and frozen flag are read-only."""
+        self.form.setEnabled(not locked)
+        self.name_edit.setReadOnly(locked)
+        self.frozen.setEnabled(not locked)
+        self.lock_note.setStyleSheet(f"color: {colors().subtext.name()}; font-style: italic;")
+        self.lock_note.setVisible(locked)
 
     @staticmethod
     def _bold(label: QLabel, scale: float = 1.0) -> None:

@@ -19,6 +19,9 @@ from nncore.config import TRAINING_SCHEMA
 from nncore.losses import LOSSES
 from nncore.optimizers import OPTIMIZERS
 from nncore.schedules import SCHEDULES
+from nncore.trainer import Trainer
+
+LIVE_SETTINGS = frozenset(Trainer.LIVE_SETTINGS)
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Loss", ("loss",)),
@@ -87,9 +90,35 @@ class TrainingPanel(QScrollArea):
         self.error.setWordWrap(True)
         self.error.hide()
         lay.addWidget(self.error)
+        self._run_active = False
+        self.run_note = QLabel("Training is running: the learning rate, schedule, "
+                               "regularization, clipping, optimizer parameters and early "
+                               "stopping apply to the run from its next batch; the other "
+                               "settings are fixed until it stops.")
+        self.run_note.setWordWrap(True)
+        self.run_note.setObjectName("hint")
+        self.run_note.hide()
+        lay.insertWidget(0, self.run_note)
         lay.addStretch(1)
         self.doc.trainingChanged.connect(self.refresh)
         self.doc.projectReset.connect(self.refresh)
+        self.refresh()
+
+    def set_run_active(self, active: bool) -> None:
+        """During a run only the live settings (``Trainer.LIVE_SETTINGS``: learning rate,
+        schedule, L1/L2, clipping, optimizer parameters, early stopping) stay editable;
+        they reach the running trainer at the next batch."""
+        self._run_active = bool(active)
+        for name, form in self.forms.items():
+            live = name in LIVE_SETTINGS
+            field = form.fields.get(name)
+            if field is not None:
+                field.widget.setEnabled(live or not active)
+                field.widget.setToolTip(field.param.help + (
+                    "\n(Fixed while training runs.)" if active and not live else ""))
+        for key, sub in self.nested.items():
+            sub.setEnabled(NESTED[key][1] in LIVE_SETTINGS or not active)
+        self.run_note.setVisible(active)
         self.refresh()
 
     def form_for(self, name: str) -> SchemaForm:
@@ -113,7 +142,8 @@ class TrainingPanel(QScrollArea):
         if form is not None:
             for n in ("patience", "min_delta", "restore_best"):
                 if n in form.fields:
-                    form.fields[n].widget.setEnabled(stopping)
+                    form.fields[n].widget.setEnabled(
+                        stopping and (n in LIVE_SETTINGS or not self._run_active))
         self._show_error(None)
 
     def _show_error(self, text: str | None) -> None:

@@ -1,0 +1,158 @@
+"""What the network predicts: the decision boundary (or prediction map) over 2-D inputs with
+the data points on top, and predicted against actual values for regression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.plots.common import (
+    CLASS_COLORS,
+    boundary_image,
+    fmt_value,
+    make_plot,
+    pen,
+    style_plot,
+    value_colormap,
+)
+
+MAX_POINTS = 3000
+
+
+class BoundaryPlot(QWidget):
+    """The network evaluated on a grid (an image) under the data points coloured by class
+    (classification) or by target value (regression)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = make_plot()
+        self.plot.getPlotItem().setAspectLocked(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(-10)
+        self.plot.getPlotItem().addItem(self.image)
+        self.points = pg.ScatterPlotItem(size=5, pxMode=True)
+        self.plot.getPlotItem().addItem(self.points)
+        self.caption = QLabel(" ")
+        f = self.caption.font()
+        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
+        self.caption.setFont(f)
+        self.caption.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(1)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.caption)
+        self.rgb: np.ndarray | None = None
+        self._points_key: object = None
+        self._ranged = False
+
+    def set_points(self, X: np.ndarray, y: np.ndarray, task: str, key: object) -> None:
+        """Data points (raw coordinates); ``key`` identifies the data (set once)."""
+        if key == self._points_key:
+            return
+        self._points_key = key
+        self._ranged = False
+        n = len(X)
+        idx = np.arange(n) if n <= MAX_POINTS else np.linspace(0, n - 1, MAX_POINTS).astype(int)
+        X, y = X[idx], y[idx]
+        if task == "classification":
+            cls = np.asarray(y).astype(int).ravel()
+            brushes = [pg.mkBrush(CLASS_COLORS[c % len(CLASS_COLORS)]) for c in range(
+                int(cls.max()) + 1 if len(cls) else 1)]
+            self.points.setData(X[:, 0], X[:, 1], brush=[brushes[c] for c in cls],
+                                pen=pg.mkPen("#ffffff", width=0.7), size=6)
+        else:
+            v = np.asarray(y, np.float64).reshape(len(y), -1)[:, 0]
+            lo, hi = float(v.min()), float(v.max())
+            t = (v - lo) / (hi - lo) if hi > lo else np.full_like(v, 0.5)
+            cmap = value_colormap()
+            # 64 shades are enough for dots: one brush each, not one per point.
+            shades = [pg.mkBrush(cmap.map(i / 63.0, mode="qcolor")) for i in range(64)]
+            idx = np.clip(np.rint(t * 63), 0, 63).astype(int)
+            self.points.setData(X[:, 0], X[:, 1], brush=[shades[i] for i in idx],
+                                pen=pg.mkPen("#303030", width=0.6), size=6)
+
+    def set_grid(self, outputs: np.ndarray, x_range: tuple[float, float],
+                 y_range: tuple[float, float], task: str, caption: str) -> None:
+        """``outputs``: (H, W, k) network outputs on the grid (row = y)."""
+        if task == "classification":
+            rgb = boundary_image(outputs)
+            self.rgb = rgb
+            self.image.setLookupTable(None)
+            self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        else:
+            v = outputs[..., 0]
+            lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+            self.rgb = None
+            self.image.setLookupTable(value_colormap().getLookupTable(nPts=256))
+            self.image.setImage(v, autoLevels=False, levels=(lo, hi if hi > lo else lo + 1))
+        h, w = outputs.shape[:2]
+        dx = (x_range[1] - x_range[0]) / (w - 1)
+        dy = (y_range[1] - y_range[0]) / (h - 1)
+        self.image.setRect(QRectF(x_range[0] - dx / 2, y_range[0] - dy / 2,
+                                  x_range[1] - x_range[0] + dx, y_range[1] - y_range[0] + dy))
+        if not self._ranged:
+            self._ranged = True
+            self.plot.getPlotItem().getViewBox().setRange(
+                xRange=x_range, yRange=y_range, padding=0)
+        self.caption.setText(caption)
+
+    def clear(self) -> None:
+        self.image.clear()
+        self.points.setData([], [])
+        self._points_key = None
+        self.rgb = None
+        self.caption.setText(" ")
+
+    def apply_theme(self) -> None:
+        style_plot(self.plot)
+
+
+class PredictionScatter(QWidget):
+    """Predicted against actual values on the validation set, with the diagonal y = x."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = make_plot(left="predicted", bottom="actual")
+        self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen("#ffffff", width=0.5),
+                                         brush=pg.mkBrush("#1f77b4"))
+        self.line = pg.PlotCurveItem([], [], pen=pen("#8a8f98", 1.2, Qt.PenStyle.DashLine))
+        item = self.plot.getPlotItem()
+        item.addItem(self.line)
+        item.addItem(self.points)
+        self.caption = QLabel(" ")
+        f = self.caption.font()
+        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
+        self.caption.setFont(f)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(1)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.caption)
+
+    def set_values(self, actual: np.ndarray, predicted: np.ndarray) -> None:
+        a = np.asarray(actual, np.float64).ravel()
+        p = np.asarray(predicted, np.float64).ravel()
+        n = min(len(a), len(p))
+        a, p = a[:n], p[:n]
+        if n > MAX_POINTS:
+            idx = np.linspace(0, n - 1, MAX_POINTS).astype(int)
+            a, p = a[idx], p[idx]
+        self.points.setData(a, p)
+        if n:
+            lo = float(min(a.min(), p.min()))
+            hi = float(max(a.max(), p.max()))
+            self.line.setData([lo, hi], [lo, hi])
+            rmse = float(np.sqrt(np.mean((a - p) ** 2)))
+            ss = float(np.sum((a - a.mean()) ** 2))
+            r2 = 1.0 - float(np.sum((a - p) ** 2)) / ss if ss > 0 else float("nan")
+            self.caption.setText(f"validation: RMSE {fmt_value(rmse)} · R² {fmt_value(r2)} "
+                                 f"({n} samples)")
+        else:
+            self.line.setData([], [])
+            self.caption.setText(" ")
+
+    def apply_theme(self) -> None:
+        style_plot(self.plot)

@@ -1,0 +1,150 @@
+"""The edit lock during a run: the network, the data and the fixed training settings cannot
+change while a run is active; optimizer and regularization settings can
+(``Trainer.LIVE_SETTINGS``), and reach the running trainer.
+
+:class:`LockingEditor` is the window's editor: when locked it refuses structural edits
+with a reason (``refused`` signal, shown in the status bar) instead of pushing a command.
+:func:`undo_refusal` tells whether undoing/redoing a command is allowed during a run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QUndoCommand
+
+from app.document.commands import SetInfoCommand, SetTrainingCommand
+from app.document.editor import GraphEditor, Point
+from nncore.config import TrainingConfig
+from nncore.errors import NetCanvasError
+from nncore.spec import EdgeSpec, GraphSpec
+from nncore.trainer import Trainer
+
+LIVE_SETTINGS = frozenset(Trainer.LIVE_SETTINGS)
+LOCK_REASON = ("training is running: the network and the data cannot change during a run; "
+               "stop it first (Shift+F5)")
+
+
+def changed_settings(old: TrainingConfig, new: TrainingConfig) -> set[str]:
+    a, b = old.to_dict(), new.to_dict()
+    return {k for k in a if a[k] != b[k]}
+
+
+def live_changes(old: TrainingConfig, new: TrainingConfig) -> dict[str, Any]:
+    """The live settings that differ between ``old`` and ``new`` (new values)."""
+    b = new.to_dict()
+    return {k: b[k] for k in sorted(changed_settings(old, new)) if k in LIVE_SETTINGS}
+
+
+def fixed_refusal(names: set[str]) -> str:
+    fixed = sorted(names - LIVE_SETTINGS)
+    listed = ", ".join(n.replace("_", " ") for n in fixed)
+    return (f"{listed} cannot change during a run; stop it first. The learning rate, "
+            "schedule, L1/L2, gradient clipping, optimizer parameters and early stopping "
+            "can change while it runs or is paused.")
+
+
+def undo_refusal(cmd: QUndoCommand | None) -> str | None:
+    """Why undoing or redoing ``cmd`` is not allowed during a run (None: allowed)."""
+    if cmd is None:
+        return None
+    if isinstance(cmd, SetInfoCommand):
+        return None
+    if isinstance(cmd, SetTrainingCommand):
+        names = changed_settings(cmd.old, cmd.new)
+        return None if names <= LIVE_SETTINGS else fixed_refusal(names)
+    return f"cannot undo “{cmd.text()}” now: {LOCK_REASON}"
+
+
+class LockingEditor(GraphEditor):
+    """A GraphEditor that refuses changes to the network and data while locked."""
+
+    #: An edit was refused while locked (the reason).
+    refused = Signal(str)
+
+    def __init__(self, document, parent=None) -> None:
+        super().__init__(document, parent)
+        self.lock_reason: str | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.lock_reason is not None
+
+    def set_locked(self, reason: str | None) -> None:
+        self.lock_reason = reason
+
+    def refuse_if_locked(self) -> bool:
+        """True (and the reason signalled) while locked."""
+        return self._refuse() is not None
+
+    def _refuse(self) -> str | None:
+        if self.lock_reason is not None:
+            self.refused.emit(self.lock_reason)
+        return self.lock_reason
+
+    # -- graph -----------------------------------------------------------------------------
+    def add_node(self, type_name: str, pos: Point, connect_from: str | None = None) -> str:
+        if self._refuse():
+            return ""
+        return super().add_node(type_name, pos, connect_from)
+
+    def remove(self, node_ids: list[str], edges: list[EdgeSpec] = ()) -> None:
+        if (node_ids or edges) and self._refuse():
+            return
+        super().remove(node_ids, edges)
+
+    def move_nodes(self, moves, text: str = "") -> None:
+        if moves and self._refuse():
+            return
+        super().move_nodes(moves, text)
+
+    def set_param(self, node_id: str, name: str, value: Any) -> str | None:
+        return self._refuse() or super().set_param(node_id, name, value)
+
+    def set_frozen(self, node_id: str, frozen: bool) -> None:
+        if self._refuse():
+            return
+        super().set_frozen(node_id, frozen)
+
+    def rename_node(self, old: str, new: str) -> str | None:
+        return self._refuse() or super().rename_node(old, new)
+
+    def connection_refusal(self, source: str, target: str) -> str | None:
+        return self.lock_reason or super().connection_refusal(source, target)
+
+    def connect(self, source: str, target: str) -> str | None:
+        # The canvas shows the returned reason at the cursor; no second message.
+        return self.lock_reason or super().connect(source, target)
+
+    def paste(self, sub: GraphSpec, offset: Point, text: str = "Paste") -> list[str]:
+        if self._refuse():
+            return []
+        return super().paste(sub, offset, text)
+
+    def duplicate(self, node_ids: list[str], offset: Point = (40.0, 40.0)) -> list[str]:
+        if node_ids and self._refuse():
+            return []
+        return super().duplicate(node_ids, offset)
+
+    def auto_layout(self, sizes) -> None:
+        if self._refuse():
+            return
+        super().auto_layout(sizes)
+
+    # -- settings --------------------------------------------------------------------------
+    def set_data(self, text: str = "", merge_key: str = "", **changes: Any) -> str | None:
+        return self._refuse() or super().set_data(text, merge_key, **changes)
+
+    def set_training(self, text: str = "", merge_key: str = "", **changes: Any) -> str | None:
+        if self.lock_reason is not None:
+            try:
+                new = self.doc.training.replace(**changes)
+            except NetCanvasError as e:
+                return str(e)
+            names = changed_settings(self.doc.training, new)
+            if not names <= LIVE_SETTINGS:
+                reason = fixed_refusal(names)
+                self.refused.emit(reason)
+                return reason
+        return super().set_training(text, merge_key, **changes)

@@ -1,0 +1,549 @@
+"""Training in the window: runs on a worker thread, steered by the Run actions; the edit
+lock; divergence, errors and early stopping; threads that always end.
+
+Threads are tested by waiting on the session's signals (``runFinished``, ``stateChanged``)
+or on conditions the GUI thread sees, never by sleeping a fixed time.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt, QThread
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QGraphicsItem
+
+from app.training.session import IDLE, PAUSED, RUNNING
+from nncore.losses import get_loss
+from nncore.network import Network
+from nncore.run import network_inputs
+
+SHOTS = Path("/tmp")
+TIMEOUT = 60_000
+
+
+def _run_to_end(qtbot, w, step: bool = False):
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT) as blocker:
+        assert w.training.train(step=step)
+    return blocker.args[0]
+
+
+def _wait_epochs(qtbot, w, n: int) -> None:
+    qtbot.waitUntil(lambda: w.training.active_run is not None
+                    and w.training.active_run.epochs_done >= n, timeout=TIMEOUT)
+
+
+def _wait_state(qtbot, w, state: str) -> None:
+    qtbot.waitUntil(lambda: w.training.state == state, timeout=TIMEOUT)
+
+
+def _wait_idle(qtbot, w) -> None:
+    qtbot.waitUntil(lambda: not w.training.active, timeout=TIMEOUT)
+
+
+def _val_accuracy(run) -> float:
+    """Accuracy of the run's final weights on its validation split, computed afresh with the
+    engine (not from the plotted values)."""
+    net = Network(run.project.graph)
+    net.set_weights(run.weights)
+    val = run.data.val
+    pred = net.predict(network_inputs(net, val)).argmax(axis=1)
+    return float(np.mean(pred == val.y))
+
+
+def _settle(qtbot, w, msec: int = 150) -> None:
+    qtbot.wait(msec)
+    w.training.redraw_all()
+    qtbot.wait(30)
+
+
+def test_spiral_trains_to_95_percent_with_one_loss_point_per_epoch(window, qtbot, tmp_path):
+    w = window
+    assert w.document.project.name == "Spiral"
+    epochs = w.document.training.epochs
+    run = _run_to_end(qtbot, w)
+    assert run.status == "completed"
+    assert run.finished.epochs_run == epochs
+    # The validation accuracy of the final weights, computed independently.
+    assert _val_accuracy(run) >= 0.95
+    assert run.curves.val_metric.last() == pytest.approx(_val_accuracy(run), abs=1e-9)
+    _settle(qtbot, w)
+    loss = w.training_ui.curves.loss_plot
+    x, y = loss.train_curve.getData()
+    assert len(x) == epochs and list(x) == list(range(1, epochs + 1))
+    assert np.allclose(y, run.finished.history.train_loss)
+    xv, yv = loss.val_curve.getData()
+    assert np.allclose(yv, run.finished.history.val_loss)
+    # Per-batch losses: one per batch, smoothed.
+    assert len(run.curves.batch_x) == epochs * run.steps_per_epoch
+    # The summary names the best validation loss, its epoch, the time and final metrics.
+    header = w.training_ui.curves.header.text()
+    best = run.finished.best_epoch
+    assert f"at epoch {best}" in header and "val accuracy" in header
+    assert f"{run.finished.best_loss:.4g}" in header
+    assert w.training_ui.progress.bar.format() == f"Epoch {epochs}/{epochs}"
+    # After the run the window is editable again, and the thread has ended.
+    assert not w.editor.locked
+    assert w.training.thread is None
+
+
+def test_pause_and_resume_continue_the_same_run(window, qtbot):
+    w = window
+    w.editor.set_training(epochs=3000)
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 5)
+    run = w.training.active_run
+    w.training.pause()
+    assert w.training.state == PAUSED
+    assert not w.act_pause.isEnabled() and w.act_resume.isEnabled()
+    qtbot.waitUntil(lambda: run.status == "paused", timeout=TIMEOUT)
+    qtbot.wait(100)
+    w.training._drain()
+    frozen_at = run.epochs_done
+    qtbot.wait(250)
+    w.training._drain()
+    assert run.epochs_done == frozen_at  # nothing trains while paused
+    w.training.resume()
+    assert w.training.state == RUNNING
+    _wait_epochs(qtbot, w, frozen_at + 5)
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.stop()
+    assert len(w.training.runs) == 1
+    epochs = list(run.curves.epoch.data)
+    assert epochs == list(range(1, len(epochs) + 1))  # continued, no restart
+    assert len(epochs) > frozen_at
+    assert run.finished.history.epoch == [int(e) for e in epochs]
+
+
+def test_step_runs_one_epoch_at_a_time(window, qtbot):
+    w = window
+    w.training.step()
+    _wait_state(qtbot, w, PAUSED)
+    qtbot.waitUntil(lambda: w.training.active_run.epochs_done == 1, timeout=TIMEOUT)
+    run = w.training.active_run
+    w.training.step()
+    qtbot.waitUntil(lambda: run.epochs_done == 2 and w.training.state == PAUSED
+                    and run.status == "paused", timeout=TIMEOUT)
+    qtbot.wait(150)
+    w.training._drain()
+    assert run.epochs_done == 2
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.stop()
+    assert run.status == "stopped" and run.finished.epochs_run == 2
+
+
+def test_stop_mid_run_keeps_weights_and_the_next_train_continues(window, qtbot):
+    w = window
+    w.editor.set_training(epochs=5000)
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 160)
+    thread = w.training.thread
+    assert isinstance(thread, QThread) and thread.isRunning()
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT) as blocker:
+        w.act_stop.trigger()
+    run = blocker.args[0]
+    assert thread.isFinished()
+    assert run.status == "stopped"
+    assert 160 <= run.finished.epochs_run < 5000
+    assert run.weights is not None and w.training.has_weights
+    assert w.act_reset.isEnabled() and w.act_train.isEnabled()
+    # The loss of the stopped run's weights on the training data, evaluated afresh.
+    net = Network(run.project.graph)
+    net.set_weights(run.weights)
+    net.set_fused_output(True)
+    loss = get_loss("categorical_crossentropy")
+    trained = loss.forward(net.forward(network_inputs(net, run.data.train)),
+                           run.data.train.y)
+    fresh = run.curves.train_loss.data[0]
+    assert trained < 0.6 * fresh
+    # The next run starts from those weights: its epochs count on, its first loss is near
+    # the trained loss, far from a fresh network's.
+    w.editor.set_training(epochs=2)
+    run2 = _run_to_end(qtbot, w)
+    assert run2.start_epoch == run.finished.epochs_run and run2.continued
+    assert list(run2.curves.epoch.data) == [run2.start_epoch + 1, run2.start_epoch + 2]
+    first2 = run2.curves.train_loss.data[0]
+    assert abs(first2 - trained) < abs(first2 - fresh)
+    # Reset weights: the next run starts from the same fresh weights as the first run (same
+    # seed), so its first epoch repeats the first run's exactly.
+    w.act_reset.trigger()
+    assert not w.training.has_weights
+    run3 = _run_to_end(qtbot, w)
+    assert run3.start_epoch == 0 and not run3.continued
+    assert run3.curves.train_loss.data[0] == fresh
+
+
+def test_changing_the_graph_rebuilds_the_network(window, qtbot):
+    w = window
+    w.editor.set_training(epochs=3)
+    run1 = _run_to_end(qtbot, w)
+    w.editor.set_param("dense1", "units", 8)
+    run2 = _run_to_end(qtbot, w)
+    assert run2.start_epoch == 0 and not run2.continued
+    assert run2.weights["dense1/W"].shape == (2, 8)
+    assert run1.weights["dense1/W"].shape == (2, 16)
+
+
+def test_close_during_training_stops_cleanly(make_window, qtbot, capfd):
+    w = make_window()
+    w.editor.set_training(epochs=100000)
+    w.undo_stack.setClean()
+    before = threading.active_count()
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 2)
+    thread = w.training.thread
+    t0 = time.perf_counter()
+    assert w.close()
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 1.0
+    assert thread.isFinished() and not thread.isRunning()
+    assert not w.training.active
+    qtbot.wait(50)
+    assert threading.active_count() == before
+    out, err = capfd.readouterr()
+    assert err == "" and "Traceback" not in out
+
+
+@pytest.mark.parametrize("how", ["new", "open"])
+def test_new_or_open_during_training_stops_the_run(window, qtbot, capfd, how):
+    w = window
+    w.editor.set_training(epochs=100000)
+    w.undo_stack.setClean()
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 2)
+    thread = w.training.thread
+    t0 = time.perf_counter()
+    if how == "new":
+        assert w.new_project()
+    else:
+        from app.paths import examples_dir
+
+        assert w.open_project(examples_dir() / "xor.json", as_copy=True)
+    assert time.perf_counter() - t0 < 1.0
+    assert thread.isFinished()
+    assert not w.training.active and w.training.runs == []
+    assert not w.editor.locked
+    assert capfd.readouterr().err == ""
+
+
+def test_fifty_start_stop_cycles_leave_no_thread(window, qtbot):
+    w = window
+    w.editor.set_training(epochs=100000)
+    baseline = threading.active_count()
+    threads: list[QThread] = []
+    for _ in range(50):
+        assert w.training.train()
+        threads.append(w.training.thread)
+        qtbot.waitUntil(lambda: w.training.active_run is not None
+                        and w.training.active_run.curves.batch_x.capacity > 0
+                        and len(w.training.active_run.curves.batch_x) > 0, timeout=TIMEOUT)
+        w.training.stop()
+        _wait_idle(qtbot, w)
+    assert len(threads) == 50 and len(set(map(id, threads))) == 50
+    assert all(t.isFinished() and not t.isRunning() for t in threads)
+    assert threading.active_count() == baseline
+    assert w.training.state == IDLE
+    assert len(w.training.runs) == 50
+    assert all(r.status == "stopped" for r in w.training.runs)
+
+
+def test_undo_history_is_unaffected_by_training(window, qtbot):
+    w = window
+    w.editor.set_param("dense1", "units", 12)
+    w.editor.set_training(epochs=20)
+    stack = w.undo_stack
+    count, index, clean = stack.count(), stack.index(), stack.isClean()
+    title = w.windowTitle()
+    _run_to_end(qtbot, w)
+    assert (stack.count(), stack.index(), stack.isClean()) == (count, index, clean)
+    assert w.windowTitle() == title
+    assert w.act_undo.isEnabled()
+
+
+def test_structural_edits_are_locked_during_a_run(window, qtbot):
+    w = window
+    w.editor.set_training(epochs=100000)
+    doc = w.document
+    before = doc.project.to_dict()
+    count = w.undo_stack.count()
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 1)
+    w.training.pause()
+    assert w.editor.locked
+    reasons = []
+    w.editor.refused.connect(reasons.append)
+    assert w.editor.add_node("Dense", (0, 0)) == ""
+    w.editor.remove(["dense3"])
+    assert w.editor.set_param("dense1", "units", 4)
+    assert w.editor.connect("input1", "dense3")
+    assert w.editor.set_data(val_fraction=0.3)
+    assert "epochs" in (w.editor.set_training(epochs=5) or "")
+    w.scene.select_nodes(["dense2"])
+    w.delete_selection()
+    assert w.add_layer_after_selection("Dense") == ""
+    assert doc.project.to_dict()["network"] == before["network"]
+    assert doc.project.to_dict()["data"] == before["data"]
+    assert len(reasons) >= 5 and all("training is running" in r or "cannot change" in r
+                                     for r in reasons)
+    assert "training is running" in w.statusBar().currentMessage()
+    # Gestures: ports refuse the connection, nodes do not move, the palette is off.
+    assert w.editor.connection_refusal("input1", "dense3")
+    assert not (w.scene.nodes["dense1"].flags() & QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+    assert not w.palette_panel.tree.isEnabled()
+    assert not w.view.acceptDrops()
+    assert not w.inspector.form.isEnabled()
+    assert not w.training_panel.form_for("epochs").widget("epochs").isEnabled()
+    assert w.training_panel.form_for("learning_rate").widget("learning_rate").isEnabled()
+    # Undo of an edit of the network is refused while the run lasts.
+    assert w.undo_stack.count() == count
+    assert not w.undo()
+    assert doc.project.to_dict() == before
+    # Live settings can change; their undo is allowed.
+    assert w.editor.set_training(learning_rate=0.001) is None
+    assert w.undo() and doc.training.learning_rate == before["training"]["learning_rate"]
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.stop()
+    assert not w.editor.locked
+    assert w.scene.nodes["dense1"].flags() & QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+    assert w.palette_panel.tree.isEnabled() and w.inspector.form.isEnabled()
+    assert w.editor.set_param("dense1", "units", 4) is None
+
+
+def test_live_learning_rate_change_while_paused_applies_on_resume(window, qtbot):
+    w = window
+    w.editor.set_training(epochs=100000, learning_rate=0.03)
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 3)
+    run = w.training.active_run
+    w.training.pause()
+    qtbot.waitUntil(lambda: run.status == "paused", timeout=TIMEOUT)
+    w.training._drain()
+    paused_at = run.epochs_done
+    assert w.editor.set_training(learning_rate=0.002) is None
+    assert "applies on Resume" in w.statusBar().currentMessage()
+    w.training.resume()
+    _wait_epochs(qtbot, w, paused_at + 3)
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.stop()
+    lrs = run.finished.history.lr
+    # Epochs finished before the pause used 0.03; every epoch ended after it used 0.002
+    # (the learning rate the trainer reports for each epoch's last batch).
+    assert lrs[:paused_at] == [0.03] * paused_at
+    assert len(lrs) > paused_at + 2
+    assert all(lr == 0.002 for lr in lrs[paused_at + 1:])
+
+
+def test_huge_learning_rate_pauses_with_a_divergence_message(window, qtbot, capfd):
+    from app.paths import examples_dir
+
+    w = window
+    assert w.open_project(examples_dir() / "regression.json", as_copy=True)
+    w.editor.set_training(learning_rate=1e6, epochs=30)
+    assert w.training.train()
+    _wait_state(qtbot, w, PAUSED)
+    run = w.training.active_run
+    qtbot.waitUntil(lambda: run.diverged is not None and w.training_ui.banner.isVisible(),
+                    timeout=TIMEOUT)
+    text = w.training_ui.banner.message()
+    layer = run.diverged.layer
+    assert layer in {"dense1", "dense2", "dense3"}
+    assert f"Dense '{layer}'" in text
+    assert "learning rate" in text and "Resume" in text and "restored" in text
+    buttons = w.training_ui.banner.button_texts()
+    assert "Lower learning rate to 0.01" in buttons and "Clip gradients at 1" in buttons
+    assert w.scene.selected_node_ids() == [layer]
+    # The weights were restored to the last good ones (the initial weights: epoch 0).
+    assert run.diverged.restored_epoch == 0
+    # Lower the rate and resume: the run goes on from the restored weights.
+    assert w.editor.set_training(learning_rate=0.005) is None
+    w.training_ui.banner.click("Resume")
+    assert not w.training_ui.banner.isVisible()
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        pass
+    assert run.status == "completed"
+    assert run.finished.epochs_run == 30
+    assert all(math.isfinite(v) for v in run.finished.history.train_loss)
+    assert all(v == 0.005 for v in run.finished.history.lr)
+    assert capfd.readouterr().err == ""
+
+
+def test_data_that_does_not_fit_names_the_node(window, qtbot, capfd):
+    w = window
+    w.editor.set_param("input1", "shape", [3])
+    assert w.training.train()  # the data is checked on the worker thread
+    _wait_idle(qtbot, w)
+    text = w.training_ui.banner.message()
+    assert "Input 'input1'" in text and "(3,)" in text and "(2,)" in text
+    assert "Traceback" not in text
+    assert w.training.runs == []
+    assert "Show layer" in w.training_ui.banner.button_texts()
+    assert w.scene.selected_node_ids() == ["input1"]
+    assert capfd.readouterr().err == ""
+
+
+def test_invalid_network_is_refused_before_starting(window, qtbot):
+    w = window
+    w.editor.remove([], [e for e in w.document.graph.edges if e.target == "dense2"])
+    assert not w.training.train()
+    assert w.training.thread is None
+    text = w.training_ui.banner.message()
+    assert "Cannot train" in text and "dense2" in text
+
+
+def test_bad_data_setting_names_the_field(window, qtbot):
+    w = window
+    w.editor.set_data(source="file", path="no/such/file.csv")
+    assert w.training.train()
+    _wait_idle(qtbot, w)
+    text = w.training_ui.banner.message()
+    assert "data.path" in text and "not found" in text
+
+
+def test_wrong_loss_for_the_output_names_the_output_layer(window, qtbot):
+    w = window
+    w.editor.set_param("dense3", "activation", "relu")
+    assert w.training.train()
+    _wait_idle(qtbot, w)
+    text = w.training_ui.banner.message()
+    assert "Dense 'dense3'" in text and "softmax" in text
+
+
+def test_early_stopping_marks_the_stop_and_restores_the_best_weights(window, qtbot):
+    w = window
+    w.editor.set_training(epochs=2000, early_stopping=True, patience=8, min_delta=0.0,
+                          restore_best=True, learning_rate=0.05)
+    run = _run_to_end(qtbot, w)
+    fin = run.finished
+    assert run.status == "early_stopping" and fin.restored_best
+    assert fin.epochs_run < 2000 and fin.epochs_run - fin.best_epoch == 8
+    # The restored weights give the best validation loss (evaluated independently).
+    net = Network(run.project.graph)
+    net.set_weights(run.weights)
+    net.set_fused_output(True)
+    val = run.data.val
+    loss = get_loss("categorical_crossentropy").forward(
+        net.forward(network_inputs(net, val)), val.y)
+    assert loss == pytest.approx(fin.best_loss, rel=1e-5)
+    _settle(qtbot, w)
+    plot = w.training_ui.curves.loss_plot
+    assert plot.stop_line.isVisible() and plot.stop_line.value() == fin.epochs_run
+    bx, by = plot.best_marker.getData()
+    assert list(bx) == [fin.best_epoch] and by[0] == pytest.approx(fin.best_loss)
+    assert "stopped early" in w.training_ui.banner.message() or \
+        "early" in w.statusBar().currentMessage()
+
+
+def test_run_actions_and_shortcuts(window, qtbot):
+    w = window
+    names = {"actionTrain": "F5", "actionPause": "F6", "actionStep": "F10",
+             "actionStop": "Shift+F5", "actionResetWeights": "Ctrl+Shift+R"}
+    from PySide6.QtGui import QAction, QKeySequence
+
+    for name, key in names.items():
+        act = w.findChild(QAction, name)
+        assert act is not None
+        assert key in [s.toString(QKeySequence.SequenceFormat.PortableText)
+                       for s in act.shortcuts()]
+    run_menu = next(m for m in w.menuBar().findChildren(type(w.recent_menu))
+                    if m.objectName() == "menuRun")
+    assert {"actionTrain", "actionPause", "actionResume", "actionStep", "actionStop",
+            "actionResetWeights"} <= {a.objectName() for a in run_menu.actions()}
+    assert w.act_train.isEnabled() and not w.act_pause.isEnabled()
+    assert not w.act_resume.isEnabled() and not w.act_stop.isEnabled()
+    assert not w.act_reset.isEnabled()  # no weights yet
+    w.editor.set_training(epochs=100000)
+    w.view.setFocus()
+    QTest.keyClick(w.view, Qt.Key.Key_F5)
+    assert w.training.state == RUNNING
+    assert not w.act_train.isEnabled() and w.act_pause.isEnabled() and w.act_stop.isEnabled()
+    _wait_epochs(qtbot, w, 1)
+    # Space on the canvas pauses and resumes; in a text field it types a space.
+    QTest.keyClick(w.view, Qt.Key.Key_Space)
+    assert w.training.state == PAUSED
+    assert w.act_resume.isEnabled() and not w.act_pause.isEnabled()
+    resume_keys = [s.toString() for s in w.act_resume.shortcuts()]
+    assert resume_keys == ["F5"]
+    QTest.keyClick(w.view, Qt.Key.Key_Space)
+    assert w.training.state == RUNNING
+    edit = w.inspector.project_name
+    edit.setFocus()
+    QTest.keyClick(edit, Qt.Key.Key_Space)
+    assert w.training.state == RUNNING and edit.text().endswith(" ")
+    # Space held to pan (Space + drag) does not toggle.
+    w.view.setFocus()
+    QTest.keyPress(w.view, Qt.Key.Key_Space)
+    QTest.mousePress(w.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(50, 50))
+    QTest.mouseRelease(w.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(60, 60))
+    QTest.keyRelease(w.view, Qt.Key.Key_Space)
+    assert w.training.state == RUNNING
+    QTest.keyClick(w.view, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
+    _wait_idle(qtbot, w)
+    assert w.act_train.isEnabled() and w.act_reset.isEnabled()
+    edit.clear()
+
+
+def test_progress_shows_epochs_elapsed_and_eta(window, qtbot):
+    w = window
+    w.editor.set_training(epochs=100000)
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 3)
+    _settle(qtbot, w)
+    bar = w.training_ui.progress
+    assert bar.bar.maximum() == 100000
+    assert bar.bar.format().startswith("Epoch ") and bar.bar.format().endswith("/100000")
+    assert "ETA" in bar.label.text()
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.stop()
+    assert "stopped in" in bar.label.text()
+
+
+def test_screenshots_during_and_after_training(window, qtbot):
+    """Screenshots for people to look at: the spiral being learnt (paused half way) and
+    trained, with the decision boundary, the loss curves and the gradient norms."""
+    w = window
+    assert (w.width(), w.height()) == (1280, 800)
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 150)
+    w.training.pause()
+    _settle(qtbot, w, 400)
+    assert w.training_ui.results.boundary.rgb is not None
+    w.grab().save(str(SHOTS / "netcanvas_training_during.png"))
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.resume()
+    w.scene.select_nodes(["dense2"])
+    _settle(qtbot, w, 400)
+    assert w.training_ui.results.boundary.rgb is not None
+    img = w.grab()
+    assert img.save(str(SHOTS / "netcanvas_training_after.png"))
+    assert Path(SHOTS / "netcanvas_training_after.png").stat().st_size > 30_000
+    w.training_ui.inside.tabs.setCurrentIndex(1)
+    w.training_ui.results.tabs.setCurrentIndex(w.training_ui.results.i_confusion)
+    _settle(qtbot, w, 300)
+    w.grab().save(str(SHOTS / "netcanvas_training_histograms.png"))
+    shutil.copyfile(SHOTS / "netcanvas_training_after.png", SHOTS / "netcanvas_training.png")
+
+
+def test_progress_is_coalesced_and_analyses_run_off_the_gui_thread(window, qtbot):
+    """Far fewer signals than batches; while the run trains, the GUI thread computes no
+    activations itself (the worker does, between batches)."""
+    w = window
+    w.editor.set_training(epochs=400)
+    busy = w.training.probe.busy_seconds
+    signals = []
+    assert w.training.train()
+    w.training.worker.eventsReady.connect(lambda: signals.append(1))
+    qtbot.waitUntil(lambda: "activations" in w.training.probe.results
+                    and w.training.probe.results["activations"].version[0] == "live",
+                    timeout=TIMEOUT)
+    assert w.training.probe.busy_seconds == busy
+    _wait_idle(qtbot, w)
+    run = w.training.runs[-1]
+    batches = run.finished.epochs_run * run.steps_per_epoch
+    assert batches == 400 * 13
+    assert 1 <= len(signals) < batches / 20
