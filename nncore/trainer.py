@@ -39,6 +39,10 @@ from nncore.schedules import learning_rate
 
 EventCallback = Callable[[Any], None]
 
+#: A finite batch loss above this many times max(1, the run's first batch loss) counts as
+#: divergence: healthy training never climbs that far above where it started.
+EXPLODE_FACTOR = 1e4
+
 #: BatchEnd.weight_norms are recomputed at most this often (seconds); in between, events
 #: repeat the last values. Gradient norms are exact for every batch.
 WEIGHT_NORMS_PERIOD = 0.05
@@ -217,6 +221,8 @@ class Trainer:
         opt = self.optimizer
         wn: dict[str, float] = {}
         wn_time = -math.inf
+        first_loss: float | None = None
+        explode_limit = math.inf
         rng = net.rng
         augment = self.augment
         t0 = time.perf_counter()
@@ -266,6 +272,12 @@ class Trainer:
                 if not math.isfinite(total_sq):
                     diverged = self._divergence("gradient", epoch + 1, b + 1, batch_loss)
                     break
+                if batch_loss > explode_limit:
+                    diverged = self._explosion(epoch + 1, b + 1, batch_loss, first_loss, gn)
+                    break
+                if first_loss is None:
+                    first_loss = batch_loss
+                    explode_limit = EXPLODE_FACTOR * max(batch_loss, 1.0)
                 if cfg.l2 and n_reg:
                     g_all[:n_reg] += (2.0 * cfg.l2) * p_all[:n_reg]
                 if cfg.l1 and n_reg:
@@ -365,6 +377,19 @@ class Trainer:
                                self.history, restored, message)
         emit(fin)
         return fin
+
+    def _explosion(self, epoch: int, batch: int, value: float, first: float,
+                   grad_norms: np.ndarray) -> DivergenceError:
+        """A finite loss that grew far beyond its value at the start of the run."""
+        names = self.net.norm_layers
+        node = names[int(np.argmax(grad_norms))] if len(names) else None
+        worst = (f"; the largest gradients are in {self.net.layers[node].owner}"
+                 if node else "")
+        return DivergenceError(
+            f"training diverged: the loss exploded to {value:.3g} at epoch {epoch}, batch "
+            f"{batch}, more than {EXPLODE_FACTOR:,.0f} times its value at the start of the "
+            f"run ({first:.3g}){worst}. The weights from the last good epoch were restored. "
+            + _SUGGESTION, layer=node, epoch=epoch, batch=batch)
 
     def _divergence(self, what: str, epoch: int, batch: int, value: float) -> DivergenceError:
         layer = (first_nonfinite_weights(self.net) if what == "weights"

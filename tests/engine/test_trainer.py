@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 
+from nncore import trainer as trainer_module
 from nncore.config import TrainingConfig
 from nncore.data import synthetic
 from nncore.errors import DataError
@@ -136,7 +137,10 @@ def _forward_by_hand(w, x, names):
     return outs
 
 
-def test_huge_learning_rate_diverges_and_restores_the_last_good_epoch():
+def test_huge_learning_rate_diverges_and_restores_the_last_good_epoch(monkeypatch):
+    # This test follows the run to its first NaN/Inf: the earlier "exploded" check (a
+    # finite loss far above its start, tested below) is switched off.
+    monkeypatch.setattr(trainer_module, "EXPLODE_FACTOR", math.inf)
     x, y = regression_data(64)
     graph = GraphSpec(
         [NodeSpec("in", "Input", {"shape": [3]}),
@@ -730,3 +734,24 @@ def test_loss_overflow_with_finite_outputs_names_the_output_layer():
                                       epochs=1, batch_size=8)).fit(x, y)
     assert fin.reason == "diverged"
     assert f"Dense '{out_id}'" in fin.message and "too large for the loss" in fin.message
+
+
+def test_a_finite_but_exploding_loss_counts_as_divergence():
+    # Cross-entropy with lr 1e6 stays finite (huge logits) but is plainly diverged.
+    x, y = _classification_data()
+    net = Network(mlp(2, [8], 2, act="tanh", out_act="softmax"), seed=0)
+    start = net.get_weights()
+    fin = Trainer(net, TrainingConfig(loss="categorical_crossentropy", optimizer="sgd",
+                                      learning_rate=1e6, epochs=3, batch_size=16)).fit(x, y)
+    assert fin.reason == "diverged" and "exploded" in fin.message
+    assert "Dense '" in fin.message
+    for k, v in net.get_weights().items():  # diverged in epoch 1: the initial weights
+        np.testing.assert_array_equal(v, start[k])
+
+
+def test_normal_training_never_trips_the_explosion_check():
+    x, y = _classification_data()
+    net = Network(mlp(2, [8], 2, act="tanh", out_act="softmax"), seed=0)
+    fin = Trainer(net, TrainingConfig(loss="categorical_crossentropy", optimizer="adam",
+                                      learning_rate=0.05, epochs=30, batch_size=16)).fit(x, y)
+    assert fin.reason == "completed"
