@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import nncore  # noqa: F401 (first: the engine's BLAS settings apply before NumPy loads)
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 

@@ -7,6 +7,10 @@ loaded if it needs to.
 
 from __future__ import annotations
 
+# isort: off
+import nncore  # noqa: F401 (first: the engine's BLAS settings apply before NumPy loads)
+# isort: on
+
 import math
 import os
 import platform

@@ -27,6 +27,10 @@ GFLOP/s the matrix products reach, and PyTorch's own per-operator profile.
 
 from __future__ import annotations
 
+# isort: off
+import nncore  # noqa: F401 (first: the engine's BLAS settings apply before NumPy loads)
+# isort: on
+
 import argparse
 import statistics
 import sys

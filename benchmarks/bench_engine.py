@@ -32,6 +32,10 @@ cProfile's top functions).
 
 from __future__ import annotations
 
+# isort: off
+import nncore  # noqa: F401 (first: the engine's BLAS settings apply before NumPy loads)
+# isort: on
+
 import argparse
 import cProfile
 import json

@@ -35,6 +35,10 @@ machine load from other processes (CpuMeter) is printed, since a busy machine sl
 
 from __future__ import annotations
 
+# isort: off
+import nncore  # noqa: F401 (first: the engine's BLAS settings apply before NumPy loads)
+# isort: on
+
 import argparse
 import os
 import statistics

@@ -18,6 +18,10 @@ during it; runs with others > 0.25 are left out of the medians while enough quie
 
 from __future__ import annotations
 
+# isort: off
+import nncore  # noqa: F401 (first: the engine's BLAS settings apply before NumPy loads)
+# isort: on
+
 import argparse
 import statistics
 import sys
