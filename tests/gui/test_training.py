@@ -508,6 +508,9 @@ def test_screenshots_during_and_after_training(window, qtbot):
     trained, with the decision boundary, the loss curves and the gradient norms."""
     w = window
     assert (w.width(), w.height()) == (1280, 800)
+    # Long enough that the pause at epoch 150 cannot miss the run on a busy machine (the
+    # spiral's 300 epochs can finish between two progress updates).
+    w.editor.set_training(epochs=1000)
     assert w.training.train()
     _wait_epochs(qtbot, w, 150)
     w.training.pause()
