@@ -81,7 +81,15 @@ def load_dataset(spec: DataSpec, base_dir: str | Path | None = None) -> Dataset:
     if not path.exists():
         raise DataError(f"data.path: {spec.path!r} not found (looked for {path}; a relative "
                         "path is relative to the project file's folder)")
-    return load_data(path, **spec.params)
+    options = dict(spec.params)
+    if isinstance(options.get("labels_path"), str):  # IDX labels: relative to the project too
+        labels = resolve_path(options["labels_path"], base_dir)
+        if not labels.exists():
+            raise DataError(f"data.params.labels_path: {options['labels_path']!r} not found "
+                            f"(looked for {labels}; a relative path is relative to the "
+                            "project file's folder)")
+        options["labels_path"] = labels
+    return load_data(path, **options)
 
 
 def prepare_data(spec: DataSpec, base_dir: str | Path | None = None,

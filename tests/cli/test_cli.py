@@ -425,3 +425,26 @@ def test_metrics_csv_is_written_atomically_in_full(cli, tmp_path):
     header, rows = read_metrics(m)
     assert len(rows) == 3
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_idx_labels_path_is_relative_to_the_project_folder(tmp_path, monkeypatch):
+    """Both IDX files are found from the project's folder, whatever the working folder."""
+    import struct
+
+    from nncore.project import DataSpec
+    from nncore.run import load_dataset
+
+    images = np.arange(6 * 4 * 4, dtype=np.uint8).reshape(6, 4, 4)
+    labels = np.array([0, 1, 2, 0, 1, 2], np.uint8)
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "img.idx3-ubyte").write_bytes(
+        struct.pack(">BBBBIII", 0, 0, 0x08, 3, 6, 4, 4) + images.tobytes())
+    (folder / "lab.idx1-ubyte").write_bytes(
+        struct.pack(">BBBBI", 0, 0, 0x08, 1, 6) + labels.tobytes())
+    monkeypatch.chdir(tmp_path)  # not the project folder
+    spec = DataSpec(source="file", path="img.idx3-ubyte",
+                    params={"labels_path": "lab.idx1-ubyte"})
+    ds = load_dataset(spec, folder)
+    assert ds.X.shape == (6, 1, 4, 4)
+    np.testing.assert_array_equal(ds.y, labels)
