@@ -78,7 +78,9 @@ class LazyPanel(QStackedWidget):
             self._on_display()
 
     def _build(self) -> QWidget:
-        raise NotImplementedError
+        """Create the panel's content; every panel class defines it (Qt's metaclass rules
+        out ``abc.abstractmethod`` here)."""
+        raise TypeError(f"{type(self).__name__} does not define _build()")
 
     #: Which of the session's redraw slots is this panel's.
     SLOT = -1

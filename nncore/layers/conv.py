@@ -33,6 +33,7 @@ How the computation is laid out (all vectorised: the only Python loops run over 
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,9 +196,9 @@ class _Windowed(_Spatial):
     """A layer sliding a window over the image (Conv2D and the pools)."""
 
     @property
+    @abstractmethod
     def window(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
         """(kernel, strides, dilation), each a (height, width) pair."""
-        raise NotImplementedError
 
     def _geometry(self, shape: Shape) -> tuple[AxisGeometry, AxisGeometry]:
         kernel, strides, dilation = self.window
