@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QLabel,
+    QStyleFactory,
+    QTreeWidget,
+)
 
 CATEGORY_LIGHT = {"core": "#3372c4", "convolution": "#17896a", "recurrent": "#8150c8",
                   "merge": "#d0701c"}
@@ -138,3 +145,30 @@ def follow_system_theme(app: QApplication) -> None:
     if signal is not None:
         signal.connect(lambda *_: apply_theme(QApplication.instance()))
         _following = True
+
+
+def small_label(text: str = " ", scale: float = 0.85, wrap: bool = False) -> QLabel:
+    """A caption, readout or hint: the application font scaled down (never below 7 pt)."""
+    label = QLabel(text)
+    font = label.font()
+    font.setPointSizeF(max(7.0, font.pointSizeF() * scale))
+    label.setFont(font)
+    label.setWordWrap(wrap)
+    return label
+
+
+def make_table(columns: list[str]) -> QTreeWidget:
+    """A flat, single-selection table: the first column stretches, the others fit."""
+    table = QTreeWidget()
+    table.setColumnCount(len(columns))
+    table.setHeaderLabels(columns)
+    table.setRootIsDecorated(False)
+    table.setUniformRowHeights(True)
+    table.setAlternatingRowColors(True)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    header = table.header()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for col in range(1, len(columns)):
+        header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+    return table

@@ -6,10 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -18,7 +15,7 @@ from PySide6.QtWidgets import (
 from app.canvas.items import format_count, format_shape
 from app.document.document import ProjectDocument
 from app.icons import layer_icon
-from app.theme import colors, theme_notifier
+from app.theme import colors, make_table, theme_notifier
 from nncore.errors import SpecError
 from nncore.registry import layer_class
 
@@ -32,18 +29,7 @@ class SummaryWidget(QWidget):
     def __init__(self, doc: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.doc = doc
-        self.table = QTreeWidget()
-        self.table.setColumnCount(len(COLUMNS))
-        self.table.setHeaderLabels(COLUMNS)
-        self.table.setRootIsDecorated(False)
-        self.table.setUniformRowHeights(True)
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.table.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = make_table(COLUMNS)
         self.table.headerItem().setTextAlignment(3, Qt.AlignmentFlag.AlignRight
                                                  | Qt.AlignmentFlag.AlignVCenter)
         self.table.itemClicked.connect(

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.plots.common import (
     TRAIN_COLOR,
@@ -26,6 +26,7 @@ from app.plots.common import (
     plot_colors,
     style_plot,
 )
+from app.theme import small_label
 from app.training.runs import RunRecord, format_metric
 
 BATCH_COLOR = "#9cc3e4"
@@ -78,11 +79,8 @@ class EpochPlot(QWidget):
         self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=pen("#9aa0a8", 1.0))
         self.cursor_line.hide()
         item.addItem(self.cursor_line, ignoreBounds=True)
-        self.readout = QLabel(" ")
+        self.readout = small_label()
         self.readout.setObjectName("plotReadout")
-        f = self.readout.font()
-        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
-        self.readout.setFont(f)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

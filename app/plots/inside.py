@@ -19,6 +19,7 @@ from app.plots.common import (
     pen,
     style_plot,
 )
+from app.theme import small_label
 from app.training.runs import RunRecord
 
 
@@ -38,11 +39,7 @@ class GradNormPlot(QWidget):
         self.plot = make_plot(left="gradient norm", bottom="epoch")
         self.plot.getPlotItem().setLogMode(y=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self.readout = QLabel(" ")
-        f = self.readout.font()
-        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
-        self.readout.setFont(f)
-        self.readout.setWordWrap(True)
+        self.readout = small_label(wrap=True)
         self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=pen("#9aa0a8", 1.0))
         self.cursor_line.hide()
         self.plot.getPlotItem().addItem(self.cursor_line, ignoreBounds=True)
@@ -126,11 +123,7 @@ class HistogramPlot(QWidget):
 
     def __init__(self, title: str, color: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(title)
-        f = self.title.font()
-        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.88))
-        self.title.setFont(f)
-        self.title.setWordWrap(True)
+        self.title = small_label(title, 0.88, wrap=True)
         self.plot = make_plot()
         self.plot.setMinimumSize(120, 90)
         brush = pg.mkBrush(color)

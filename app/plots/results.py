@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.plots.common import (
     CLASS_COLORS,
@@ -17,6 +17,7 @@ from app.plots.common import (
     style_plot,
     value_colormap,
 )
+from app.theme import small_label
 
 MAX_POINTS = 3000
 
@@ -34,11 +35,7 @@ class BoundaryPlot(QWidget):
         self.plot.getPlotItem().addItem(self.image)
         self.points = pg.ScatterPlotItem(size=5, pxMode=True)
         self.plot.getPlotItem().addItem(self.points)
-        self.caption = QLabel(" ")
-        f = self.caption.font()
-        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
-        self.caption.setFont(f)
-        self.caption.setWordWrap(True)
+        self.caption = small_label(wrap=True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)
@@ -122,10 +119,7 @@ class PredictionScatter(QWidget):
         item = self.plot.getPlotItem()
         item.addItem(self.line)
         item.addItem(self.points)
-        self.caption = QLabel(" ")
-        f = self.caption.font()
-        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
-        self.caption.setFont(f)
+        self.caption = small_label()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)

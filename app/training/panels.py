@@ -16,22 +16,19 @@ import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QSpinBox,
     QSplitter,
     QStackedWidget,
     QTabWidget,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.theme import colors, theme_notifier
+from app.theme import colors, make_table, small_label, theme_notifier
 from app.training.runs import STATUS_TEXT, RunRecord, format_duration, format_metric
 from app.training.session import (
     CURVES_SLOT,
@@ -539,25 +536,10 @@ class RunsPanel(QWidget):
     def __init__(self, session: TrainingSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.tree = QTreeWidget()
-        self.tree.setColumnCount(len(self.COLUMNS))
-        self.tree.setHeaderLabels(self.COLUMNS)
-        self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, len(self.COLUMNS)):
-            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        self.hint = QLabel("Tick runs to overlay their curves; select one to show it and "
-                           "to export its weights (File ▸ Export).")
-        self.hint.setWordWrap(True)
+        self.tree = make_table(self.COLUMNS)
+        self.hint = small_label("Tick runs to overlay their curves; select one to show it and "
+                                "to export its weights (File ▸ Export).", 0.88, wrap=True)
         self.hint.setObjectName("hint")
-        f = self.hint.font()
-        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.88))
-        self.hint.setFont(f)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(4)
