@@ -37,6 +37,7 @@ def create_application(argv: list[str]) -> QApplication:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
+    from app import gc_guard
     from app.theme import follow_system_theme
 
     QCoreApplication.setOrganizationName("NetCanvas")
@@ -45,6 +46,7 @@ def create_application(argv: list[str]) -> QApplication:
                                                    *argv])
     app.setApplicationDisplayName("NetCanvas")
     follow_system_theme(app)
+    gc_guard.install(app)
     return app
 
 

@@ -59,6 +59,26 @@ def _isolated_user_settings(tmp_path_factory):
     yield folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _collect_garbage_safely(qapp):
+    """As in the application (app.launcher.create_application): no automatic garbage
+    collection, which could run inside a Qt call holding a Qt mutex and deadlock; the event
+    loop's timer collects, and so does every test's teardown."""
+    from app import gc_guard
+
+    guard = gc_guard.install(qapp)
+    yield
+    guard.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_test(_collect_garbage_safely):
+    yield
+    from app import gc_guard
+
+    gc_guard.collect_due()
+
+
 @pytest.fixture
 def dialog_log(monkeypatch) -> DialogRecorder:
     rec = DialogRecorder()
