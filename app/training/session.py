@@ -66,6 +66,11 @@ RUNNING_BUDGET = 0.06
 IDLE_BUDGET = 0.5
 #: Longest stretch of GUI work (redraw or analysis) in one tick, in seconds.
 MAX_SLICE = 0.004
+#: While a run trains, the timer drains the worker at most this often (seconds); the
+#: worker's own signal (a few times a second, at once for pauses, divergences and the end)
+#: drains too. Each drain is a few dozen NumPy calls on the GUI thread, which holds the
+#: interpreter lock the training thread needs: fewer, larger drains cost it less.
+DRAIN_SECONDS_RUNNING = 0.25
 #: Largest CPU debt carried over (one-off work such as building the plots is forgiven).
 MAX_DEBT = 0.05
 #: Whatever the budget, redraw at least this often (seconds) while there is new data.
@@ -162,6 +167,7 @@ class TrainingSession(QObject):
         self._running_since: float | None = None
         self._redraw_turn = True
         self._t_redraw = 0.0
+        self._t_drain = 0.0
         self._pending: list[int] = []
         #: GUI-thread CPU seconds spent in ticks (for the benchmark).
         self.gui_busy = 0.0
@@ -437,6 +443,7 @@ class TrainingSession(QObject):
         worker, run = self._worker, self.active_run
         if worker is None or run is None:
             return
+        self._t_drain = time.perf_counter()
         items = worker.drain()
         if items:
             self._apply(run, items)
@@ -658,7 +665,8 @@ class TrainingSession(QObject):
         self.ticks += 1
         budget = RUNNING_BUDGET if self.state == RUNNING else IDLE_BUDGET
         self._tokens = min(max(self._tokens + wall * budget - used, -MAX_DEBT), 4 * MAX_SLICE)
-        if self._worker is not None:
+        if self._worker is not None and (self.state != RUNNING or
+                                         now - self._t_drain >= DRAIN_SECONDS_RUNNING):
             self._drain()
         if self._dirty:
             self._dirty = False
