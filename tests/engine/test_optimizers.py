@@ -169,6 +169,56 @@ def test_update_config_changes_hyperparameters_between_steps():
         opt.update_config(momentum=2.0)
 
 
+def ref_adam_changing(p, grads, lr, settings, epsilon, weight_decay=0.0):
+    """Like ``ref_adam``, with (beta1, beta2) read anew at each step from ``settings``, as
+    a run whose betas are edited while paused does; also returns the moments m, v."""
+    p, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
+    for t, (g, (beta1, beta2)) in enumerate(zip(grads, settings), start=1):
+        p = p - lr * weight_decay * p
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1 ** t)
+        v_hat = v / (1 - beta2 ** t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + epsilon)
+    return p, m, v
+
+
+# (beta1, beta2) per step: both change, then one at a time, then an edit that changes neither.
+BETAS = [(0.9, 0.999), (0.9, 0.999), (0.5, 0.9), (0.5, 0.9), (0.95, 0.9), (0.95, 0.99999),
+         (0.0, 0.0), (0.8, 0.99), (0.8, 0.99)]
+
+
+@pytest.mark.parametrize("dtype, n", [(np.float64, 7), (np.float32, 2 * CHUNK + 1234)],
+                         ids=["float64-small", "float32-two-threads"])
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_betas_changed_mid_run_match_the_textbook_algorithm(name, dtype, n,
+                                                                 monkeypatch):
+    # Adam keeps its moments scaled by 1/(1-beta); a change of beta must rescale them so
+    # the run continues exactly as the textbook update with the new betas would.
+    monkeypatch.setattr(optimizers, "PARALLEL_MIN", 2 * CHUNK)
+    monkeypatch.setattr(optimizers, "_WORKERS", 2)
+    extra = {"weight_decay": 0.05} if name == "adamw" else {}
+    rng = np.random.default_rng(3)
+    p0 = rng.normal(size=n)
+    grads = [rng.normal(size=n) * s for s in (1.0, 0.3, 2.0, 0.01, 1.5, 0.7, 1.0, 0.2, 3.0)]
+    lr, eps = 0.01, 1e-6
+    opt = get_optimizer(name, epsilon=eps, **extra)
+    opt.update_config(beta1=BETAS[0][0], beta2=BETAS[0][1])  # before bind: nothing to rescale
+    p, g = p0.astype(dtype), np.empty(n, dtype)
+    opt.bind(p, g)
+    for gi, (b1, b2) in zip(grads, BETAS):
+        opt.update_config(beta1=b1, beta2=b2)
+        g[...] = gi
+        opt.step(lr)
+    want_p, want_m, want_v = ref_adam_changing(p0, grads, lr, BETAS, eps, **extra)
+    got = opt.moments()
+    assert p.dtype == got["m"].dtype == got["v"].dtype == dtype
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == np.float64 else dict(rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(p, want_p, **tol)
+    np.testing.assert_allclose(got["m"], want_m, **tol)
+    np.testing.assert_allclose(got["v"], want_v, **tol)
+
+
 @pytest.mark.parametrize("name, params, bad", [
     ("adam", {"beta1": 1.5}, "1.5"),
     ("adamw", {"weight_decay": -0.1}, "-0.1"),
