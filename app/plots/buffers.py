@@ -106,7 +106,7 @@ class DebiasedEMA:
         # Vectorised in chunks: s_k = b^k (s_0 + a * sum_{j<=k} x_j b^-j), with b^-j kept
         # below about 1e12 so the scaled sum loses no precision.
         a, b = self.alpha, 1.0 - self.alpha
-        chunk = max(1, min(256, int(12 / max(-np.log10(b), 1e-12)))) if b > 0 else 1
+        chunk = max(1, min(4096, int(12 / max(-np.log10(b), 1e-12)))) if b > 0 else 1
         out = np.empty_like(x)
         for start in range(0, len(x), chunk):
             c = x[start:start + chunk]

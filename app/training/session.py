@@ -61,8 +61,9 @@ TICK_MSEC = 33
 #: The timer's period while a run trains: every tick is Python on the GUI thread, which
 #: makes the training thread hand over the interpreter lock.
 TICK_MSEC_RUNNING = 66
-#: Share of one core the GUI thread may spend on redraws and analysis while training runs.
-RUNNING_BUDGET = 0.06
+#: Share of one core the GUI thread may spend on redraws and analysis while training runs
+#: (each redraw holds the interpreter lock: a small network's training waits that long).
+RUNNING_BUDGET = 0.04
 IDLE_BUDGET = 0.5
 #: Longest stretch of GUI work (redraw or analysis) in one tick, in seconds.
 MAX_SLICE = 0.004

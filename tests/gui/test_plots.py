@@ -58,6 +58,23 @@ def test_debiased_ema_matches_its_closed_form():
     assert ema_alpha(13) == pytest.approx(2 / 14) and ema_alpha(1) == pytest.approx(2 / 6)
 
 
+@pytest.mark.parametrize("a", [0.02, 0.2, 0.9])
+def test_debiased_ema_long_input_matches_a_plain_loop(a):
+    # Long inputs run through the vectorised chunks (b^-j scaled sums); each value must
+    # still equal the step-by-step recursion.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=9000) + 3.0
+    ema = DebiasedEMA(a)
+    got = np.concatenate([ema.update(x[:4000]), ema.update(x[4000:])])
+    s, d = 0.0, 1.0
+    want = np.empty_like(x)
+    for i, v in enumerate(x):
+        s = (1 - a) * s + a * v
+        d *= 1 - a
+        want[i] = s / (1 - d)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
 def test_gradient_health_thresholds():
     h = gradient_health({"a": 1.0, "b": 5e-3, "c": 5e-4, "d": 2e3},
                         {"a": 10.0, "b": 1.0, "c": 1.0, "d": 1e6})
