@@ -8,8 +8,9 @@ session takes it back when the worker reports ``done`` (after ``QThread.wait``).
 goes through :class:`nncore.events.RunControl` (the trainer returns at the next batch), so
 :meth:`shutdown` ends a run within a batch.
 
-The GUI side runs on one timer (``TICK_MSEC``, about 30 Hz) that drains the worker (which
-also signals ``eventsReady`` for pauses, divergences, the end, and a few times a second),
+The GUI side runs on one timer (``TICK_MSEC``, about 30 Hz) that drains the worker (while
+a run trains at most every ``DRAIN_SECONDS_RUNNING``; the worker also signals
+``eventsReady`` for pauses, divergences, the end, and a few times a second),
 and, within a CPU budget measured with ``time.thread_time`` on the GUI thread, asks the
 panels to redraw (``redraw``) or lets the probe evaluate the network. While a run is
 training the GUI thread may use at most ``RUNNING_BUDGET`` of a core (it competes with the
@@ -63,7 +64,7 @@ TICK_MSEC = 33
 TICK_MSEC_RUNNING = 66
 #: Share of one core the GUI thread may spend on redraws and analysis while training runs
 #: (each redraw holds the interpreter lock: a small network's training waits that long).
-RUNNING_BUDGET = 0.04
+RUNNING_BUDGET = 0.06
 IDLE_BUDGET = 0.5
 #: Longest stretch of GUI work (redraw or analysis) in one tick, in seconds.
 MAX_SLICE = 0.004
@@ -126,6 +127,9 @@ class TrainingSession(QObject):
     #: Part ``slot`` of the window (CURVES_SLOT, INSIDE_SLOT, RESULTS_SLOT, WINDOW_SLOT)
     #: should redraw from the buffers now (throttled; one part per tick).
     redraw = Signal(int)
+    #: New progress was drained from the worker (epochs, losses): cheap text and bars follow
+    #: it outside the redraw budget.
+    progressed = Signal()
     #: Something to tell the person (banner); ``noticeCleared`` removes it.
     notice = Signal(object)
     noticeCleared = Signal()
@@ -501,6 +505,7 @@ class TrainingSession(QObject):
                 state_changed |= self._handle(run, ev)
         flush()
         self._dirty = True
+        self.progressed.emit()
         if state_changed:
             self._emit_state()
 

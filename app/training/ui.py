@@ -188,6 +188,7 @@ class TrainingUi(QObject):
         s.runsChanged.connect(self.update_actions)
         s.networkChanged.connect(self.update_actions)
         s.redraw.connect(self._on_redraw)
+        s.progressed.connect(self._on_progressed)
         s.runChanged.connect(lambda _r: self._update_progress())
         s.notice.connect(self._on_notice)
         s.noticeCleared.connect(self.banner.dismiss)
@@ -253,14 +254,23 @@ class TrainingUi(QObject):
         self.last_status = text
         self.w.statusBar().showMessage(text, msec)
 
+    def _on_progressed(self) -> None:
+        # The epoch counter and ETA follow every drain (a few times a second while a run
+        # trains), not the plots' redraw budget: the bar and its label paint natively,
+        # without the interpreter lock.
+        now = time.perf_counter()
+        if self.session.state != RUNNING or now - self._t_progress >= PROGRESS_SECONDS:
+            self._t_progress = now
+            self._update_progress()
+
     def _on_redraw(self, slot: int) -> None:
         if slot != WINDOW_SLOT:
             return
-        # While a run trains, the progress text and the canvas badges change at most a few
-        # times a second (a canvas repaint costs as much as a plot's).
+        # While a run trains, the canvas badges change at most once a second (a canvas
+        # repaint costs as much as a plot's).
         now = time.perf_counter()
         training = self.session.state == RUNNING
-        if not training or now - self._t_progress >= PROGRESS_SECONDS:
+        if not training:
             self._t_progress = now
             self._update_progress()
         if not training or now - self._t_badges >= BADGE_SECONDS:

@@ -503,6 +503,27 @@ def test_progress_shows_epochs_elapsed_and_eta(window, qtbot):
     assert "stopped in" in bar.label.text()
 
 
+def test_progress_follows_the_drains_not_the_redraw_budget(window, qtbot, monkeypatch):
+    """With no budget left for redraws (plots only redraw when overdue), the epoch counter
+    still moves a few times a second."""
+    from app.training import session as session_mod
+
+    monkeypatch.setattr(session_mod, "RUNNING_BUDGET", 0.0)
+    monkeypatch.setattr(session_mod, "MAX_REDRAW_GAP", 1e9)
+    w = window
+    w.editor.set_training(epochs=100000)
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 3)
+    bar = w.training_ui.progress.bar
+    seen = set()
+    qtbot.waitUntil(lambda: seen.add(bar.format()) or len(seen) >= 3, timeout=TIMEOUT)
+    assert all(f.startswith("Epoch ") for f in seen)
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.stop()
+    # The plots did not redraw while the run trained (no budget); only at its end.
+    assert w.training.redraws == 0
+
+
 def test_screenshots_during_and_after_training(window, qtbot):
     """Screenshots for people to look at: the spiral being learnt (paused half way) and
     trained, with the decision boundary, the loss curves and the gradient norms."""
