@@ -59,15 +59,23 @@ def ref_adagrad(p, grads, lr, initial_accumulator, epsilon):
 def ref_adam(p, grads, lr, beta1, beta2, epsilon, weight_decay=0.0):
     """Kingma & Ba, Algorithm 1 (bias-corrected m_hat, v_hat); with ``weight_decay`` the
     decoupled decay of Loshchilov & Hutter (AdamW): p <- p - lr wd p."""
+    grads = list(grads)
+    return ref_adam_changing(p, grads, lr, [(beta1, beta2)] * len(grads), epsilon,
+                             weight_decay)[0]
+
+
+def ref_adam_changing(p, grads, lr, settings, epsilon, weight_decay=0.0):
+    """``ref_adam`` with (beta1, beta2) read anew at each step from ``settings``, as a run
+    whose betas are edited while paused does; returns p and the moments m, v."""
     p, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
-    for t, g in enumerate(grads, start=1):
+    for t, (g, (beta1, beta2)) in enumerate(zip(grads, settings), start=1):
         p = p - lr * weight_decay * p
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
         m_hat = m / (1 - beta1 ** t)
         v_hat = v / (1 - beta2 ** t)
         p = p - lr * m_hat / (np.sqrt(v_hat) + epsilon)
-    return p
+    return p, m, v
 
 
 CASES = {
@@ -167,20 +175,6 @@ def test_update_config_changes_hyperparameters_between_steps():
     np.testing.assert_allclose(p, p0 - 0.1 * v1 - 0.1 * g, rtol=1e-14)
     with pytest.raises(ParameterError, match="momentum"):
         opt.update_config(momentum=2.0)
-
-
-def ref_adam_changing(p, grads, lr, settings, epsilon, weight_decay=0.0):
-    """Like ``ref_adam``, with (beta1, beta2) read anew at each step from ``settings``, as
-    a run whose betas are edited while paused does; also returns the moments m, v."""
-    p, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
-    for t, (g, (beta1, beta2)) in enumerate(zip(grads, settings), start=1):
-        p = p - lr * weight_decay * p
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        m_hat = m / (1 - beta1 ** t)
-        v_hat = v / (1 - beta2 ** t)
-        p = p - lr * m_hat / (np.sqrt(v_hat) + epsilon)
-    return p, m, v
 
 
 # (beta1, beta2) per step: both change, then one at a time, then an edit that changes neither.
