@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Signal
 
 from app.document.document import ProjectDocument
 from app.training.lock import live_changes
@@ -161,6 +163,7 @@ class TrainingSession(QObject):
         self._next_number = 1
         self._dirty = False
         self.probe = Probe(self)
+        self._after_pending = AfterPending(self)
         self.probe.updated.connect(self._on_probe_updated)
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MSEC)
@@ -316,13 +319,20 @@ class TrainingSession(QObject):
         self.probe.set_network(project.graph)
         self.probe.set_data(data)
         run.data = data
-        self._account_active(running=True)
-        thread.start()
         self.runsChanged.emit()
         self.displayChanged.emit()
         self._emit_state()
         self._ensure_timer()
+        # The thread starts once the window has taken the new run in (panels rebuilt,
+        # repainted): done while the trainer runs, that work and the first batches would
+        # take turns with the interpreter lock and both would wait.
+        self._after_pending.call(lambda: self._start_thread(thread))
         return True
+
+    def _start_thread(self, thread: QThread) -> None:
+        if thread is self._thread and not thread.isRunning() and not thread.isFinished():
+            self._account_active(running=self.state == RUNNING)
+            thread.start()
 
     def pause(self) -> None:
         if self.control is not None and self.state == RUNNING:
@@ -386,6 +396,11 @@ class TrainingSession(QObject):
             return
         if self.control is not None:
             self.control.request_stop()
+        if not thread.isRunning() and not thread.isFinished():
+            # Stopped before its thread started: nothing ran.
+            job = worker.job
+            self._finish(RunOutcome(job.run_id, network=job.network, data=job.data))
+            return
         thread.wait()
         if worker.outcome is not None:
             self._finish(worker.outcome)
@@ -701,6 +716,30 @@ class TrainingSession(QObject):
 
     def _on_probe_updated(self, _kind: str) -> None:
         self._dirty = True
+
+
+class AfterPending(QObject):
+    """Calls functions once the events waiting now are handled: a posted event of low
+    priority, delivered after the repaints and layouts already requested (Qt posts those
+    with low priority too, and events of one priority arrive in order)."""
+
+    _TYPE = QEvent.Type(QEvent.registerEventType())
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._calls: deque[Callable[[], None]] = deque()
+
+    def call(self, fn: Callable[[], None]) -> None:
+        self._calls.append(fn)
+        QCoreApplication.postEvent(self, QEvent(self._TYPE),
+                                   Qt.EventPriority.LowEventPriority.value)
+
+    def event(self, e: QEvent) -> bool:  # noqa: N802
+        if e.type() == self._TYPE:
+            if self._calls:
+                self._calls.popleft()()
+            return True
+        return super().event(e)
 
 
 def divergence_text(run: RunRecord, ev: Diverged) -> str:

@@ -210,6 +210,51 @@ def test_close_during_training_stops_cleanly(make_window, qtbot, capfd):
     assert err == "" and "Traceback" not in out
 
 
+def test_the_thread_starts_after_the_window_took_the_run_in(window, qtbot):
+    """Train switches the window to the running state first; the training thread starts
+    once the repaints that asked for are done (so the two do not compete for the
+    interpreter lock while the panels rebuild)."""
+    w = window
+    w.editor.set_training(epochs=100000)
+    painted = []
+    bar = w.training_ui.progress.bar
+    real_paint = bar.paintEvent
+
+    def paint(ev):
+        painted.append(w.training.thread.isRunning())
+        real_paint(ev)
+
+    bar.paintEvent = paint
+    assert w.training.train()
+    thread = w.training.thread
+    assert w.training.state == RUNNING and not w.act_train.isEnabled()
+    assert not thread.isRunning() and not thread.isFinished()
+    qtbot.waitUntil(thread.isRunning, timeout=TIMEOUT)
+    assert painted and painted[0] is False
+    w.training.stop()
+    _wait_idle(qtbot, w)
+    del bar.paintEvent
+
+
+def test_shutdown_before_the_thread_started_ends_the_run_cleanly(window, qtbot, capfd):
+    w = window
+    _run_to_end(qtbot, w)
+    weights = w.training.network.get_weights()
+    runs = list(w.training.runs)
+    assert w.training.train()
+    thread = w.training.thread
+    assert not thread.isRunning()
+    w.training.shutdown()
+    assert not w.training.active and w.training.state == IDLE
+    assert w.training.runs == runs  # the run that never trained is not kept
+    assert not w.editor.locked and w.act_train.isEnabled()
+    got = w.training.network.get_weights()
+    assert all(np.array_equal(got[k], weights[k]) for k in weights)
+    qtbot.wait(50)  # the queued start finds the run gone
+    assert not thread.isRunning() and not thread.isFinished()
+    assert capfd.readouterr().err == ""
+
+
 @pytest.mark.parametrize("how", ["new", "open"])
 def test_new_or_open_during_training_stops_the_run(window, qtbot, capfd, how):
     w = window
