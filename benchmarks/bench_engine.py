@@ -701,7 +701,7 @@ def profile_trainer_extras(w: Workload) -> list[str]:
     def batch_end() -> Any:
         names = list(net.layer_grad_slices)
         g = dict(zip(names, gn.tolist())) if isinstance(gn, np.ndarray) else gn
-        return BatchEnd(1, 1, steps, 1, 0.5, 0.01, g, g, 0.0)
+        return BatchEnd(1, 1, steps, 1, 0.5, 0.01, g, g, 0.0, [0.5])
 
     items: list[tuple[str, Callable[[], Any], int]] = [
         ("run-control checks", control_checks, 1),

@@ -37,6 +37,10 @@ class BatchEnd:
     grad_norms: dict[str, float]
     weight_norms: dict[str, float]
     elapsed: float
+    #: Losses of the batches this event reports, in order, ``loss`` last: one batch, or
+    #: every batch since the previous BatchEnd when ``Trainer.fit`` was asked to report
+    #: batches at most every ``batch_seconds`` (norms and ``lr`` are the last batch's).
+    losses: list[float]
 
 
 @dataclass

@@ -190,19 +190,40 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------
     def fit(self, x: Any, y: np.ndarray, x_val: Any = None, y_val: np.ndarray | None = None,
-            callback: EventCallback | None = None) -> TrainingFinished:
+            callback: EventCallback | None = None,
+            batch_seconds: float = 0.0) -> TrainingFinished:
         """Train on ``x``/``y`` (``x`` an array, or a dict {input id: array}); validate on
-        ``x_val``/``y_val`` after each epoch when given. Returns how the run ended."""
+        ``x_val``/``y_val`` after each epoch when given. Returns how the run ended.
+
+        ``callback`` receives the events (nncore.events) on this thread. BatchEnd comes
+        after every batch, or with ``batch_seconds`` > 0 at most that often (seconds of
+        training) with the losses of every batch since the previous one: a listener that
+        wants batches in bulk then costs the loop one call per report instead of one per
+        batch. Batches not reported yet are reported before any other event, so the
+        events stay in order."""
         # Overflow and NaN on the way to a divergence are detected and reported as such
         # (Diverged event, restored weights); numpy's warnings would only add noise, or
         # abort the run where warnings are errors.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._fit(x, y, x_val, y_val, callback)
+            return self._fit(x, y, x_val, y_val, callback, batch_seconds)
 
     def _fit(self, x: Any, y: np.ndarray, x_val: Any, y_val: np.ndarray | None,
-             callback: EventCallback | None) -> TrainingFinished:
+             callback: EventCallback | None, batch_seconds: float) -> TrainingFinished:
         cfg, net, ctl, loss = self.config, self.net, self.control, self.loss
-        emit = callback or (lambda e: None)
+        # Batches not reported yet: their losses, and the last one's other values.
+        pending: list[float] = []
+        last: tuple = ()
+
+        def emit(ev: Any) -> None:
+            nonlocal pending
+            if callback is None:
+                return
+            if pending:
+                e, b_, step, loss_, lr_, gn_, wn_, t_ = last
+                callback(BatchEnd(e, b_, steps, step, loss_, lr_,
+                                  dict(zip(names, gn_.tolist())), wn_, t_, pending))
+                pending = []
+            callback(ev)
         x, t = self._prepare(x, y, "training data")
         has_val = x_val is not None and y_val is not None and len(y_val) > 0
         if has_val:
@@ -226,6 +247,7 @@ class Trainer:
         rng = net.rng
         augment = self.augment
         t0 = time.perf_counter()
+        t_report = -math.inf
         emit(TrainingStarted(cfg.epochs, steps, n, len(y_val) if has_val else 0))
 
         good = net.snapshot()  # weights at the end of the last good epoch
@@ -303,8 +325,16 @@ class Trainer:
                 now = time.perf_counter()
                 if now - wn_time >= WEIGHT_NORMS_PERIOD:  # a full pass over the weights
                     wn, wn_time = self._weight_norms(names, frozen_norms), now
-                emit(BatchEnd(epoch + 1, b + 1, steps, self.step, batch_loss, lr,
-                              dict(zip(names, gn.tolist())), wn, now - t0))
+                if callback is not None:
+                    pending.append(batch_loss)
+                    if now - t_report >= batch_seconds:
+                        t_report = now
+                        callback(BatchEnd(epoch + 1, b + 1, steps, self.step, batch_loss, lr,
+                                          dict(zip(names, gn.tolist())), wn, now - t0,
+                                          pending))
+                        pending = []
+                    else:
+                        last = (epoch + 1, b + 1, self.step, batch_loss, lr, gn, wn, now - t0)
 
             if diverged is not None:
                 net.restore(good)

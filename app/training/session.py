@@ -371,6 +371,8 @@ class TrainingSession(QObject):
         if self.control is not None and not self.control.stopped:
             self._account_active()
             self.control.request_stop()
+            if self._worker is not None:
+                self._worker.data_taken.set()
             self._emit_state()
 
     def reset_weights(self) -> bool:
@@ -396,6 +398,7 @@ class TrainingSession(QObject):
             return
         if self.control is not None:
             self.control.request_stop()
+        worker.data_taken.set()
         if not thread.isRunning() and not thread.isFinished():
             # Stopped before its thread started: nothing ran.
             job = worker.job
@@ -531,6 +534,10 @@ class TrainingSession(QObject):
             self._data_cache = (self._run_data_key, ev.data)
             self.probe.set_data(ev.data)
             self.dataReady.emit()
+            worker = self._worker
+            if worker is not None:
+                # Training starts once the data points are drawn (see the worker).
+                self._after_pending.call(worker.data_taken.set)
             return False
         if isinstance(ev, TrainingStarted):
             run.status = "running"

@@ -6,9 +6,10 @@ the trainer's callback (on the training thread) puts events in a queue (a
 ``collections.deque``: appends and pops are thread-safe) and emits ``eventsReady`` at most
 ``SIGNAL_HZ`` times a second (at once for pauses, divergences and the end), and only when the
 GUI has drained what was there before; the GUI thread takes everything at once with
-:meth:`TrainingWorker.drain`. Per batch the callback only appends the loss to a list and
-compares a time; about 50 times a second of training it queues those losses as one
-:class:`LossChunk` with a :class:`GradSample` of the per-layer norms, and publishes a copy
+:meth:`TrainingWorker.drain`. The trainer reports batches in bulk (``batch_seconds``), so
+the callback runs about 50 times a second of training and at each epoch's end, not once per
+batch; it queues the reported losses as one :class:`LossChunk` with a :class:`GradSample`
+of the per-layer norms, and publishes a copy
 of the weights every quarter of a second (and at pauses, divergences and the end). Between
 two batches it also computes the analyses the visible panels want (activations, decision
 grid, validation predictions; :class:`app.training.probe.Analyzer`) on its own network,
@@ -21,6 +22,7 @@ network during a run.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections import deque
@@ -59,6 +61,9 @@ SNAPSHOT_SECONDS = 0.25
 #: Most ``eventsReady`` signals per second for plain progress (the GUI's timer also drains
 #: the queue; each signal costs the training thread a hand-over of the interpreter lock).
 SIGNAL_HZ = 5
+#: Longest wait (seconds) for the window to take the prepared data in before training
+#: starts (see ``TrainingWorker.data_taken``).
+DATA_TAKEN_TIMEOUT = 2.0
 #: Training time between two gradient-norm samples (and between periodic checks).
 GRAD_SAMPLE_SECONDS = 0.02
 
@@ -167,6 +172,11 @@ class TrainingWorker(QObject):
         self._analyzer: Analyzer | None = None
         self._analysis_time = 0.0
         self._analysis_last = {k: -1e9 for k in INTERVALS}
+        #: Set by the GUI once it has taken the prepared data in (data points drawn) or
+        #: when the run stops: training starts after that (at most DATA_TAKEN_TIMEOUT
+        #: later), so the window's one-off work for new data does not compete with the
+        #: first batches for the interpreter lock.
+        self.data_taken = threading.Event()
 
     # -- GUI thread ---------------------------------------------------------------------
     def drain(self) -> list[Any]:
@@ -217,7 +227,8 @@ class TrainingWorker(QObject):
 
     def _on_event(self, ev: Any) -> None:
         if ev.__class__ is BatchEnd:
-            self._losses.append(ev.loss)
+            # At most every GRAD_SAMPLE_SECONDS (the trainer reports batches in bulk).
+            self._losses.extend(ev.losses)
             self._last_batch = ev
             if ev.elapsed >= self._t_next:
                 self._periodic(ev)
@@ -286,6 +297,7 @@ class TrainingWorker(QObject):
                                                                       job.base_dir)
             out.data = data
             self._post(DataReady(data), urgent=True)
+            self.data_taken.wait(DATA_TAKEN_TIMEOUT)
             if not ctl.stopped:
                 net = job.network if job.network is not None else build_network(job.project)
                 out.network = net
@@ -306,7 +318,8 @@ class TrainingWorker(QObject):
                 if not ctl.stopped:
                     out.finished = trainer.fit(x, data.train.y, xv,
                                                val.y if val is not None else None,
-                                               callback=self._on_event)
+                                               callback=self._on_event,
+                                               batch_seconds=GRAD_SAMPLE_SECONDS)
         except NetCanvasError as e:
             out.error = e
         except MemoryError:

@@ -262,6 +262,89 @@ def test_stop_from_the_callback_ends_within_one_batch(k):
     assert isinstance(events[-1], TrainingFinished)
 
 
+def _per_batch_and_bulk(batch_seconds, control_bulk=None, **cfg):
+    """The same seeded run reported after every batch and in bulk; (events, events)."""
+    x, y = _classification_data(100)
+    runs = []
+    for bs, ctl in ((0.0, None), (batch_seconds, control_bulk)):
+        events = []
+        trainer = Trainer(Network(mlp(2, [4], 2), seed=0),
+                          TrainingConfig(batch_size=10, **cfg), ctl)
+        trainer.fit(x, y, callback=events.append, batch_seconds=bs)
+        runs.append(events)
+    return runs
+
+
+def test_batches_reported_in_bulk_carry_every_loss_in_order():
+    each, bulk = _per_batch_and_bulk(1e9, epochs=3)
+    per_batch = of(each, BatchEnd)
+    assert len(per_batch) == 30 and all(b.losses == [b.loss] for b in per_batch)
+    reports = of(bulk, BatchEnd)
+    # With a period longer than the run: one report per epoch, sent just before EpochEnd
+    # (the first batch is reported at once: nothing was reported yet).
+    assert [(b.epoch, b.batch, len(b.losses)) for b in reports] == \
+        [(1, 1, 1), (1, 10, 9), (2, 10, 10), (3, 10, 10)]
+    assert [b.loss for b in per_batch] == [v for b in reports for v in b.losses]
+    assert all(b.loss == b.losses[-1] for b in reports)
+    for b in reports:  # the other values are those of the report's last batch
+        ref = next(p for p in per_batch if (p.epoch, p.batch) == (b.epoch, b.batch))
+        assert (b.step, b.lr, b.grad_norms) == (ref.step, ref.lr, ref.grad_norms)
+    kinds = [type(e).__name__ for e in bulk]
+    assert kinds == ["TrainingStarted", "BatchEnd", "BatchEnd", "EpochEnd", "BatchEnd",
+                     "EpochEnd", "BatchEnd", "EpochEnd", "TrainingFinished"]
+    assert [e.train_loss for e in of(bulk, EpochEnd)] == \
+        [e.train_loss for e in of(each, EpochEnd)]
+
+
+def test_batches_reported_in_bulk_come_before_a_pause():
+    control = RunControl()
+    events = []
+    tops = [0]
+
+    def at_batch_top():  # runs on the training thread before each batch
+        tops[0] += 1
+        if tops[0] == 4:  # before batch 5: batches 2-4 are not reported yet
+            control.pause()
+            threading.Timer(0.05, control.resume).start()
+        else:
+            control.call_in_run(at_batch_top)
+
+    def on_event(e):
+        events.append(e)
+        if isinstance(e, BatchEnd) and e.epoch == 1 and e.batch == 1:
+            control.call_in_run(at_batch_top)
+
+    x, y = _classification_data(100)
+    trainer = Trainer(Network(mlp(2, [4], 2), seed=0),
+                      TrainingConfig(epochs=1, batch_size=10), control)
+    trainer.fit(x, y, callback=on_event, batch_seconds=1e9)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["TrainingStarted", "BatchEnd", "BatchEnd", "Paused", "BatchEnd",
+                     "EpochEnd", "TrainingFinished"]
+    assert [(b.batch, len(b.losses)) for b in of(events, BatchEnd)] == \
+        [(1, 1), (4, 3), (10, 6)]
+
+
+def test_pending_batches_are_reported_before_a_divergence():
+    x, y = _classification_data(100)
+    events = []
+
+    def on_event(e):
+        events.append(e)
+
+    net = Network(mlp(2, [4], 2), seed=0)
+    trainer = Trainer(net, TrainingConfig(epochs=3, batch_size=10, learning_rate=1e6))
+    fin = trainer.fit(x, y, callback=on_event, batch_seconds=1e9)
+    assert fin.reason == "diverged"
+    i = next(k for k, e in enumerate(events) if isinstance(e, Diverged))
+    reports = of(events[:i], BatchEnd)
+    div = events[i]
+    reported = sum(len(b.losses) for b in reports if b.epoch == div.epoch)
+    # Every batch before the one that diverged was reported, before the Diverged event.
+    assert reported == (div.batch - 1 if div.batch else reports[-1].batches)
+    assert all(math.isfinite(v) for b in reports for v in b.losses)
+
+
 def test_stop_during_the_last_batch_keeps_the_completed_epoch():
     x, y = _classification_data(100)
     control = RunControl()

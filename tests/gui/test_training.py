@@ -219,21 +219,26 @@ def test_the_thread_starts_after_the_window_took_the_run_in(window, qtbot):
     painted = []
     bar = w.training_ui.progress.bar
     real_paint = bar.paintEvent
+    threads = []
 
     def paint(ev):
-        painted.append(w.training.thread.isRunning())
+        if threads:
+            painted.append(threads[0].isRunning())
         real_paint(ev)
 
     bar.paintEvent = paint
-    assert w.training.train()
-    thread = w.training.thread
-    assert w.training.state == RUNNING and not w.act_train.isEnabled()
-    assert not thread.isRunning() and not thread.isFinished()
-    qtbot.waitUntil(thread.isRunning, timeout=TIMEOUT)
-    assert painted and painted[0] is False
-    w.training.stop()
-    _wait_idle(qtbot, w)
-    del bar.paintEvent
+    try:
+        assert w.training.train()
+        thread = w.training.thread
+        threads.append(thread)
+        assert w.training.state == RUNNING and not w.act_train.isEnabled()
+        assert not thread.isRunning() and not thread.isFinished()
+        qtbot.waitUntil(thread.isRunning, timeout=TIMEOUT)
+        assert painted and painted[0] is False
+        w.training.stop()
+        _wait_idle(qtbot, w)
+    finally:
+        del bar.paintEvent
 
 
 def test_shutdown_before_the_thread_started_ends_the_run_cleanly(window, qtbot, capfd):
