@@ -8,10 +8,9 @@ session takes it back when the worker reports ``done`` (after ``QThread.wait``).
 goes through :class:`nncore.events.RunControl` (the trainer returns at the next batch), so
 :meth:`shutdown` ends a run within a batch.
 
-The GUI side runs on one timer (``TICK_MSEC``, about 30 Hz) that drains the worker (while
-a run trains at most every ``DRAIN_SECONDS_RUNNING``; the worker also signals
-``eventsReady`` for pauses, divergences, the end, and a few times a second),
-and, within a CPU budget measured with ``time.thread_time`` on the GUI thread, asks the
+The GUI side runs on one timer (``TICK_MSEC``, about 30 Hz; ``TICK_MSEC_RUNNING`` while a
+run trains) that drains the worker (which also signals ``eventsReady`` for what must show at
+once: new data, pauses, divergences, the end) and, within a CPU budget measured with ``time.thread_time`` on the GUI thread, asks the
 panels to redraw (``redraw``) or lets the probe evaluate the network. While a run is
 training the GUI thread may use at most ``RUNNING_BUDGET`` of a core (it competes with the
 training thread for the interpreter lock and the CPU; every Python call on the GUI thread
@@ -61,20 +60,17 @@ from nncore.network import Network
 from nncore.run import PreparedData, build_network
 
 TICK_MSEC = 33
-#: The timer's period while a run trains: every tick is Python on the GUI thread, which
-#: makes the training thread hand over the interpreter lock.
-TICK_MSEC_RUNNING = 66
+#: The timer's period while a run trains: each tick drains the worker and redraws at most
+#: one part of the window. Every tick is Python on the GUI thread, which makes the training
+#: thread hand over the interpreter lock: a few larger ticks a second cost a fast network's
+#: training less than many small ones (and the progress bar still moves 4 times a second).
+TICK_MSEC_RUNNING = 250
 #: Share of one core the GUI thread may spend on redraws and analysis while training runs
 #: (each redraw holds the interpreter lock: a small network's training waits that long).
 RUNNING_BUDGET = 0.06
 IDLE_BUDGET = 0.5
 #: Longest stretch of GUI work (redraw or analysis) in one tick, in seconds.
 MAX_SLICE = 0.004
-#: While a run trains, the timer drains the worker at most this often (seconds); the
-#: worker's own signal (a few times a second, at once for pauses, divergences and the end)
-#: drains too. Each drain is a few dozen NumPy calls on the GUI thread, which holds the
-#: interpreter lock the training thread needs: fewer, larger drains cost it less.
-DRAIN_SECONDS_RUNNING = 0.25
 #: Largest CPU debt carried over (one-off work such as building the plots is forgiven).
 MAX_DEBT = 0.05
 #: Whatever the budget, redraw at least this often (seconds) while there is new data.
@@ -175,7 +171,6 @@ class TrainingSession(QObject):
         self._running_since: float | None = None
         self._redraw_turn = True
         self._t_redraw = 0.0
-        self._t_drain = 0.0
         self._pending: list[int] = []
         #: GUI-thread CPU seconds spent in ticks (for the benchmark).
         self.gui_busy = 0.0
@@ -466,7 +461,6 @@ class TrainingSession(QObject):
         worker, run = self._worker, self.active_run
         if worker is None or run is None:
             return
-        self._t_drain = time.perf_counter()
         items = worker.drain()
         if items:
             self._apply(run, items)
@@ -693,16 +687,17 @@ class TrainingSession(QObject):
         self.ticks += 1
         budget = RUNNING_BUDGET if self.state == RUNNING else IDLE_BUDGET
         self._tokens = min(max(self._tokens + wall * budget - used, -MAX_DEBT), 4 * MAX_SLICE)
-        if self._worker is not None and (self.state != RUNNING or
-                                         now - self._t_drain >= DRAIN_SECONDS_RUNNING):
+        if self._worker is not None:
             self._drain()
         if self._dirty:
             self._dirty = False
             self._pending += [k for k in range(REDRAW_SLOTS) if k not in self._pending]
         # One part per tick (curves, insides, results, the rest), so no single stretch of
         # drawing keeps the event loop busy for long.
-        overdue = bool(self._pending) and \
-            now - self._t_redraw >= MAX_REDRAW_GAP / REDRAW_SLOTS
+        # A part is overdue MAX_REDRAW_GAP / REDRAW_SLOTS after the last redraw of any part
+        # (half a running tick early, so the timer's jitter does not skip a tick).
+        overdue = bool(self._pending) and now - self._t_redraw >= \
+            MAX_REDRAW_GAP / REDRAW_SLOTS - TICK_MSEC_RUNNING / 2000
         if self._tokens > 0 or overdue:
             probe_wants = self.probe.pending()
             if self._pending and (self._redraw_turn or not probe_wants or overdue):

@@ -3,10 +3,10 @@ run on a snapshot of the project.
 
 Only the training thread touches the network while the run lasts. Progress is coalesced:
 the trainer's callback (on the training thread) puts events in a queue (a
-``collections.deque``: appends and pops are thread-safe) and emits ``eventsReady`` at most
-``SIGNAL_HZ`` times a second (at once for pauses, divergences and the end), and only when the
-GUI has drained what was there before; the GUI thread takes everything at once with
-:meth:`TrainingWorker.drain`. The trainer reports batches in bulk (``batch_seconds``), so
+``collections.deque``: appends and pops are thread-safe); the GUI's timer takes everything
+at once with :meth:`TrainingWorker.drain` a few times a second, and ``eventsReady`` asks for
+a drain at once for what must show without delay (new data, the start, pauses,
+divergences, the end), only when the GUI has drained what was there before. The trainer reports batches in bulk (``batch_seconds``), so
 the callback runs about 50 times a second of training and at each epoch's end, not once per
 batch; it queues the reported losses as one :class:`LossChunk` with a :class:`GradSample`
 of the per-layer norms, and publishes a copy
@@ -58,9 +58,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds of training between two published weight copies.
 SNAPSHOT_SECONDS = 0.25
-#: Most ``eventsReady`` signals per second for plain progress (the GUI's timer also drains
-#: the queue; each signal costs the training thread a hand-over of the interpreter lock).
-SIGNAL_HZ = 5
 #: Longest wait (seconds) for the window to take the prepared data in before training
 #: starts (see ``TrainingWorker.data_taken``).
 DATA_TAKEN_TIMEOUT = 2.0
@@ -161,7 +158,6 @@ class TrainingWorker(QObject):
         self._last_batch: BatchEnd | None = None
         self._signalled = False
         self._t_next = 0.0  # training time of the next periodic check
-        self._t_signal = -1.0
         self._t_snap = -1.0
         self._snapshot: tuple[int, np.ndarray] | None = None
         self._snap_version = 0
@@ -249,7 +245,7 @@ class TrainingWorker(QObject):
 
     def _periodic(self, ev: BatchEnd) -> None:
         """About every GRAD_SAMPLE_SECONDS of training: the batch losses so far, a
-        gradient-norm sample, the weights now and then, and a signal if the GUI drained."""
+        gradient-norm sample, the weights now and then, an analysis when one is due."""
         t = ev.elapsed
         self._t_next = t + GRAD_SAMPLE_SECONDS
         self._flush_losses()
@@ -259,9 +255,6 @@ class TrainingWorker(QObject):
             self._publish_weights(t)
         if self.wanted and self._analysis_time <= ANALYSIS_SHARE * t:
             self._analyze(t)
-        if t - self._t_signal >= 1.0 / SIGNAL_HZ and not self._signalled:
-            self._t_signal = t
-            self._signal()
 
     def _analyze(self, t: float) -> None:
         """One due analysis of the current weights (on this thread, between batches)."""
