@@ -581,9 +581,12 @@ class TrainingSession(QObject):
         return t
 
     def _on_worker_done(self, outcome: RunOutcome) -> None:
-        run = self.active_run
-        if run is None or outcome.run_id != run.number or self._worker is None:
-            return  # already finished (shutdown)
+        # Only the current worker's own outcome: a run ended by shutdown() was finished
+        # then, and its queued signal may arrive after the next run started (run numbers
+        # start again at 1 in a new project).
+        if self.active_run is None or self._worker is None \
+                or outcome is not self._worker.outcome:
+            return
         self._finish(outcome)
 
     def _finish(self, outcome: RunOutcome) -> None:

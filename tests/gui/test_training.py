@@ -241,6 +241,27 @@ def test_the_thread_starts_after_the_window_took_the_run_in(window, qtbot):
         del bar.paintEvent
 
 
+def test_a_run_ended_by_shutdown_does_not_end_the_next_one(window, qtbot):
+    """The ended run's 'done' signal is still queued when a new project trains at once
+    (its run is number 1 again): it must not finish the new run."""
+    w = window
+    w.editor.set_training(epochs=100000)
+    assert w.training.train()
+    _wait_epochs(qtbot, w, 2)
+    w.training.reset()  # what New and Open do
+    assert not w.training.active and w.training.runs == []
+    assert w.training.train()  # before the old worker's queued signal is delivered
+    run = w.training.active_run
+    assert run.number == 1
+    qtbot.wait(200)
+    assert w.training.active and w.training.active_run is run
+    _wait_epochs(qtbot, w, 2)
+    assert w.training.thread.isRunning()
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.stop()
+    assert run.status == "stopped" and run.epochs_done >= 2
+
+
 def test_shutdown_before_the_thread_started_ends_the_run_cleanly(window, qtbot, capfd):
     w = window
     _run_to_end(qtbot, w)
