@@ -204,8 +204,14 @@ class RunProgress(QWidget):
 
     def set_progress(self, done: int, total: int, text: str, bar_text: str) -> None:
         total = max(1, total)
-        if self.bar.maximum() != total:
-            self.bar.setRange(0, total)
-        self.bar.setValue(min(done, total))
-        self.bar.setFormat(bar_text)
-        self.label.setText(text)
+        # One repaint for the three changes (QProgressBar.setValue would repaint the bar
+        # at once, then the format and the label would ask for another).
+        self.setUpdatesEnabled(False)
+        try:
+            if self.bar.maximum() != total:
+                self.bar.setRange(0, total)
+            self.bar.setValue(min(done, total))
+            self.bar.setFormat(bar_text)
+            self.label.setText(text)
+        finally:
+            self.setUpdatesEnabled(True)
