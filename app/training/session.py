@@ -60,11 +60,11 @@ from nncore.network import Network
 from nncore.run import PreparedData, build_network
 
 TICK_MSEC = 33
-#: The timer's period while a run trains: each tick drains the worker and redraws at most
-#: one part of the window. Every tick is Python on the GUI thread, which makes the training
-#: thread hand over the interpreter lock: a few larger ticks a second cost a fast network's
-#: training less than many small ones (and the progress bar still moves 4 times a second).
-TICK_MSEC_RUNNING = 250
+#: The timer's period while a run trains: ticks take turns draining the worker and
+#: redrawing one part of the window (each 4 times a second). Every tick is Python on the
+#: GUI thread, which makes the training thread hand over the interpreter lock: a few
+#: larger ticks a second cost a fast network's training less than many small ones.
+TICK_MSEC_RUNNING = 125
 #: Share of one core the GUI thread may spend on redraws and analysis while training runs
 #: (each redraw holds the interpreter lock: a small network's training waits that long).
 RUNNING_BUDGET = 0.06
@@ -170,6 +170,7 @@ class TrainingSession(QObject):
         self._t_cpu = time.thread_time()
         self._running_since: float | None = None
         self._redraw_turn = True
+        self._drain_turn = True
         self._t_redraw = 0.0
         self._pending: list[int] = []
         #: GUI-thread CPU seconds spent in ticks (for the benchmark).
@@ -688,9 +689,14 @@ class TrainingSession(QObject):
         used = cpu - self._t_cpu
         self.gui_busy += used
         self.ticks += 1
-        budget = RUNNING_BUDGET if self.state == RUNNING else IDLE_BUDGET
+        running = self.state == RUNNING
+        budget = RUNNING_BUDGET if running else IDLE_BUDGET
         self._tokens = min(max(self._tokens + wall * budget - used, -MAX_DEBT), 4 * MAX_SLICE)
-        if self._worker is not None:
+        # While a run trains, ticks take turns: drain the worker, then redraw a part, so
+        # the two stretches of work do not add up (the event loop would wait that long).
+        drain_turn = not running or self._drain_turn
+        self._drain_turn = not drain_turn
+        if self._worker is not None and drain_turn:
             self._drain()
         if self._dirty:
             self._dirty = False
@@ -701,7 +707,7 @@ class TrainingSession(QObject):
         # (half a running tick early, so the timer's jitter does not skip a tick).
         overdue = bool(self._pending) and now - self._t_redraw >= \
             MAX_REDRAW_GAP / REDRAW_SLOTS - TICK_MSEC_RUNNING / 2000
-        if self._tokens > 0 or overdue:
+        if (self._tokens > 0 or overdue) and not (running and drain_turn):
             probe_wants = self.probe.pending()
             if self._pending and (self._redraw_turn or not probe_wants or overdue):
                 slot = self._pending.pop(0)
