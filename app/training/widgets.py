@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QFrame,
@@ -188,19 +188,35 @@ class RunProgress(QWidget):
         super().__init__(parent)
         self.bar = QProgressBar()
         self.bar.setObjectName("runProgress")
-        self.bar.setFixedWidth(150)
         self.bar.setTextVisible(True)
         self.bar.setFormat("")
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.label = QLabel("")
         self.label.setObjectName("runProgressLabel")
-        self.label.setMinimumWidth(150)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 0, 6, 0)
         lay.setSpacing(6)
         lay.addWidget(self.bar)
         lay.addWidget(self.label)
+        self._fix_sizes()
+
+    #: The longest texts the label shows (its width fits them).
+    WIDEST = ("88:88:88 · ETA 88:88:88 · stopping", "stopped early in 88:88:88",
+              "preparing data…")
+
+    def _fix_sizes(self) -> None:
+        # Fixed sizes: a widget whose text (and so size hint) changes 4 times a second
+        # would otherwise ask the toolbar and the whole main window to lay out again.
+        h = max(self.bar.sizeHint().height(), self.label.sizeHint().height())
+        self.bar.setFixedSize(150, h)
+        fm = self.label.fontMetrics()
+        self.label.setFixedSize(max(fm.horizontalAdvance(t) for t in self.WIDEST) + 8, h)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fix_sizes()
 
     def set_progress(self, done: int, total: int, text: str, bar_text: str) -> None:
         total = max(1, total)
