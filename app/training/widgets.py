@@ -199,6 +199,7 @@ class RunProgress(QWidget):
         lay.setSpacing(6)
         lay.addWidget(self.bar)
         lay.addWidget(self.label)
+        lay.addStretch(1)
         self._fix_sizes()
 
     #: The longest texts the label shows (its width fits them).
