@@ -168,10 +168,10 @@ class TrainingWorker(QObject):
         self._analyzer: Analyzer | None = None
         self._analysis_time = 0.0
         self._analysis_last = {k: -1e9 for k in INTERVALS}
-        #: Set by the GUI once it has taken the prepared data in (data points drawn) or
-        #: when the run stops: training starts after that (at most DATA_TAKEN_TIMEOUT
-        #: later), so the window's one-off work for new data does not compete with the
-        #: first batches for the interpreter lock.
+        #: Set by the GUI once it has taken newly prepared data in (data points drawn) or
+        #: when the run stops: training on new data starts after that (at most
+        #: DATA_TAKEN_TIMEOUT later), so the window's one-off work for the data does not
+        #: compete with the first batches for the interpreter lock.
         self.data_taken = threading.Event()
 
     # -- GUI thread ---------------------------------------------------------------------
@@ -290,7 +290,8 @@ class TrainingWorker(QObject):
                                                                       job.base_dir)
             out.data = data
             self._post(DataReady(data), urgent=True)
-            self.data_taken.wait(DATA_TAKEN_TIMEOUT)
+            if job.data is None:  # new data: the window draws its points first
+                self.data_taken.wait(DATA_TAKEN_TIMEOUT)
             if not ctl.stopped:
                 net = job.network if job.network is not None else build_network(job.project)
                 out.network = net
