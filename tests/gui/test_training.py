@@ -241,6 +241,26 @@ def test_the_thread_starts_after_the_window_took_the_run_in(window, qtbot):
         del bar.paintEvent
 
 
+def test_training_on_new_data_starts_after_the_window_drew_it(window, qtbot):
+    """New data: the window draws its points before the first batch (the worker waits for
+    it); the same data again: no wait."""
+    w = window
+    w.editor.set_training(epochs=3)
+    seen = []
+
+    def on_data():
+        trainer = w.training.worker.trainer
+        seen.append(None if trainer is None else trainer.step)
+
+    w.training.dataReady.connect(on_data)
+    _run_to_end(qtbot, w)
+    assert seen == [None]  # the trainer did not exist yet: nothing trained
+    assert w.training_ui.results.boundary._points_key is not None
+    _run_to_end(qtbot, w)  # cached data: DataReady still comes, training does not wait
+    assert len(seen) == 2
+    w.training.dataReady.disconnect(on_data)
+
+
 def test_a_run_ended_by_shutdown_does_not_end_the_next_one(window, qtbot):
     """The ended run's 'done' signal is still queued when a new project trains at once
     (its run is number 1 again): it must not finish the new run."""
