@@ -3,19 +3,21 @@
 turns the worker's coalesced progress into plot buffers on the GUI thread.
 
 Threads: each run gets a fresh ``QThread`` with a :class:`~app.training.worker.
-TrainingWorker` moved to it. The network belongs to the worker while the run lasts; the
+TrainingWorker` moved to it, started once the window has taken the new run in
+(:class:`AfterPending`). The network belongs to the worker while the run lasts; the
 session takes it back when the worker reports ``done`` (after ``QThread.wait``). Stopping
 goes through :class:`nncore.events.RunControl` (the trainer returns at the next batch), so
 :meth:`shutdown` ends a run within a batch.
 
 The GUI side runs on one timer (``TICK_MSEC``, about 30 Hz; ``TICK_MSEC_RUNNING`` while a
-run trains) that drains the worker (which also signals ``eventsReady`` for what must show at
-once: new data, pauses, divergences, the end) and, within a CPU budget measured with ``time.thread_time`` on the GUI thread, asks the
-panels to redraw (``redraw``) or lets the probe evaluate the network. While a run is
-training the GUI thread may use at most ``RUNNING_BUDGET`` of a core (it competes with the
-training thread for the interpreter lock and the CPU; every Python call on the GUI thread
-makes the training thread hand the lock over), but it redraws at least every
-``MAX_REDRAW_GAP`` seconds; otherwise ``IDLE_BUDGET``.
+run trains, when ticks take turns draining and redrawing) that drains the worker (which
+also signals ``eventsReady`` for what must show at once: new data, the start, pauses,
+divergences, the end) and, within a CPU budget measured with ``time.thread_time`` on the
+GUI thread, asks the panels to redraw (``redraw``) or lets the probe evaluate the network.
+While a run is training the GUI thread may use at most ``RUNNING_BUDGET`` of a core (it
+competes with the training thread for the interpreter lock and the CPU; every Python call
+on the GUI thread makes the training thread hand the lock over), but it redraws at least
+every ``MAX_REDRAW_GAP`` seconds; otherwise ``IDLE_BUDGET``.
 """
 
 from __future__ import annotations
