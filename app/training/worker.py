@@ -6,10 +6,10 @@ the trainer's callback (on the training thread) puts events in a queue (a
 ``collections.deque``: appends and pops are thread-safe); the GUI's timer takes everything
 at once with :meth:`TrainingWorker.drain` a few times a second, and ``eventsReady`` asks for
 a drain at once for what must show without delay (new data, the start, pauses,
-divergences, the end), only when the GUI has drained what was there before. The trainer reports batches in bulk (``batch_seconds``), so
-the callback runs about 50 times a second of training and at each epoch's end, not once per
-batch; it queues the reported losses as one :class:`LossChunk` with a :class:`GradSample`
-of the per-layer norms, and publishes a copy
+divergences, the end), only when the GUI has drained what was there before. The trainer
+reports batches in bulk (``batch_seconds``), so the callback runs about 50 times a second
+of training and at each epoch's end, not once per batch; it queues the reported losses as
+one :class:`LossChunk` with a :class:`GradSample` of the per-layer norms, and publishes a copy
 of the weights every quarter of a second (and at pauses, divergences and the end). Between
 two batches it also computes the analyses the visible panels want (activations, decision
 grid, validation predictions; :class:`app.training.probe.Analyzer`) on its own network,
