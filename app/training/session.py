@@ -328,9 +328,18 @@ class TrainingSession(QObject):
         return True
 
     def _start_thread(self, thread: QThread) -> None:
-        if thread is self._thread and not thread.isRunning() and not thread.isFinished():
-            self._account_active(running=self.state == RUNNING)
-            thread.start()
+        if thread is not self._thread or thread.isRunning() or thread.isFinished():
+            return
+        if self.control is not None and self.control.stopped:
+            self._finish_unstarted()  # stopped before it began
+            return
+        self._account_active(running=self.state == RUNNING)
+        thread.start()
+
+    def _finish_unstarted(self) -> None:
+        """End a run whose thread never started: nothing ran, the network is unchanged."""
+        job = self._worker.job
+        self._finish(RunOutcome(job.run_id, network=job.network, data=job.data))
 
     def pause(self) -> None:
         if self.control is not None and self.state == RUNNING:
@@ -398,9 +407,7 @@ class TrainingSession(QObject):
             self.control.request_stop()
         worker.data_taken.set()
         if not thread.isRunning() and not thread.isFinished():
-            # Stopped before its thread started: nothing ran.
-            job = worker.job
-            self._finish(RunOutcome(job.run_id, network=job.network, data=job.data))
+            self._finish_unstarted()
             return
         thread.wait()
         if worker.outcome is not None:

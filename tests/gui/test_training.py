@@ -261,6 +261,18 @@ def test_training_on_new_data_starts_after_the_window_drew_it(window, qtbot):
     w.training.dataReady.disconnect(on_data)
 
 
+def test_stop_before_the_thread_started_ends_the_run_without_training(window, qtbot):
+    w = window
+    assert w.training.train()
+    thread = w.training.thread
+    assert not thread.isRunning()
+    w.training.stop()  # before the queued start
+    _wait_idle(qtbot, w)
+    assert not thread.isRunning() and not thread.isFinished()  # never started
+    assert w.training.runs == [] and w.training.state == IDLE
+    assert w.act_train.isEnabled() and not w.editor.locked
+
+
 def test_a_run_ended_by_shutdown_does_not_end_the_next_one(window, qtbot):
     """The ended run's 'done' signal is still queued when a new project trains at once
     (its run is number 1 again): it must not finish the new run."""
