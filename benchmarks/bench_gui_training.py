@@ -23,7 +23,10 @@ Measured while each trains in the window:
 - throughput: optimizer steps per second in the window against ``Trainer.fit`` of the same
   project and data, headless, in the same process (target >= 90 %); each in-window run is
   paired with a headless run (in alternating order: headless first, then window first) and
-  the median of the pairs' ratios is reported. The machines this runs on are virtual: the
+  the median of the pairs' ratios is reported. Both rates come from the trainer's own clock
+  (``TrainingFinished.elapsed``: first batch to last), so the window's work before a run's
+  first batch (switching to the running state, drawing new data) counts in neither, like
+  loading the data. The machines this runs on are virtual: the
   speed of one core moves by 10-30 % from second to second with the host's load (and with
   work on the other core), so short alternating pairs and a median are used.
 
