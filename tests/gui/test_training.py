@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
@@ -625,6 +626,54 @@ def test_progress_follows_the_drains_not_the_redraw_budget(window, qtbot, monkey
         w.training.stop()
     # The plots did not redraw while the run trained (no budget); only at its end.
     assert w.training.redraws == 0
+
+
+def test_progress_texts_fit_and_do_not_resize_the_toolbar(window, qtbot):
+    """The bar and label keep their size whatever they say (a changing size hint four
+    times a second would lay the main window out again), and the longest texts fit."""
+    from app.training.runs import format_duration
+
+    w = window
+    progress = w.training_ui.progress
+    sizes = (progress.bar.size(), progress.label.size(), progress.size())
+    longest = [f"{format_duration(3600 * 99)} · ETA {format_duration(3600 * 99)} · stopping",
+               f"stopped early in {format_duration(3600 * 99)}", "preparing data…"]
+    fm = progress.label.fontMetrics()
+    for text in longest + ["", "0.1 s · ETA …"]:
+        progress.set_progress(123456, 999999, text, "Epoch 123456/999999")
+        qtbot.wait(1)
+        assert fm.horizontalAdvance(text) <= progress.label.contentsRect().width()
+        assert (progress.bar.size(), progress.label.size(), progress.size()) == sizes
+    # Fixed sizes: Qt does not ask the layouts above for a new geometry.
+    assert progress.bar.minimumSize() == progress.bar.maximumSize()
+    assert progress.label.minimumSize() == progress.label.maximumSize()
+
+
+def test_while_training_a_tick_drains_or_redraws_never_both(window, qtbot, monkeypatch):
+    """Each of the two is a stretch with the interpreter lock; one after the other in one
+    tick they would keep the event loop (and a 5 ms timer) waiting for both."""
+    from app.training import session as session_mod
+
+    w = window
+    s = w.training
+    w.editor.set_training(epochs=100000)
+    drained, drawn = set(), set()
+    real_drain = session_mod.TrainingSession._drain
+
+    def drain(self):
+        # Drains of the timer's ticks (not those the worker's urgent signal asks for).
+        if self.state == RUNNING and sys._getframe(1).f_code.co_name == "_tick":
+            drained.add(self.ticks)
+        return real_drain(self)
+
+    monkeypatch.setattr(session_mod.TrainingSession, "_drain", drain)
+    s.redraw.connect(lambda _slot: drawn.add(s.ticks) if s.state == RUNNING else None)
+    assert s.train()
+    qtbot.waitUntil(lambda: len(drained) >= 6 and len(drawn) >= 6, timeout=TIMEOUT)
+    with qtbot.waitSignal(s.runFinished, timeout=TIMEOUT):
+        s.stop()
+    assert not drained & drawn
+    assert s._timer.interval() == session_mod.TICK_MSEC  # back to the idle rate
 
 
 def test_screenshots_during_and_after_training(window, qtbot):
