@@ -377,10 +377,16 @@ class TrainingSession(QObject):
     def stop(self) -> None:
         if self.control is not None and not self.control.stopped:
             self._account_active()
-            self.control.request_stop()
-            if self._worker is not None:
-                self._worker.data_taken.set()
+            self._request_stop()
             self._emit_state()
+
+    def _request_stop(self) -> None:
+        """Ask the run to end: the trainer at its next batch, a worker waiting for the
+        window to draw new data at once."""
+        if self.control is not None:
+            self.control.request_stop()
+        if self._worker is not None:
+            self._worker.data_taken.set()
 
     def reset_weights(self) -> bool:
         """Forget the trained weights: the next Train starts from fresh initial weights."""
@@ -403,9 +409,7 @@ class TrainingSession(QObject):
         worker, thread = self._worker, self._thread
         if thread is None or worker is None:
             return
-        if self.control is not None:
-            self.control.request_stop()
-        worker.data_taken.set()
+        self._request_stop()
         if not thread.isRunning() and not thread.isFinished():
             self._finish_unstarted()
             return
