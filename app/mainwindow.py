@@ -6,6 +6,7 @@ training part (worker thread, plots, run controls) lives in :mod:`app.training`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -366,24 +367,20 @@ class MainWindow(QMainWindow):
     def undo(self) -> bool:
         """Undo the last edit, unless a run forbids it (the reason goes to the status bar)."""
         stack = self.undo_stack
-        if not stack.canUndo():
-            return False
-        reason = self.training_ui.undo_refusal(stack.command(stack.index() - 1))
-        if reason:
-            self.statusBar().showMessage(reason, 8000)
-            return False
-        stack.undo()
-        return True
+        return stack.canUndo() and self._history_step(stack.index() - 1, stack.undo)
 
     def redo(self) -> bool:
         stack = self.undo_stack
-        if not stack.canRedo():
-            return False
-        reason = self.training_ui.undo_refusal(stack.command(stack.index()))
+        return stack.canRedo() and self._history_step(stack.index(), stack.redo)
+
+    def _history_step(self, index: int, step: Callable[[], None]) -> bool:
+        """Undo or redo the command at ``index`` unless the running training forbids it
+        (the status bar says why)."""
+        reason = self.training_ui.undo_refusal(self.undo_stack.command(index))
         if reason:
             self.statusBar().showMessage(reason, 8000)
             return False
-        stack.redo()
+        step()
         return True
 
     def _update_actions(self) -> None:
