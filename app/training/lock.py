@@ -62,6 +62,9 @@ class LockingEditor(GraphEditor):
 
     #: An edit was refused while locked (the reason).
     refused = Signal(str)
+    #: The lock was set (True) or lifted (False): panels that edit the network or the data
+    #: follow it themselves, so nothing has to reach into them.
+    lockChanged = Signal(bool)
 
     def __init__(self, document, parent=None) -> None:
         super().__init__(document, parent)
@@ -72,7 +75,29 @@ class LockingEditor(GraphEditor):
         return self.lock_reason is not None
 
     def set_locked(self, reason: str | None) -> None:
+        was = self.locked
         self.lock_reason = reason
+        if self.locked != was:
+            self.lockChanged.emit(self.locked)
+
+    # -- history ---------------------------------------------------------------------------
+    def undo(self) -> bool:
+        """Undo the last edit unless the lock forbids it (the reason is signalled)."""
+        stack = self.undo_stack
+        return stack.canUndo() and self._history_step(stack.index() - 1, stack.undo)
+
+    def redo(self) -> bool:
+        """Redo the next edit unless the lock forbids it (the reason is signalled)."""
+        stack = self.undo_stack
+        return stack.canRedo() and self._history_step(stack.index(), stack.redo)
+
+    def _history_step(self, index: int, step) -> bool:
+        reason = undo_refusal(self.undo_stack.command(index)) if self.locked else None
+        if reason:
+            self.refused.emit(reason)
+            return False
+        step()
+        return True
 
     def refuse_if_locked(self) -> bool:
         """True (and the reason signalled) while locked."""
