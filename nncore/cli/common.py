@@ -8,9 +8,14 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncore.errors import NetCanvasError, TrainingError
+
+if TYPE_CHECKING:
+    from nncore.network import Network
+    from nncore.project import Project
+    from nncore.weights import WeightsFile
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 
@@ -19,7 +24,7 @@ class UsageError(NetCanvasError):
     """Bad command-line usage detected after parsing."""
 
 
-def load_project_file(path: str) -> tuple[Any, Path]:
+def load_project_file(path: str) -> tuple[Project, Path]:
     """The project in ``path`` and the folder its relative data paths start from."""
     from nncore.project import load_project
 
@@ -71,7 +76,7 @@ def check_output_path(path: str | None, what: str, *avoid: tuple[str, str | None
             raise UsageError(f"{what}: {path} is also the {option}; it would be overwritten")
 
 
-def trained_network(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+def trained_network(args: argparse.Namespace) -> tuple[Project, Network, WeightsFile]:
     """(project, network, weights file) of ``args.project`` with ``args.weights`` loaded."""
     from nncore.run import build_network
     from nncore.weights import load_into, read_weights

@@ -13,7 +13,7 @@ import io
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncore.cli.common import (
     EXIT_OK,
@@ -25,6 +25,11 @@ from nncore.cli.common import (
 )
 from nncore.cli.progress import Progress
 from nncore.errors import TrainingError
+
+if TYPE_CHECKING:
+    from nncore.events import RunControl, TrainingFinished
+    from nncore.project import Project
+    from nncore.run import RunRequest, RunResult
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -55,9 +60,11 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.metrics, "--metrics", project_file,
                       ("--out-weights", args.out_weights), ("--init-weights", args.init_weights))
     init = read_weights(args.init_weights) if args.init_weights else None
-    request = RunRequest(project, base, args.epochs, args.seed, init, args.partial,
-                         args.freeze_loaded)
+    request = RunRequest(project, base, epochs=args.epochs, seed=args.seed,
+                         init_weights=init, partial=args.partial,
+                         freeze_loaded=args.freeze_loaded)
     result = _train(args, request)
+    # Only Ctrl+C stops the control, and only once training runs: the run reached fit.
     fin = result.finished
     if fin.reason == "diverged":
         outs = [o for o in (args.out_weights, args.metrics) if o]
@@ -89,7 +96,7 @@ class _CtrlCStops:
     the run to stop after this batch, the next one aborts (KeyboardInterrupt). Signal
     handlers exist only on the main thread; elsewhere Ctrl+C is left alone."""
 
-    def __init__(self, control: Any) -> None:
+    def __init__(self, control: RunControl) -> None:
         self.control = control
         self.installed = False
         self.previous: Any = None
@@ -111,7 +118,7 @@ class _CtrlCStops:
             self.installed = False
 
 
-def _train(args: argparse.Namespace, request: Any) -> Any:
+def _train(args: argparse.Namespace, request: RunRequest) -> RunResult:
     """Run the pipeline, printing progress; Ctrl+C stops it gracefully once training runs."""
     from nncore.events import RunControl
     from nncore.run import RunHooks, run_project
@@ -129,7 +136,7 @@ def _train(args: argparse.Namespace, request: Any) -> Any:
         progress.close()
 
 
-def _save(args: argparse.Namespace, project: Any, result: Any) -> None:
+def _save(args: argparse.Namespace, project: Project, result: RunResult) -> None:
     from nncore.weights import save_weights
 
     data = result.data
@@ -142,7 +149,7 @@ def _save(args: argparse.Namespace, project: Any, result: Any) -> None:
         write_metrics(args.metrics, result.finished.history, data.dataset.task)
 
 
-def _report(args: argparse.Namespace, fin: Any) -> None:
+def _report(args: argparse.Namespace, fin: TrainingFinished) -> None:
     """The final metrics, how the run ended and what was written, on stdout."""
     h = fin.history
     if len(h):
