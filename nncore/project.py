@@ -13,18 +13,15 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from nncore.config import TRAINING_SCHEMA, TrainingConfig
+from nncore.config import TrainingConfig
 from nncore.errors import FormatError, NetCanvasError, ParameterError, SpecError
 from nncore.fileio import atomic_write_bytes, atomic_write_text  # noqa: F401 (re-exported)
-from nncore.losses import LOSSES
-from nncore.optimizers import OPTIMIZERS
 from nncore.params import Param
 from nncore.registry import layer_class
-from nncore.schedules import SCHEDULES
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
 
 FORMAT_NAME = "netcanvas-project"
@@ -185,54 +182,68 @@ def _graph_from(net: Any) -> GraphSpec:
     g = GraphSpec()
     ids: set[str] = set()
     for i, raw in enumerate(nodes_raw):
-        where = f"network.nodes[{i}]"
-        if not isinstance(raw, dict):
-            raise FormatError(f"{where}: expected an object, got {_short(raw)}")
-        _only_keys(raw, {"id", "type", "params", "position", "frozen"}, where)
-        node_id = _get(raw, "id", str, None, f"{where}.id")
-        if not node_id.strip():
-            raise FormatError(f"{where}.id: must not be empty")
-        if node_id in ids:
-            raise FormatError(f"{where}.id: {node_id!r} is used by another node")
-        ids.add(node_id)
-        type_ = _get(raw, "type", str, None, f"{where}.type")
-        try:
-            cls = layer_class(type_)
-        except SpecError as e:
-            raise FormatError(f"{where}.type: {e}") from None
-        params = raw.get("params", {})
-        if not isinstance(params, dict):
-            raise FormatError(f"{where}.params: expected an object, got {_short(params)}")
-        schema = {p.name: p for p in cls.schema}
-        clean = {}
-        for key, value in params.items():
-            if key not in schema:
-                allowed = ", ".join(schema) or "none"
-                raise FormatError(f"{where}.params.{key}: {type_} has no parameter {key!r} "
-                                  f"(allowed: {allowed})")
-            clean[key] = _coerce(schema[key], value, f"{where}.params.{key}")
-        try:  # cross-parameter checks a layer makes in its constructor
-            cls(node_id, **clean)
-        except NetCanvasError as e:
-            raise FormatError(f"{where}.params: {e}") from None
-        pos = raw.get("position", [0.0, 0.0])
-        if (not isinstance(pos, list) or len(pos) != 2
-                or not all(_is_number(v) and math.isfinite(v) for v in pos)):
-            raise FormatError(f"{where}.position: expected [x, y] numbers, got {_short(pos)}")
-        frozen = _get(raw, "frozen", bool, False, f"{where}.frozen")
-        g.nodes.append(NodeSpec(node_id, type_, clean, (float(pos[0]), float(pos[1])), frozen))
+        node = _node_from(raw, f"network.nodes[{i}]", ids)
+        ids.add(node.id)
+        g.nodes.append(node)
     for i, raw in enumerate(edges_raw):
-        where = f"network.edges[{i}]"
-        if not isinstance(raw, dict):
-            raise FormatError(f"{where}: expected an object, got {_short(raw)}")
-        _only_keys(raw, {"source", "target"}, where)
-        src = _get(raw, "source", str, None, f"{where}.source")
-        dst = _get(raw, "target", str, None, f"{where}.target")
-        for end, v in (("source", src), ("target", dst)):
-            if v not in ids:
-                raise FormatError(f"{where}.{end}: no node is named {v!r}")
-        g.edges.append(EdgeSpec(src, dst))
+        g.edges.append(_edge_from(raw, f"network.edges[{i}]", ids))
     return g
+
+
+def _node_from(raw: Any, where: str, ids: set[str]) -> NodeSpec:
+    """One node; ``ids`` are those of the nodes before it (an id must be unique)."""
+    if not isinstance(raw, dict):
+        raise FormatError(f"{where}: expected an object, got {_short(raw)}")
+    _only_keys(raw, {"id", "type", "params", "position", "frozen"}, where)
+    node_id = _get(raw, "id", str, None, f"{where}.id")
+    if not node_id.strip():
+        raise FormatError(f"{where}.id: must not be empty")
+    if node_id in ids:
+        raise FormatError(f"{where}.id: {node_id!r} is used by another node")
+    type_ = _get(raw, "type", str, None, f"{where}.type")
+    params = _layer_params_from(raw.get("params", {}), node_id, type_, where)
+    pos = raw.get("position", [0.0, 0.0])
+    if (not isinstance(pos, list) or len(pos) != 2
+            or not all(_is_number(v) and math.isfinite(v) for v in pos)):
+        raise FormatError(f"{where}.position: expected [x, y] numbers, got {_short(pos)}")
+    frozen = _get(raw, "frozen", bool, False, f"{where}.frozen")
+    return NodeSpec(node_id, type_, params, (float(pos[0]), float(pos[1])), frozen)
+
+
+def _layer_params_from(params: Any, node_id: str, type_: str, where: str) -> dict[str, Any]:
+    """A node's layer parameters, each checked against its layer type's schema, then
+    together by the layer's constructor."""
+    try:
+        cls = layer_class(type_)
+    except SpecError as e:
+        raise FormatError(f"{where}.type: {e}") from None
+    if not isinstance(params, dict):
+        raise FormatError(f"{where}.params: expected an object, got {_short(params)}")
+    schema = {p.name: p for p in cls.schema}
+    clean = {}
+    for key, value in params.items():
+        if key not in schema:
+            allowed = ", ".join(schema) or "none"
+            raise FormatError(f"{where}.params.{key}: {type_} has no parameter {key!r} "
+                              f"(allowed: {allowed})")
+        clean[key] = _coerce(schema[key], value, f"{where}.params.{key}")
+    try:  # cross-parameter checks a layer makes in its constructor
+        cls(node_id, **clean)
+    except NetCanvasError as e:
+        raise FormatError(f"{where}.params: {e}") from None
+    return clean
+
+
+def _edge_from(raw: Any, where: str, ids: set[str]) -> EdgeSpec:
+    if not isinstance(raw, dict):
+        raise FormatError(f"{where}: expected an object, got {_short(raw)}")
+    _only_keys(raw, {"source", "target"}, where)
+    src = _get(raw, "source", str, None, f"{where}.source")
+    dst = _get(raw, "target", str, None, f"{where}.target")
+    for end, v in (("source", src), ("target", dst)):
+        if v not in ids:
+            raise FormatError(f"{where}.{end}: no node is named {v!r}")
+    return EdgeSpec(src, dst)
 
 
 def _data_from(raw: Any) -> DataSpec:
@@ -252,32 +263,52 @@ def _data_from(raw: Any) -> DataSpec:
 
 
 def _training_from(raw: Any) -> TrainingConfig:
+    """The training settings, validated by :class:`TrainingConfig` alone; the loader only
+    names a refused setting by its path in the file."""
     if not isinstance(raw, dict):
         raise FormatError(f"training: expected an object, got {_short(raw)}")
-    schema = {p.name: p for p in TRAINING_SCHEMA}
-    nested = {"optimizer_params": OPTIMIZERS, "schedule_params": SCHEDULES,
-              "loss_params": LOSSES}
-    _only_keys(raw, set(schema) | set(nested), "training")
-    values = {k: _coerce(schema[k], v, f"training.{k}") for k, v in raw.items()
-              if k in schema}
-    owners = {"optimizer_params": values.get("optimizer", schema["optimizer"].default),
-              "schedule_params": values.get("schedule", schema["schedule"].default),
-              "loss_params": values.get("loss", schema["loss"].default)}
-    for key, table in nested.items():
-        sub = raw.get(key, {})
-        if not isinstance(sub, dict):
-            raise FormatError(f"training.{key}: expected an object, got {_short(sub)}")
-        sub_schema = {p.name: p for p in table[owners[key]].schema}
-        for k, v in sub.items():
-            if k not in sub_schema:
-                raise FormatError(f"training.{key}.{k}: {owners[key]} has no parameter {k!r}"
-                                  f" (allowed: {', '.join(sub_schema) or 'none'})")
-            _coerce(sub_schema[k], v, f"training.{key}.{k}")
-        values[key] = dict(sub)
+    _only_keys(raw, {f.name for f in fields(TrainingConfig)}, "training")
     try:
-        return TrainingConfig(**values)
+        return TrainingConfig.from_dict(raw)
     except ParameterError as e:
-        raise FormatError(f"training: {e}") from None
+        where, error = _refused_setting(raw) or ("training", e)
+        message = str(error)
+        if message.startswith("training: "):  # the path names it already
+            message = message[len("training: "):]
+        raise FormatError(f"{where}: {message}") from None
+
+
+#: Nested training settings -> the setting whose choice they belong to.
+_NESTED_SETTINGS = {"optimizer_params": "optimizer", "schedule_params": "schedule",
+                    "loss_params": "loss"}
+
+
+def _refused_setting(raw: dict) -> tuple[str, ParameterError] | None:
+    """(JSON path, error) of the first setting :class:`TrainingConfig` refuses on its own:
+    the plain settings in file order, then each nested parameter together with the
+    optimizer, schedule or loss it belongs to. None if each passes alone."""
+    for key, value in raw.items():
+        if key not in _NESTED_SETTINGS and (e := _refusal({key: value})):
+            return f"training.{key}", e
+    for key, owner in _NESTED_SETTINGS.items():
+        nested = raw.get(key, {})
+        if not isinstance(nested, dict):
+            if e := _refusal({key: nested}):
+                return f"training.{key}", e
+            continue
+        chosen = {owner: raw[owner]} if owner in raw else {}
+        for name, value in nested.items():
+            if e := _refusal({**chosen, key: {name: value}}):
+                return f"training.{key}.{name}", e
+    return None
+
+
+def _refusal(settings: dict) -> ParameterError | None:
+    try:
+        TrainingConfig.from_dict(settings)
+    except ParameterError as e:
+        return e
+    return None
 
 
 # -- saving -----------------------------------------------------------------------------

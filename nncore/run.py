@@ -1,21 +1,34 @@
-"""From a project to a trained network: the one pipeline the CLI and the window share.
+"""From a project to a trained network: the one run pipeline, in named stages.
 
-``prepare_data`` loads the data a :class:`~nncore.project.DataSpec` names, splits it
-(stratified for classification), fits the normalizer on the training split only and applies
-it to every split. ``build_network`` compiles the graph, refusing networks of more than
-:data:`MAX_PARAMS` weights (:func:`check_network_size`). ``train_project`` wires both to a
-:class:`~nncore.trainer.Trainer`.
+Each stage is a plain function with a plain result, usable alone (a learning-rate finder, a
+gradient check or an export calls only the ones it needs):
+
+1. :func:`prepare_data` loads the data a :class:`~nncore.project.DataSpec` names, splits it
+   (stratified for classification), fits the normalizer on the training split only and
+   applies it to every split -> :class:`PreparedData`.
+2. :func:`build_network` compiles the graph, refusing networks of more than
+   :data:`MAX_PARAMS` weights (:func:`check_network_size`) -> :class:`~nncore.network.Network`.
+3. :func:`set_frozen_nodes` applies per-node frozen flags to a network that is trained
+   again; :func:`load_initial_weights` loads (and optionally freezes) starting weights.
+4. :func:`check_run` checks that data, network and loss fit together and builds the
+   trainer and the arrays that feed it -> :class:`CheckedRun`.
+5. :func:`fit` trains -> :class:`~nncore.events.TrainingFinished`.
+
+:func:`run_project` strings them together for one :class:`RunRequest`; the CLI, the
+window's worker and :func:`train_project` all go through it and differ only in their
+:class:`RunHooks`, so the same project and seed give the same computation everywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nncore.config import TrainingConfig
 from nncore.data import BUNDLED, GENERATORS, Dataset, Normalizer, load_bundled, load_data, split
 from nncore.errors import DataError, SpecError
 from nncore.events import RunControl, TrainingFinished
@@ -23,7 +36,7 @@ from nncore.graph import analyze
 from nncore.network import Network
 from nncore.project import DataSpec, Project
 from nncore.spec import GraphSpec
-from nncore.trainer import Trainer, check_loss_matches
+from nncore.trainer import Trainer
 from nncore.weights import WeightsFile, load_into
 
 #: Largest network :func:`build_network` builds: 50 million weights (200 MB in float32; with
@@ -35,6 +48,9 @@ MAX_PARAMS = 50_000_000
 
 @dataclass
 class PreparedData:
+    """The data of a run: the full data set and its splits, normalized with statistics of
+    the training split."""
+
     dataset: Dataset
     train: Dataset
     val: Dataset | None
@@ -94,6 +110,7 @@ def load_dataset(spec: DataSpec, base_dir: str | Path | None = None) -> Dataset:
 
 def prepare_data(spec: DataSpec, base_dir: str | Path | None = None,
                  dataset: Dataset | None = None) -> PreparedData:
+    """Stage 1: load (or take ``dataset``), split, normalize and scale the targets."""
     ds = dataset if dataset is not None else load_dataset(spec, base_dir)
     if spec.val_fraction > 0 or spec.test_fraction > 0:
         if spec.val_fraction > 0:
@@ -224,19 +241,159 @@ def check_network_size(graph: GraphSpec, limit: int = MAX_PARAMS) -> None:
 
 def build_network(project: Project, seed: int | None = None,
                   dtype: Any = np.float32) -> Network:
-    """Compile the project's graph (raises SpecError for an invalid or too large one)."""
+    """Stage 2: compile the project's graph, its weights drawn from ``seed`` (default: the
+    project's training seed). Raises SpecError for an invalid or too large graph."""
     check_network_size(project.graph)
     s = project.training.seed if seed is None else seed
     return Network(project.graph, dtype=dtype, seed=s)
 
 
+
+
+def set_frozen_nodes(network: Network, frozen: Mapping[str, bool]) -> None:
+    """Stage 3a: apply node id -> frozen flags to a network trained again (nodes it lacks are
+    ignored). Only a real change re-lays out the weight buffer."""
+    for node_id, flag in frozen.items():
+        if node_id in network.layers and network.layers[node_id].trainable == flag:
+            network.set_frozen(node_id, flag)
+
+
+def load_initial_weights(network: Network, weights: WeightsFile, partial: bool = False,
+                         freeze_loaded: bool = False) -> list[str]:
+    """Stage 3b: start from ``weights`` (strict unless ``partial``: then only the layers
+    that match by name and shape); ``freeze_loaded`` keeps the loaded layers fixed. Returns
+    the loaded node ids; errors name ``weights.source``."""
+    loaded = load_into(network, weights, partial=partial, source=weights.source)
+    if freeze_loaded:
+        for node_id in loaded:
+            network.set_frozen(node_id, True)
+    return loaded
+
+
+@dataclass
+class CheckedRun:
+    """What :func:`fit` needs once data, network and loss are known to fit together: the
+    trainer and the arrays that feed it (an array, or {Input id: array})."""
+
+    trainer: Trainer
+    x: Any
+    y: np.ndarray
+    x_val: Any = None
+    y_val: np.ndarray | None = None
+
+
+def check_run(network: Network, data: PreparedData, config: TrainingConfig,
+              control: RunControl | None = None, on_divergence: str = "stop") -> CheckedRun:
+    """Stage 4: build the trainer (which checks the loss against the output activation and
+    the augmentation against the Inputs), check the data against the network and the loss,
+    and adapt the splits to the network's Inputs. Raises SpecError or DataError."""
+    trainer = Trainer(network, config, control, on_divergence=on_divergence)
+    check_compatible(network, data.dataset, config.loss)
+    val = data.val
+    return CheckedRun(trainer, network_inputs(network, data.train), data.train.y,
+                      network_inputs(network, val) if val is not None else None,
+                      val.y if val is not None else None)
+
+
+def fit(run: CheckedRun, callback: Callable[[Any], None] | None = None,
+        batch_seconds: float = 0.0) -> TrainingFinished:
+    """Stage 5: train (see :meth:`nncore.trainer.Trainer.fit` for ``callback`` and
+    ``batch_seconds``)."""
+    return run.trainer.fit(run.x, run.y, run.x_val, run.y_val, callback=callback,
+                           batch_seconds=batch_seconds)
+
+
+# -- the driver -------------------------------------------------------------------------
+
+@dataclass
+class RunRequest:
+    """What one run trains: a project, the settings a caller overrides, and what it brings
+    along from an earlier run (prepared data, a network to train further)."""
+
+    project: Project
+    #: Folder that relative data paths are relative to (the project file's).
+    base_dir: str | Path | None = None
+    #: Override the project's number of epochs / seed.
+    epochs: int | None = None
+    seed: int | None = None
+    #: Start from these weights (:func:`load_initial_weights`).
+    init_weights: WeightsFile | None = None
+    partial: bool = False
+    freeze_loaded: bool = False
+    #: Prepared data to reuse (None: prepare the project's data).
+    data: PreparedData | None = None
+    #: The network to train further (None: build a fresh one from the project).
+    network: Network | None = None
+    #: node id -> frozen, applied to the network before training.
+    frozen: dict[str, bool] = field(default_factory=dict)
+    #: "stop" or "pause" (wait for new settings) on a non-finite loss or gradient.
+    on_divergence: str = "stop"
+    #: Report batches in bulk at most this often (seconds; 0: after every batch).
+    batch_seconds: float = 0.0
+
+    def config(self) -> TrainingConfig:
+        """The project's training settings with this request's overrides."""
+        changes = {k: v for k, v in (("epochs", self.epochs), ("seed", self.seed))
+                   if v is not None}
+        training = self.project.training
+        return training.replace(**changes) if changes else training
+
+
+@dataclass
+class RunHooks:
+    """What a caller does between two stages, on the thread that runs them. A hook may
+    block (the window waits for its data to be drawn); a run whose control is stopped
+    meanwhile ends before training."""
+
+    #: The data is prepared (or reused); the network is not built yet.
+    data_ready: Callable[[PreparedData], None] | None = None
+    #: The network is built (or reused), its frozen flags and initial weights applied.
+    network_ready: Callable[[Network], None] | None = None
+    #: Checked; training starts right after this returns.
+    fit_starting: Callable[[CheckedRun], None] | None = None
+
+
 @dataclass
 class RunResult:
-    network: Network
-    finished: TrainingFinished
+    """How a run ended. ``finished`` (and ``trainer``) are None when the control stopped the
+    run before training began; ``network`` is then None unless one was built or given."""
+
+    network: Network | None
+    finished: TrainingFinished | None
     data: PreparedData
-    trainer: Trainer
+    trainer: Trainer | None
     loaded_nodes: list[str]
+
+
+def run_project(request: RunRequest, control: RunControl | None = None,
+                callback: Callable[[Any], None] | None = None,
+                hooks: RunHooks | None = None) -> RunResult:
+    """Run every stage for ``request``: prepare the data, build the network, load initial
+    weights, check, fit. ``callback`` receives the trainer's events."""
+    hooks = hooks or RunHooks()
+    config = request.config()
+    data = request.data if request.data is not None else prepare_data(
+        request.project.data, request.base_dir)
+    if hooks.data_ready is not None:
+        hooks.data_ready(data)
+    if control is not None and control.stopped:
+        return RunResult(request.network, None, data, None, [])
+    network = request.network if request.network is not None else build_network(
+        request.project, config.seed)
+    set_frozen_nodes(network, request.frozen)
+    loaded: list[str] = []
+    if request.init_weights is not None:
+        loaded = load_initial_weights(network, request.init_weights, request.partial,
+                                      request.freeze_loaded)
+    if hooks.network_ready is not None:
+        hooks.network_ready(network)
+    run = check_run(network, data, config, control, request.on_divergence)
+    if control is not None and control.stopped:
+        return RunResult(network, None, data, None, loaded)
+    if hooks.fit_starting is not None:
+        hooks.fit_starting(run)
+    finished = fit(run, callback, request.batch_seconds)
+    return RunResult(network, finished, data, run.trainer, loaded)
 
 
 def train_project(project: Project, base_dir: str | Path | None = None, *,
@@ -246,26 +403,8 @@ def train_project(project: Project, base_dir: str | Path | None = None, *,
                   control: RunControl | None = None, on_divergence: str = "stop",
                   data: PreparedData | None = None,
                   network: Network | None = None) -> RunResult:
-    """Load data, build (or reuse) the network, optionally load initial weights, train."""
-    config = project.training
-    changes = {}
-    if epochs is not None:
-        changes["epochs"] = epochs
-    if seed is not None:
-        changes["seed"] = seed
-    if changes:
-        config = config.replace(**changes)
-    prepared = data if data is not None else prepare_data(project.data, base_dir)
-    net = network if network is not None else build_network(project, config.seed)
-    loaded: list[str] = []
-    if init_weights is not None:
-        loaded = load_into(net, init_weights, partial=partial, source="initial weights")
-    trainer = Trainer(net, config, control, on_divergence=on_divergence)
-    check_loss_matches(net, trainer.loss)
-    check_compatible(net, prepared.dataset, config.loss)
-    val = prepared.val
-    finished = trainer.fit(
-        network_inputs(net, prepared.train), prepared.train.y,
-        network_inputs(net, val) if val is not None else None,
-        val.y if val is not None else None, callback=callback)
-    return RunResult(net, finished, prepared, trainer, loaded)
+    """:func:`run_project` in one call, for scripts and tests: load the data, build (or
+    reuse) the network, optionally load initial weights, train."""
+    request = RunRequest(project, base_dir, epochs, seed, init_weights, partial, data=data,
+                         network=network, on_divergence=on_divergence)
+    return run_project(request, control, callback)

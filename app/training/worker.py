@@ -1,5 +1,8 @@
 """The training worker: a ``QObject`` moved to a ``QThread`` that runs one nncore training
-run on a snapshot of the project.
+run on a snapshot of the project, through the engine's pipeline
+(:func:`nncore.run.run_project`) with the window's hooks: it posts :class:`DataReady` once
+the data is prepared (and on new data waits for ``data_taken``), keeps the network for its
+analyses once it is built, and pauses on a divergence.
 
 Only the training thread touches the network while the run lasts. Progress is coalesced:
 the trainer's callback (on the training thread) puts events in a queue (a
@@ -45,13 +48,7 @@ from nncore.events import (
 )
 from nncore.network import Network
 from nncore.project import Project
-from nncore.run import (
-    PreparedData,
-    build_network,
-    check_compatible,
-    network_inputs,
-    prepare_data,
-)
+from nncore.run import CheckedRun, PreparedData, RunHooks, RunRequest, run_project
 from nncore.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -281,39 +278,35 @@ class TrainingWorker(QObject):
                 self._queue.append(Analysis(kind, result))
             return
 
+    def _take_data(self, out: RunOutcome, data: PreparedData) -> None:
+        """The pipeline's data is ready: show it, and on new data let the window draw its
+        points before training starts."""
+        out.data = data
+        self._data = data
+        self._post(DataReady(data), urgent=True)
+        if self.job.data is None:
+            self.data_taken.wait(DATA_TAKEN_TIMEOUT)
+
+    def _take_network(self, out: RunOutcome, net: Network) -> None:
+        out.network = net
+        self.layout = [(s.key, s.start, s.stop, tuple(s.spec.shape)) for s in net.slots]
+        self._net = net
+
+    def _take_run(self, run: CheckedRun) -> None:
+        self.trainer = run.trainer
+
     @Slot()
     def run(self) -> None:
-        job, ctl = self.job, self.control
+        job = self.job
         out = RunOutcome(job.run_id, network=job.network, data=job.data)
+        request = RunRequest(job.project, job.base_dir, data=job.data, network=job.network,
+                             frozen=job.frozen, on_divergence="pause",
+                             batch_seconds=GRAD_SAMPLE_SECONDS)
+        hooks = RunHooks(data_ready=lambda data: self._take_data(out, data),
+                         network_ready=lambda net: self._take_network(out, net),
+                         fit_starting=self._take_run)
         try:
-            data = job.data if job.data is not None else prepare_data(job.project.data,
-                                                                      job.base_dir)
-            out.data = data
-            self._post(DataReady(data), urgent=True)
-            if job.data is None:  # new data: the window draws its points first
-                self.data_taken.wait(DATA_TAKEN_TIMEOUT)
-            if not ctl.stopped:
-                net = job.network if job.network is not None else build_network(job.project)
-                out.network = net
-                for node_id, frozen in job.frozen.items():
-                    if node_id in net.layers and net.layers[node_id].trainable == frozen:
-                        net.set_frozen(node_id, frozen)
-                self.layout = [(s.key, s.start, s.stop, tuple(s.spec.shape))
-                               for s in net.slots]
-                self._net = net
-                self._data = data
-                cfg = job.project.training
-                trainer = Trainer(net, cfg, ctl, on_divergence="pause")
-                check_compatible(net, data.dataset, cfg.loss)
-                x = network_inputs(net, data.train)
-                val = data.val
-                xv = network_inputs(net, val) if val is not None else None
-                self.trainer = trainer
-                if not ctl.stopped:
-                    out.finished = trainer.fit(x, data.train.y, xv,
-                                               val.y if val is not None else None,
-                                               callback=self._on_event,
-                                               batch_seconds=GRAD_SAMPLE_SECONDS)
+            out.finished = run_project(request, self.control, self._on_event, hooks).finished
         except NetCanvasError as e:
             out.error = e
         except MemoryError:

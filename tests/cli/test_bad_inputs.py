@@ -350,3 +350,34 @@ def test_data_with_a_single_class(cli, tmp_path, write_project, outputs):
         "source": "file", "path": "one.csv", "params": {"target": "label"}}))
     assert_clean_failure(cli("train", project, *outputs), str(project), "single class",
                          "'only'")
+
+
+def test_initial_weights_that_do_not_fit_are_named_not_the_project(cli, tmp_path, outputs,
+                                                                 xor_weights, write_project):
+    """An error about the --init-weights file starts with that file (the project file is
+    named only in errors about the project)."""
+    project = write_project("xor", lambda p: p["network"]["nodes"][1]["params"].update(
+        units=5))
+    r = cli("train", project, "--quiet", "--init-weights", xor_weights, *outputs)
+    assert_clean_failure(r, "dense1")
+    assert r.err.startswith(f"netcanvas: error: {xor_weights}: ")
+
+
+@pytest.mark.parametrize("training, fragments", [
+    ({"epochs": True}, ["training.epochs", "positive integer", "True"]),
+    ({"warmup": 2}, ["training.warmup", "unknown field", "warmup_epochs"]),
+    ({"optimizer": "adamax"}, ["training.optimizer", "'adam'", "'adamax'"]),
+    ({"optimizer_params": [1]}, ["training.optimizer_params", "object", "[1]"]),
+    ({"optimizer_params": {"beta1": 2}}, ["training.optimizer_params.beta1", "adam",
+                                          "between 0 and 0.9999", "2"]),
+    ({"optimizer": "sgd", "optimizer_params": {"beta1": 0.9}},
+     ["training.optimizer_params.beta1", "sgd", "unknown parameter 'beta1'"]),
+    ({"schedule": "step", "schedule_params": {"gamma": 1.5}},
+     ["training.schedule_params.gamma", "step", "1.5"]),
+    ({"loss_params": {"delta": 1.0}}, ["training.loss_params.delta",
+                                       "categorical_crossentropy", "'delta'"]),
+])
+def test_bad_training_settings_name_their_path_and_value(cli, write_project, outputs,
+                                                         training, fragments):
+    project = write_project("xor", lambda p: p["training"].update(training))
+    assert_clean_failure(cli("train", project, *outputs), str(project), *fragments)

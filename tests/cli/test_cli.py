@@ -390,6 +390,25 @@ def test_exit_codes_and_messages_of_a_real_process(tmp_path):
     assert run_process("--help").code == 0
 
 
+
+def test_every_command_module_is_listed_in_help_and_reached_from_the_launcher(capsys):
+    """A command is one module in nncore.cli.COMMANDS: its parser is in --help (in order)
+    and ``netcanvas NAME`` goes to the command line, not the window."""
+    from app.launcher import CLI_COMMANDS
+    from nncore.cli import COMMANDS, main
+
+    names = [m.__name__.rsplit(".", 1)[1] for m in COMMANDS]
+    assert names == ["train", "summary", "export", "predict"]
+    assert main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    assert [listed.index(f"    {n} ") for n in names] == sorted(
+        listed.index(f"    {n} ") for n in names)
+    for name, module in zip(names, COMMANDS):
+        assert callable(module.add_parser) and callable(module.run)
+        assert name in CLI_COMMANDS
+        assert main([name, "--help"]) == 0
+        assert capsys.readouterr().out.startswith(f"usage: netcanvas {name} ")
+
 def test_the_cli_never_imports_qt(tmp_path, digits_weights):
     inputs = tmp_path / "x.csv"
     inputs.write_text("1,2\n3,4\n", encoding="utf-8")

@@ -1,0 +1,71 @@
+"""The headless command line: ``netcanvas train | summary | export | predict``.
+
+Exit codes: 0 success (also when training is stopped with Ctrl+C: the epochs so far are
+saved); 2 bad usage or bad input (one clear message, no traceback); 1 a training failure such
+as divergence; 130 aborted by a second Ctrl+C. A failed run writes nothing: files named by
+--out-weights, --metrics, --output, --onnx or --python keep their old contents. Never
+imports Qt.
+
+One module per command (:mod:`~nncore.cli.train`, :mod:`~nncore.cli.summary`,
+:mod:`~nncore.cli.export`, :mod:`~nncore.cli.predict`), each with ``add_parser(commands)``
+and ``run(args) -> exit code``; :mod:`nncore.cli.common` and :mod:`nncore.cli.progress`
+hold what they share. A new command is a new module added to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nncore.cli import export, predict, summary, train
+from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_USAGE
+from nncore.errors import NetCanvasError, TrainingError
+
+#: The commands, in the order ``--help`` lists them.
+COMMANDS = (train, summary, export, predict)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``netcanvas`` parser: each command adds its own sub-parser."""
+    from nncore import __version__
+
+    p = argparse.ArgumentParser(
+        prog="netcanvas",
+        description="NetCanvas: build, train and understand neural networks. With no "
+                    "command (or a project path) it opens the window; these commands run "
+                    "headless.")
+    p.add_argument("--version", action="version", version=f"netcanvas {__version__}")
+    commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands).set_defaults(run=command.run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit code (errors are printed, never raised)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse: --help/--version (0) or bad usage (2)
+        return int(e.code or 0)
+    try:
+        return args.run(args)
+    except TrainingError as e:
+        _err(str(e))
+        return EXIT_FAILED
+    except NetCanvasError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    except OSError as e:
+        _err(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
+        return EXIT_USAGE
+    except MemoryError:
+        _err("not enough memory for this network or data set; make it smaller")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("aborted by Ctrl+C")
+        return EXIT_ABORTED
+
+
+def _err(msg: str) -> None:
+    print(f"netcanvas: error: {msg}", file=sys.stderr)

@@ -1,0 +1,7 @@
+"""``python -m nncore.cli``: the command line without the launcher."""
+
+import sys
+
+from nncore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,58 @@
+"""``netcanvas export``: a project's network with trained weights as an ONNX model or a
+standalone NumPy Python script."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from nncore.cli.common import EXIT_OK, UsageError, check_output_path, trained_network
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    e = commands.add_parser("export", help="export trained weights to ONNX or a Python script")
+    e.add_argument("project")
+    e.add_argument("--weights", required=True, metavar="W.npz")
+    g = e.add_mutually_exclusive_group(required=True)
+    g.add_argument("--onnx", metavar="OUT.onnx")
+    g.add_argument("--python", metavar="OUT.py")
+    return e
+
+
+def run(args: argparse.Namespace) -> int:
+    from nncore import export
+
+    check_output_path(args.onnx or args.python, "--onnx" if args.onnx else "--python",
+                      ("project file", args.project), ("--weights", args.weights))
+    project, net, weights = trained_network(args)
+    norm = weights.normalizer()
+    if args.onnx:
+        export.export_onnx(net, args.onnx, normalizer_state=_norm_state(norm),
+                           class_names=weights.class_names, model_name=project.name,
+                           target_scaling=_target_scaling(weights))
+        print(f"ONNX model written to {args.onnx}")
+    else:
+        # The script reads its weights from its own folder: copy them there if needed.
+        here = Path(args.weights).resolve().parent == Path(args.python).resolve().parent
+        copy = Path(args.python).resolve().parent / Path(args.weights).name
+        if not here and copy.exists():
+            raise UsageError(f"--python: {copy} already exists; the script needs its weights "
+                             f"beside it under that name: remove it or export next to "
+                             f"{args.weights}")
+        export.export_python(net, args.python, weights_filename=Path(args.weights).name,
+                             normalizer_state=_norm_state(norm),
+                             class_names=weights.class_names,
+                             target_scaling=_target_scaling(weights), write_weights=not here)
+        print(f"Python script written to {args.python} (it reads {Path(args.weights).name} "
+              "from its own folder)")
+    return EXIT_OK
+
+
+def _target_scaling(weights: Any) -> tuple | None:
+    mean, std = weights.meta.get("target_mean"), weights.meta.get("target_std")
+    return None if mean is None or std is None else (mean, std)
+
+
+def _norm_state(norm: Any) -> dict | None:
+    return None if norm is None else norm.to_dict()
