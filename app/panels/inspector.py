@@ -209,8 +209,7 @@ class InspectorWidget(QScrollArea):
             self._type = spec.type
             self.form.set_schema(cls.schema if cls else ())
         self.type_label.setText(spec.type)
-        self.icon.setPixmap(layer_icon(spec.type, cls.category if cls else "core")
-                            .pixmap(QSize(26, 26)))
+        self.icon.setPixmap(layer_icon(spec.type).pixmap(QSize(26, 26)))
         self.description.setText(cls.description if cls else "")
         with QSignalBlocker(self.name_edit):
             self.name_edit.setText(node_id)

@@ -29,7 +29,6 @@ from onnx import TensorProto, helper, numpy_helper
 from nncore.errors import ParameterError
 from nncore.export import (
     EXPORT_FORMAT_VERSION,
-    ID_INPUT_LAYERS,
     InputNormalization,
     UnsupportedLayerError,
     atomic_write_bytes,
@@ -334,7 +333,7 @@ def build_onnx_model(network: Any, *, input_names: Any = None, normalizer_state:
         ins = []
         for src in network.analysis.inputs[node_id]:
             v = values[src]
-            if src in ints and layer.type_name not in ID_INPUT_LAYERS:
+            if src in ints and layer.input_dtype != "int":
                 if src not in as_float:
                     as_float[src] = b.op("Cast", [v], f"{src}/as_float", to=TensorProto.FLOAT)
                 v = as_float[src]

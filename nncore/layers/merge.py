@@ -14,6 +14,7 @@ class Add(Layer):
     type_name = "Add"
     category = "merge"
     description = "Adds its inputs element by element (a residual connection)."
+    glyph = "add"
     min_inputs, max_inputs = 2, None
     examples = (({}, [(4,), (4,)]), ({}, [(2, 3), (2, 3), (2, 3)]))
 
@@ -39,6 +40,7 @@ class Concatenate(Layer):
     type_name = "Concatenate"
     category = "merge"
     description = "Joins its inputs along one axis (features, or channels for images)."
+    glyph = "concatenate"
     schema = (Param("axis", "int", 0,
                     "Per-sample axis to join along: 0 = features / image channels, "
                     "-1 = last axis.", min=-4, max=3),)
