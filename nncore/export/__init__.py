@@ -269,15 +269,12 @@ def check_supported(network: Any, table: Mapping[str, Any], what: str) -> None:
 
 def concat_axis(layer: Any) -> int:
     """Batched axis a Concatenate layer joins along."""
-    rank = len(layer.input_shapes[0])
-    axis = layer.config["axis"]
-    return (axis + rank if axis < 0 else axis) + 1
+    return layer.per_sample_axis(len(layer.input_shapes[0])) + 1
 
 
 def batchnorm_axis(layer: Any) -> int:
-    """Batched axis holding BatchNormalization's features (see BatchNormalization)."""
-    shape = layer.input_shapes[0]
-    return (len(shape) - 1 if len(shape) == 2 else 0) + 1
+    """Batched axis holding BatchNormalization's features."""
+    return layer.feature_axis(layer.input_shapes[0]) + 1
 
 
 from nncore.export import onnx_conv, onnx_recurrent, py_conv, py_recurrent  # noqa: E402, F401
