@@ -2,9 +2,9 @@
 the current theme, so they need no image files.
 
 ``paint_layer_glyph`` draws a layer type's glyph into a rectangle (used by the palette via
-``layer_icon`` and by nodes on the canvas); ``action_icon`` gives the toolbar icons. Layer
-types without a glyph of their own get one by category (a new layer type needs no change
-here).
+``layer_icon`` and by nodes on the canvas); ``action_icon`` gives the toolbar icons. A layer
+type names its glyph (``Layer.glyph``, one of :data:`GLYPHS`); one that names none shows its
+initial, so a new layer type needs no change here.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from PySide6.QtGui import (
 )
 
 from app.theme import colors
+from nncore.errors import SpecError
+from nncore.registry import layer_class
 
 Glyph = Callable[[QPainter, QColor], None]
 
@@ -137,7 +139,7 @@ def _dropout(p: QPainter, c: QColor) -> None:
                 _dot(p, x, y, 2.2, c)
 
 
-def _batchnorm(p: QPainter, c: QColor) -> None:
+def _normalization(p: QPainter, c: QColor) -> None:
     path = QPainterPath(QPointF(2.5, 19))
     for i in range(1, 41):
         x = 2.5 + 19 * i / 40
@@ -205,14 +207,14 @@ def _concatenate(p: QPainter, c: QColor) -> None:
     p.drawLine(QPointF(17.5, 9), QPointF(17.5, 14))
 
 
-def _conv(p: QPainter, c: QColor) -> None:
+def _convolution(p: QPainter, c: QColor) -> None:
     p.setBrush(Qt.BrushStyle.NoBrush)
     _grid(p, c, 3, 3, 4, 4.5, {(0, 0), (1, 0), (0, 1), (1, 1)})
     p.setPen(_pen(c, 2.0))
     p.drawRect(QRectF(3, 3, 9, 9))
 
 
-def _pool(p: QPainter, c: QColor) -> None:
+def _pooling(p: QPainter, c: QColor) -> None:
     p.setBrush(Qt.BrushStyle.NoBrush)
     _grid(p, c, 2.5, 5, 2, 4.5, {(1, 0)})
     p.setPen(_pen(c, 1.5))
@@ -254,7 +256,7 @@ def _embedding(p: QPainter, c: QColor) -> None:
     p.drawLine(QPointF(5, 12.2), QPointF(7, 10.2))
 
 
-def _fallback(letter: str) -> Glyph:
+def _initial(letter: str) -> Glyph:
     def draw(p: QPainter, c: QColor) -> None:
         p.setPen(_pen(c, 1.6))
         p.setBrush(Qt.BrushStyle.NoBrush)
@@ -267,34 +269,34 @@ def _fallback(letter: str) -> Glyph:
     return draw
 
 
-_BY_TYPE: dict[str, Glyph] = {
-    "Input": _input, "Dense": _dense, "Activation": _activation, "Dropout": _dropout,
-    "BatchNormalization": _batchnorm, "Flatten": _flatten, "Reshape": _reshape, "Add": _add,
-    "Concatenate": _concatenate, "Embedding": _embedding, "Dot": _dot_product,
+#: Glyph name (what a layer type declares as ``Layer.glyph``) -> painter.
+GLYPHS: dict[str, Glyph] = {
+    "input": _input, "dense": _dense, "activation": _activation, "dropout": _dropout,
+    "normalization": _normalization, "flatten": _flatten, "reshape": _reshape, "add": _add,
+    "concatenate": _concatenate, "embedding": _embedding, "dot_product": _dot_product,
+    "convolution": _convolution, "pooling": _pooling, "recurrent": _recurrent,
 }
-_BY_CATEGORY: dict[str, Glyph] = {"convolution": _conv, "recurrent": _recurrent,
-                                  "merge": _add}
 
 
-def glyph_for(type_name: str, category: str) -> Glyph:
-    if type_name in _BY_TYPE:
-        return _BY_TYPE[type_name]
-    lower = type_name.lower()
-    if "dropout" in lower:
-        return _dropout
-    if "pool" in lower:
-        return _pool
-    if "norm" in lower:
-        return _batchnorm
-    if "embed" in lower:
-        return _embedding
-    if category in _BY_CATEGORY:
-        return _BY_CATEGORY[category]
-    return _fallback(type_name[:1].upper() or "?")
+def _category(type_name: str) -> str:
+    """The palette category of a layer type ("core" for a type that is not registered)."""
+    try:
+        return layer_class(type_name).category
+    except SpecError:
+        return "core"
 
 
-def paint_layer_glyph(painter: QPainter, rect: QRectF, type_name: str, category: str,
-                      color: QColor) -> None:
+def layer_glyph(type_name: str) -> Glyph:
+    """The painter of the glyph a layer type declares; a type that declares none, or is not
+    registered, shows its initial."""
+    try:
+        glyph = GLYPHS.get(layer_class(type_name).glyph)
+    except SpecError:
+        glyph = None
+    return glyph or _initial(type_name[:1].upper() or "?")
+
+
+def paint_layer_glyph(painter: QPainter, rect: QRectF, type_name: str, color: QColor) -> None:
     """Draw the glyph of ``type_name`` scaled into ``rect`` (square, centred)."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -302,19 +304,19 @@ def paint_layer_glyph(painter: QPainter, rect: QRectF, type_name: str, category:
     painter.translate(rect.x() + (rect.width() - side) / 2,
                       rect.y() + (rect.height() - side) / 2)
     painter.scale(side / 24.0, side / 24.0)
-    glyph_for(type_name, category)(painter, color)
+    layer_glyph(type_name)(painter, color)
     painter.restore()
 
 
 _icon_cache: dict[tuple, QIcon] = {}
 
 
-def layer_icon(type_name: str, category: str) -> QIcon:
+def layer_icon(type_name: str) -> QIcon:
     """The palette icon of a layer type, in its category colour (of the current theme)."""
-    key = ("layer", type_name, category, colors().dark)
+    key = ("layer", type_name, colors().dark)
     if key not in _icon_cache:
-        glyph = glyph_for(type_name, category)
-        color = QColor(colors().category(category))
+        glyph = layer_glyph(type_name)
+        color = QColor(colors().category(_category(type_name)))
         _icon_cache[key] = render_icon(lambda p, _mode: glyph(p, color))
     return _icon_cache[key]
 

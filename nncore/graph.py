@@ -45,30 +45,66 @@ class GraphAnalysis:
         return sum(t for t, _ in self.params.values())
 
 
-def analyze(graph: GraphSpec) -> GraphAnalysis:
-    a = GraphAnalysis()
-    err = a.errors.append
-    if not graph.nodes:
-        err(ConnectionError_("the network is empty: add an Input layer and the layers after it"))
-        return a
+@dataclass
+class _Topology:
+    """The graph as the stages of :func:`analyze` see it: every uniquely named node, even
+    one whose layer could not be built (so its connections still count and it causes no
+    follow-on errors such as "not connected" or "no output" elsewhere)."""
 
-    # 1. Nodes: unique ids, known types, valid parameters. A node whose type or parameters
-    # are bad gets no layer but stays in the topology (``known``), so its connections still
-    # count and it causes no follow-on errors ("not connected", "no output") elsewhere.
-    known: dict[str, str] = {}  # node id -> type name, for every uniquely named node
-    classes: dict[str, type[Layer]] = {}
+    #: node id -> type name, for every uniquely named node.
+    known: dict[str, str] = field(default_factory=dict)
+    #: node id -> layer class, for nodes of a registered type.
+    classes: dict[str, type[Layer]] = field(default_factory=dict)
+    inputs: dict[str, list[str]] = field(default_factory=dict)
+    consumers: dict[str, list[str]] = field(default_factory=dict)
+    #: Kahn's order of every node that is on no cycle and behind none.
+    order_all: list[str] = field(default_factory=list)
+    #: The nodes Kahn's algorithm could not order (on a cycle or behind one).
+    left: list[str] = field(default_factory=list)
+
+    def is_input(self, n: str) -> bool:
+        return n in self.classes and self.classes[n].max_inputs == 0
+
+    def owner(self, a: GraphAnalysis, n: str) -> str:
+        """How messages name node ``n``, whether or not its layer was built."""
+        layer = a.layers.get(n)
+        return layer.owner if layer else f"{self.known[n]} '{n}'"
+
+
+def analyze(graph: GraphSpec) -> GraphAnalysis:
+    """Validate ``graph`` and infer what it can, stage by stage, collecting every problem
+    (see the module docstring); never raises."""
+    a = GraphAnalysis()
+    if not graph.nodes:
+        a.errors.append(ConnectionError_("the network is empty: add an Input layer and the "
+                                         "layers after it"))
+        return a
+    t = _Topology()
+    _build_nodes(graph, a, t)
+    _connect(graph, a, t)
+    _order(a, t)
+    bad_count = _check_connections(a, t)
+    _check_ends(a, t)
+    _infer_shapes(a, t, bad_count)
+    return a
+
+
+def _build_nodes(graph: GraphSpec, a: GraphAnalysis, t: _Topology) -> None:
+    """1. Nodes: unique ids, known types, valid parameters. A node whose type or parameters
+    are bad gets no layer but stays in the topology (``t.known``)."""
+    err = a.errors.append
     for node in graph.nodes:
         if not isinstance(node.id, str) or not node.id.strip():
             err(SpecError(f"a {node.type} node has an empty name", node_id=node.id))
             continue
-        if node.id in known:
+        if node.id in t.known:
             err(SpecError(f"two nodes are named {node.id!r}; names must be unique",
                           node_id=node.id))
             continue
-        known[node.id] = node.type
+        t.known[node.id] = node.type
         try:
             cls = layer_class(node.type)
-            classes[node.id] = cls
+            t.classes[node.id] = cls
             layer = cls(node.id, **node.params)
         except NetCanvasError as e:
             msg = str(e)
@@ -79,117 +115,130 @@ def analyze(graph: GraphSpec) -> GraphAnalysis:
         layer.trainable = not node.frozen
         a.layers[node.id] = layer
 
-    def owner(n: str) -> str:
-        layer = a.layers.get(n)
-        return layer.owner if layer else f"{known[n]} '{n}'"
 
-    def is_input(n: str) -> bool:
-        return n in classes and classes[n].max_inputs == 0
-
-    # 2. Edges: known endpoints, no duplicates, no self-loops.
-    inputs: dict[str, list[str]] = {n: [] for n in known}
-    consumers: dict[str, list[str]] = {n: [] for n in known}
+def _connect(graph: GraphSpec, a: GraphAnalysis, t: _Topology) -> None:
+    """2. Edges: known endpoints, no duplicates, no self-loops."""
+    err = a.errors.append
+    t.inputs = {n: [] for n in t.known}
+    t.consumers = {n: [] for n in t.known}
     pairs: set[tuple[str, str]] = set()
     for e in graph.edges:
-        if e.source not in known or e.target not in known:
-            missing = e.source if e.source not in known else e.target
-            near = e.target if e.target in known else e.source if e.source in known else None
+        if e.source not in t.known or e.target not in t.known:
+            missing = e.source if e.source not in t.known else e.target
+            near = (e.target if e.target in t.known
+                    else e.source if e.source in t.known else None)
             err(SpecError(f"connection {e.source!r} -> {e.target!r} refers to a missing node "
                           f"{missing!r}", node_id=near))
             continue
         if e.source == e.target:
-            err(CycleError(f"{owner(e.target)}: is connected to itself", node_id=e.target))
+            err(CycleError(f"{t.owner(a, e.target)}: is connected to itself",
+                           node_id=e.target))
             continue
         if (e.source, e.target) in pairs:
-            err(SpecError(f"{owner(e.target)}: connected twice from {e.source!r}",
+            err(SpecError(f"{t.owner(a, e.target)}: connected twice from {e.source!r}",
                           node_id=e.target))
             continue
         pairs.add((e.source, e.target))
-        inputs[e.target].append(e.source)
-        consumers[e.source].append(e.target)
-    a.inputs = {n: inputs[n] for n in a.layers}
+        t.inputs[e.target].append(e.source)
+        t.consumers[e.source].append(e.target)
+    a.inputs = {n: t.inputs[n] for n in a.layers}
 
-    # 3. Topological order (Kahn); whatever is left is on a cycle or behind one.
-    indeg = {n: len(inputs[n]) for n in known}
-    ready = deque(n for n in known if indeg[n] == 0)
-    order_all: list[str] = []
+
+def _order(a: GraphAnalysis, t: _Topology) -> None:
+    """3. Topological order (Kahn); whatever is left is on a cycle or behind one."""
+    indeg = {n: len(t.inputs[n]) for n in t.known}
+    ready = deque(n for n in t.known if indeg[n] == 0)
     while ready:
         n = ready.popleft()
-        order_all.append(n)
-        for c in consumers[n]:
+        t.order_all.append(n)
+        for c in t.consumers[n]:
             indeg[c] -= 1
             if indeg[c] == 0:
                 ready.append(c)
-    a.order = [n for n in order_all if n in a.layers]
-    placed = set(order_all)
-    left = [n for n in known if n not in placed]
-    for cycle in _cycles(left, consumers):
+    a.order = [n for n in t.order_all if n in a.layers]
+    placed = set(t.order_all)
+    t.left = [n for n in t.known if n not in placed]
+    for cycle in _cycles(t.left, t.consumers):
         names = ", ".join(repr(n) for n in cycle)
         for n in cycle:
-            err(CycleError(f"{owner(n)}: is part of a cycle ({names}); a network must "
-                           "flow one way from inputs to the output", node_id=n))
+            a.errors.append(CycleError(f"{t.owner(a, n)}: is part of a cycle ({names}); a "
+                                       "network must flow one way from inputs to the output",
+                                       node_id=n))
 
-    # 4. Input counts, reachability, outputs.
+
+def _check_connections(a: GraphAnalysis, t: _Topology) -> set[str]:
+    """4. Inputs, input counts and reachability from an Input. Returns the nodes with a
+    problem here (they get no shape)."""
+    err = a.errors.append
     a.input_ids = [n for n in a.order if a.layers[n].max_inputs == 0]
-    if known and not any(is_input(n) for n in known):
+    if t.known and not any(t.is_input(n) for n in t.known):
         err(ConnectionError_("the network has no Input layer"))
     reachable: set[str] = set()
-    stack = [n for n in known if is_input(n)]
+    stack = [n for n in t.known if t.is_input(n)]
     while stack:
         n = stack.pop()
         if n not in reachable:
             reachable.add(n)
-            stack.extend(consumers[n])
+            stack.extend(t.consumers[n])
     bad_count: set[str] = set()
-    for n in [*order_all, *left]:
+    for n in [*t.order_all, *t.left]:
         if n not in a.layers:
             continue
-        layer, k = a.layers[n], len(inputs[n])
-        lo, hi = layer.min_inputs, layer.max_inputs
-        if hi == 0 and k:
-            err(ConnectionError_(f"{layer.owner}: an Input layer cannot receive connections",
-                                 node_id=n))
-        elif k == 0 and lo > 0:
-            err(ConnectionError_(f"{layer.owner}: has no input connected", node_id=n))
-        elif k < lo:
-            err(ConnectionError_(f"{layer.owner}: needs at least {lo} inputs, has {k}",
-                                 node_id=n))
-        elif hi is not None and k > hi:
-            err(ConnectionError_(
-                f"{layer.owner}: takes {hi} input{'s' if hi > 1 else ''}, has {k}", node_id=n))
-        elif n not in reachable:
-            err(ConnectionError_(f"{layer.owner}: is not connected to an Input", node_id=n))
-        else:
-            continue
-        bad_count.add(n)
-    outputs = [n for n in [*order_all, *left] if not consumers[n] and not is_input(n)]
+        problem = _connection_problem(a.layers[n], len(t.inputs[n]), n in reachable)
+        if problem is not None:
+            err(ConnectionError_(f"{a.layers[n].owner}: {problem}", node_id=n))
+            bad_count.add(n)
+    return bad_count
+
+
+def _connection_problem(layer: Layer, k: int, reachable: bool) -> str | None:
+    """What is wrong with a layer's ``k`` connections, or None."""
+    lo, hi = layer.min_inputs, layer.max_inputs
+    if hi == 0 and k:
+        return "an Input layer cannot receive connections"
+    if k == 0 and lo > 0:
+        return "has no input connected"
+    if k < lo:
+        return f"needs at least {lo} inputs, has {k}"
+    if hi is not None and k > hi:
+        return f"takes {hi} input{'s' if hi > 1 else ''}, has {k}"
+    if not reachable:
+        return "is not connected to an Input"
+    return None
+
+
+def _check_ends(a: GraphAnalysis, t: _Topology) -> None:
+    """5. Exactly one output; every Input feeds some layer."""
+    err = a.errors.append
+    outputs = [n for n in [*t.order_all, *t.left] if not t.consumers[n] and not t.is_input(n)]
     if len(outputs) == 1:
         a.output_id = outputs[0] if outputs[0] in a.layers else None
     elif len(outputs) > 1:
         names = ", ".join(repr(n) for n in outputs)
         for n in outputs:
-            err(ConnectionError_(f"{owner(n)}: the network has {len(outputs)} outputs "
+            err(ConnectionError_(f"{t.owner(a, n)}: the network has {len(outputs)} outputs "
                                  f"({names}); it must end in exactly one layer", node_id=n))
-    elif known and any(is_input(n) for n in known) and not left:
+    elif t.known and any(t.is_input(n) for n in t.known) and not t.left:
         err(ConnectionError_("the network has no layer after its Input"))
-    for n in known:
-        if is_input(n) and not consumers[n]:
-            err(ConnectionError_(f"{owner(n)}: is not connected to any layer", node_id=n))
+    for n in t.known:
+        if t.is_input(n) and not t.consumers[n]:
+            err(ConnectionError_(f"{t.owner(a, n)}: is not connected to any layer", node_id=n))
 
-    # 5. Shapes and parameter counts, in order; a node behind an error gets no shape.
+
+def _infer_shapes(a: GraphAnalysis, t: _Topology, bad_count: set[str]) -> None:
+    """6. Shapes and parameter counts, in order; a node behind an error gets no shape."""
     for n in a.order:
-        if n in bad_count or any(i not in a.shapes for i in inputs[n]):
+        if n in bad_count or any(i not in a.shapes for i in t.inputs[n]):
             continue
         layer = a.layers[n]
-        in_shapes = [a.shapes[i] for i in inputs[n]]
+        in_shapes = [a.shapes[i] for i in t.inputs[n]]
         try:
             a.shapes[n] = layer.compute_output_shape(in_shapes)
             a.params[n] = layer.count_params(in_shapes)
         except SpecError as e:
             if e.node_id is None:
                 e.node_id = n
-            err(e)
-    return a
+            a.errors.append(e)
 
 
 def check(graph: GraphSpec) -> GraphAnalysis:

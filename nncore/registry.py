@@ -1,8 +1,9 @@
 """The registry of layer types: one name -> one class, read by the GUI, files and the CLI.
 
-Adding a layer type means writing one module with a ``@register``-decorated class and
-importing it in ``nncore/layers/__init__.py``; the palette, inspector, project loader, CLI
-and the registry-wide test harness pick it up from here.
+Adding a layer type means writing one module with a ``@register``-decorated class (its
+capabilities declared as class attributes, see :class:`~nncore.layers.base.Layer`) and
+importing it in ``nncore/layers/__init__.py``; the palette, inspector, project loader, CLI,
+exports and the registry-wide test harnesses pick it up from here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _LAYERS: dict[str, type[Layer]] = {}
 
 #: Palette group order; a layer's ``category`` is one of these.
 CATEGORIES = ("core", "convolution", "recurrent", "merge")
+#: What a layer's inputs hold (its ``input_dtype``): numbers, or integer ids.
+INPUT_DTYPES = ("float", "int")
 
 
 def register(cls: type[Layer]) -> type[Layer]:
@@ -28,6 +31,8 @@ def register(cls: type[Layer]) -> type[Layer]:
         raise ValueError(f"layer type {name!r} registered twice")
     if cls.category not in CATEGORIES:
         raise ValueError(f"{name}: unknown category {cls.category!r}")
+    if cls.input_dtype not in INPUT_DTYPES:
+        raise ValueError(f"{name}: unknown input_dtype {cls.input_dtype!r}")
     _LAYERS[name] = cls
     return cls
 

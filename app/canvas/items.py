@@ -251,7 +251,7 @@ class NodeItem(QGraphicsObject):
         painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), CORNER, CORNER)
 
         # Header: glyph and type; then the id, key parameters, shape and parameter count.
-        paint_layer_glyph(painter, QRectF(8, 5, 16, 16), self.type_name, self.category, accent)
+        paint_layer_glyph(painter, QRectF(8, 5, 16, 16), self.type_name, accent)
         base = QFont(painter.font())
         title_font = QFont(base)
         title_font.setBold(True)

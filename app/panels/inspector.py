@@ -47,6 +47,8 @@ class _DescriptionEdit(QPlainTextEdit):
 
 
 class InspectorWidget(QScrollArea):
+    """Three pages: the project (nothing selected), several nodes, one node's form."""
+
     def __init__(self, editor: GraphEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editor = editor
@@ -59,10 +61,24 @@ class InspectorWidget(QScrollArea):
 
         self.stack = QStackedWidget()
         self.setWidget(self.stack)
+        self.stack.addWidget(self._project_page())  # 0: nothing selected
+        self.stack.addWidget(self._multi_page())    # 1: several nodes
+        self.stack.addWidget(self._node_page())     # 2: one node
 
-        # Page 0: the project (nothing selected).
-        project_page = QWidget()
-        pl = QVBoxLayout(project_page)
+        d = self.doc
+        d.nodeChanged.connect(self._on_node_changed)
+        d.analysisChanged.connect(self._refresh_analysis)
+        d.nodeRenamed.connect(self._on_renamed)
+        d.nodeRemoved.connect(self._on_removed)
+        d.projectReset.connect(lambda: self.set_selection([]))
+        d.infoChanged.connect(self._refresh_project)
+        theme_notifier().changed.connect(self._refresh_analysis)
+        self.set_selection([])
+
+    # -- pages -------------------------------------------------------------------------------
+    def _project_page(self) -> QWidget:
+        page = QWidget()
+        pl = QVBoxLayout(page)
         pl.setContentsMargins(10, 10, 10, 10)
         title = QLabel("Project")
         title.setObjectName("inspectorTitle")
@@ -84,21 +100,21 @@ class InspectorWidget(QScrollArea):
         pl.addSpacing(8)
         pl.addWidget(hint)
         pl.addStretch(1)
-        self.stack.addWidget(project_page)
+        return page
 
-        # Page 1: several nodes.
-        multi = QWidget()
-        ml = QVBoxLayout(multi)
+    def _multi_page(self) -> QWidget:
+        page = QWidget()
+        ml = QVBoxLayout(page)
         ml.setContentsMargins(10, 10, 10, 10)
         self.multi_label = QLabel()
         self.multi_label.setWordWrap(True)
         ml.addWidget(self.multi_label)
         ml.addStretch(1)
-        self.stack.addWidget(multi)
+        return page
 
-        # Page 2: one node.
-        node_page = QWidget()
-        nl = QVBoxLayout(node_page)
+    def _node_page(self) -> QWidget:
+        page = QWidget()
+        nl = QVBoxLayout(page)
         nl.setContentsMargins(10, 10, 10, 10)
         nl.setSpacing(8)
         head = QHBoxLayout()
@@ -121,16 +137,6 @@ class InspectorWidget(QScrollArea):
         self.form.edited.connect(self._on_param_edited)
         self.frozen = QCheckBox("Frozen (weights stay fixed during training)")
         self.frozen.toggled.connect(self._on_frozen)
-        info = QFormLayout()
-        self.shape_label = QLabel()
-        self.params_label = QLabel()
-        self.shape_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        info.addRow("Output shape", self.shape_label)
-        info.addRow("Parameters", self.params_label)
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setObjectName("nodeError")
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.lock_note = QLabel("Training is running: this layer cannot change until the run "
                                 "stops.")
         self.lock_note.setWordWrap(True)
@@ -144,20 +150,25 @@ class InspectorWidget(QScrollArea):
         nl.addWidget(self.form)
         nl.addWidget(self.frozen)
         nl.addWidget(self._rule())
-        nl.addLayout(info)
+        nl.addLayout(self._analysis_form())
         nl.addWidget(self.error_label)
         nl.addStretch(1)
-        self.stack.addWidget(node_page)
+        return page
 
-        d = self.doc
-        d.nodeChanged.connect(self._on_node_changed)
-        d.analysisChanged.connect(self._refresh_analysis)
-        d.nodeRenamed.connect(self._on_renamed)
-        d.nodeRemoved.connect(self._on_removed)
-        d.projectReset.connect(lambda: self.set_selection([]))
-        d.infoChanged.connect(self._refresh_project)
-        theme_notifier().changed.connect(self._refresh_analysis)
-        self.set_selection([])
+    def _analysis_form(self) -> QFormLayout:
+        """What the engine says about the node: output shape, parameters (and, below the
+        form, its errors)."""
+        info = QFormLayout()
+        self.shape_label = QLabel()
+        self.params_label = QLabel()
+        self.shape_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        info.addRow("Output shape", self.shape_label)
+        info.addRow("Parameters", self.params_label)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setObjectName("nodeError")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return info
 
     def set_locked(self, locked: bool) -> None:
         """During a run the layer's parameters, name and frozen flag are read-only."""
@@ -209,8 +220,7 @@ class InspectorWidget(QScrollArea):
             self._type = spec.type
             self.form.set_schema(cls.schema if cls else ())
         self.type_label.setText(spec.type)
-        self.icon.setPixmap(layer_icon(spec.type, cls.category if cls else "core")
-                            .pixmap(QSize(26, 26)))
+        self.icon.setPixmap(layer_icon(spec.type).pixmap(QSize(26, 26)))
         self.description.setText(cls.description if cls else "")
         with QSignalBlocker(self.name_edit):
             self.name_edit.setText(node_id)

@@ -84,7 +84,7 @@ class PaletteWidget(QWidget):
             for cls in classes:
                 item = QTreeWidgetItem([cls.type_name])
                 item.setData(0, TYPE_ROLE, cls.type_name)
-                item.setIcon(0, layer_icon(cls.type_name, cls.category))
+                item.setIcon(0, layer_icon(cls.type_name))
                 item.setToolTip(0, f"<b>{cls.type_name}</b><br>{cls.description}<br><i>Drag "
                                    "onto the canvas, or double-click to add after the "
                                    "selected layer.</i>")
@@ -97,9 +97,8 @@ class PaletteWidget(QWidget):
             group.setExpanded(True)
 
     def _refresh_icons(self) -> None:
-        for cls in layer_types():
-            if cls.type_name in self.items:
-                self.items[cls.type_name].setIcon(0, layer_icon(cls.type_name, cls.category))
+        for type_name, item in self.items.items():
+            item.setIcon(0, layer_icon(type_name))
 
     def filter(self, text: str) -> None:
         q = text.strip().lower()

@@ -71,9 +71,11 @@ class SummaryWidget(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, node_id)
             item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             try:
-                item.setIcon(0, layer_icon(spec.type, layer_class(spec.type).category))
+                layer_class(spec.type)
             except SpecError:
-                pass
+                pass  # an unknown type (already an error in the table) gets no icon
+            else:
+                item.setIcon(0, layer_icon(spec.type))
             errors = a.errors_for(node_id)
             if errors:
                 for c in range(len(COLUMNS)):

@@ -11,7 +11,8 @@ Both are built layer by layer from a dispatch table keyed by the layer's ``type_
 A layer type without an entry raises :class:`UnsupportedLayerError` naming the node.
 
 This module also holds what both exports share: checking the normaliser state and class
-names, the set of layer types that consume integer ids, and the atomic file write.
+names, finding the Inputs that carry integer ids (those feeding a layer whose
+``input_dtype`` is ``"int"``), and the atomic file write.
 See ``docs/exports.md``.
 """
 
@@ -29,10 +30,6 @@ from nncore.fileio import atomic_write_bytes  # noqa: F401 (used by the exporter
 #: Version of the layout of exported files (metadata keys, script structure).
 EXPORT_FORMAT_VERSION = 1
 
-#: Layer types whose input is a tensor of integer ids (an Input feeding one of them is
-#: exported as an integer input). Their converters receive int64 tensors.
-ID_INPUT_LAYERS: set[str] = {"Embedding"}
-
 NORMALIZATION_MODES = ("standardize", "minmax", "none")
 
 
@@ -49,10 +46,10 @@ def consumers(network: Any, node_id: str) -> list[str]:
 
 
 def integer_inputs(network: Any) -> set[str]:
-    """Input node ids fed as integer ids (at least one consumer is in ID_INPUT_LAYERS)."""
+    """Input node ids fed as integer ids: at least one consumer takes ids
+    (``input_dtype == "int"``); its converter receives an int64 tensor."""
     return {i for i in network.input_ids
-            if any(network.layers[c].type_name in ID_INPUT_LAYERS
-                   for c in consumers(network, i))}
+            if any(network.layers[c].input_dtype == "int" for c in consumers(network, i))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,15 +269,12 @@ def check_supported(network: Any, table: Mapping[str, Any], what: str) -> None:
 
 def concat_axis(layer: Any) -> int:
     """Batched axis a Concatenate layer joins along."""
-    rank = len(layer.input_shapes[0])
-    axis = layer.config["axis"]
-    return (axis + rank if axis < 0 else axis) + 1
+    return layer.per_sample_axis(len(layer.input_shapes[0])) + 1
 
 
 def batchnorm_axis(layer: Any) -> int:
-    """Batched axis holding BatchNormalization's features (see BatchNormalization)."""
-    shape = layer.input_shapes[0]
-    return (len(shape) - 1 if len(shape) == 2 else 0) + 1
+    """Batched axis holding BatchNormalization's features."""
+    return layer.feature_axis(layer.input_shapes[0]) + 1
 
 
 from nncore.export import onnx_conv, onnx_recurrent, py_conv, py_recurrent  # noqa: E402, F401
@@ -289,7 +283,6 @@ from nncore.export.python_script import PY_TEMPLATES, export_python  # noqa: E40
 
 __all__ = [
     "EXPORT_FORMAT_VERSION",
-    "ID_INPUT_LAYERS",
     "ONNX_CONVERTERS",
     "OPSET",
     "PY_TEMPLATES",

@@ -1,4 +1,4 @@
-"""ONNX converters for the convolution layers (see :mod:`nncore.layers.conv`).
+"""ONNX converters for the image layers (see :mod:`nncore.layers.image`).
 
 Padding is always written as explicit ``pads`` computed by the layer (``auto_pad`` is left
 at NOTSET): 'same' with an even kernel or a stride puts the odd pixel after, exactly as the

@@ -29,7 +29,6 @@ from onnx import TensorProto, helper, numpy_helper
 from nncore.errors import ParameterError
 from nncore.export import (
     EXPORT_FORMAT_VERSION,
-    ID_INPUT_LAYERS,
     InputNormalization,
     UnsupportedLayerError,
     atomic_write_bytes,
@@ -297,21 +296,11 @@ def _producer_version() -> str:
         return "0"
 
 
-def build_onnx_model(network: Any, *, input_names: Any = None, normalizer_state: Any = None,
-                     class_names: Sequence[str] | None = None, model_name: str = "netcanvas",
-                     target_scaling: Any = None) -> onnx.ModelProto:
-    """Build (and check) the ONNX model of ``network`` without writing anything."""
-    check_supported(network, ONNX_CONVERTERS, "ONNX")
-    if not isinstance(model_name, str):
-        raise ParameterError(f"model_name must be a string, got {model_name!r}")
-    model_name = model_name.strip() or "netcanvas"  # unnamed projects get a default
-    names = _input_names(network, input_names)
-    norms = resolve_normalization(network, normalizer_state)
-    classes = check_class_names(network, class_names)
-    scaling = resolve_target_scaling(network, target_scaling)
-    ints = integer_inputs(network)
-
-    b = OnnxBuilder(network)
+def _graph_inputs(b: OnnxBuilder, network: Any, names: dict[str, str],
+                  norms: dict[str, InputNormalization], ints: set[str]
+                  ) -> tuple[list[onnx.ValueInfoProto], list[dict[str, Any]]]:
+    """One graph input per Input node (normalised in the graph when it has statistics):
+    the value infos and their metadata. Sets ``b.input_values``."""
     graph_inputs, inputs_meta = [], []
     for node_id in network.input_ids:
         name = b.reserve(names[node_id])
@@ -326,7 +315,11 @@ def build_onnx_model(network: Any, *, input_names: Any = None, normalizer_state:
                             "shape": list(network.shapes[node_id]),
                             "dtype": "int64" if node_id in ints else "float32",
                             "normalized_in_graph": node_id in norms})
+    return graph_inputs, inputs_meta
 
+
+def _convert_layers(b: OnnxBuilder, network: Any, ints: set[str]) -> str:
+    """Convert every node in order; return the tensor holding the network's output."""
     values: dict[str, str] = {}
     as_float: dict[str, str] = {}  # integer inputs cast for layers that take floats
     for node_id in network.order:
@@ -334,23 +327,28 @@ def build_onnx_model(network: Any, *, input_names: Any = None, normalizer_state:
         ins = []
         for src in network.analysis.inputs[node_id]:
             v = values[src]
-            if src in ints and layer.type_name not in ID_INPUT_LAYERS:
+            if src in ints and layer.input_dtype != "int":
                 if src not in as_float:
                     as_float[src] = b.op("Cast", [v], f"{src}/as_float", to=TensorProto.FLOAT)
                 v = as_float[src]
             ins.append(v)
         values[node_id] = ONNX_CONVERTERS[layer.type_name](b, node_id, layer, ins)
+    return values[network.output_id]
 
-    if scaling is not None:
-        shape = tuple(network.output_shape) if scaling[0].size > 1 else ()
-        final = b.op("Mul", [values[network.output_id],
-                             b.const("target/std", scaling[1].reshape(shape))], "target/scaled")
-        values[network.output_id] = b.op(
-            "Add", [final, b.const("target/mean", scaling[0].reshape(shape))], "target/unscaled")
 
-    # Name the final tensor "output": rename its producer's output, or add an Identity when
-    # it is a graph input (a network that only passes its input through) or used elsewhere.
-    final = values[network.output_id]
+def _unscale_targets(b: OnnxBuilder, network: Any, y: str,
+                     scaling: tuple[np.ndarray, np.ndarray]) -> str:
+    """``y * std + mean``, undoing the standardisation of regression targets."""
+    shape = tuple(network.output_shape) if scaling[0].size > 1 else ()
+    scaled = b.op("Mul", [y, b.const("target/std", scaling[1].reshape(shape))], "target/scaled")
+    return b.op("Add", [scaled, b.const("target/mean", scaling[0].reshape(shape))],
+                "target/unscaled")
+
+
+def _name_output(b: OnnxBuilder, final: str) -> str:
+    """Name the final tensor "output": rename its producer's output, or add an Identity
+    when it is a graph input (a network that only passes its input through) or used
+    elsewhere. Returns the name."""
     out_name = b.fresh(OUTPUT_NAME)
     producer = b.producer.get(final)
     if producer is not None and not any(final in n.input for n in b.nodes):
@@ -358,9 +356,14 @@ def build_onnx_model(network: Any, *, input_names: Any = None, normalizer_state:
     else:
         b.nodes.append(helper.make_node("Identity", [final], [out_name],
                                         name=b._node_name("output:Identity")))
-    out_shape = [BATCH_DIM, *network.output_shape]
-    graph_output = helper.make_tensor_value_info(out_name, TensorProto.FLOAT, out_shape)
+    return out_name
 
+
+def _metadata(network: Any, inputs_meta: list[dict[str, Any]], out_name: str,
+              names: dict[str, str], norms: dict[str, InputNormalization],
+              classes: list[str] | None, scaling: tuple[np.ndarray, np.ndarray] | None
+              ) -> dict[str, str]:
+    """The model's ``netcanvas.*`` properties (without the prefix), as JSON strings."""
     meta = {
         "format": "netcanvas-onnx",
         "format_version": str(EXPORT_FORMAT_VERSION),
@@ -378,6 +381,36 @@ def build_onnx_model(network: Any, *, input_names: Any = None, normalizer_state:
     if norms:
         meta["normalization"] = json.dumps(
             {names[i]: {**n.to_json(), "applied_in_graph": True} for i, n in norms.items()})
+    return meta
+
+
+def _check_model_name(model_name: Any) -> str:
+    if not isinstance(model_name, str):
+        raise ParameterError(f"model_name must be a string, got {model_name!r}")
+    return model_name.strip() or "netcanvas"  # unnamed projects get a default
+
+
+def build_onnx_model(network: Any, *, input_names: Any = None, normalizer_state: Any = None,
+                     class_names: Sequence[str] | None = None, model_name: str = "netcanvas",
+                     target_scaling: Any = None) -> onnx.ModelProto:
+    """Build (and check) the ONNX model of ``network`` without writing anything."""
+    check_supported(network, ONNX_CONVERTERS, "ONNX")
+    model_name = _check_model_name(model_name)
+    names = _input_names(network, input_names)
+    norms = resolve_normalization(network, normalizer_state)
+    classes = check_class_names(network, class_names)
+    scaling = resolve_target_scaling(network, target_scaling)
+    ints = integer_inputs(network)
+
+    b = OnnxBuilder(network)
+    graph_inputs, inputs_meta = _graph_inputs(b, network, names, norms, ints)
+    final = _convert_layers(b, network, ints)
+    if scaling is not None:
+        final = _unscale_targets(b, network, final, scaling)
+    out_name = _name_output(b, final)
+    graph_output = helper.make_tensor_value_info(out_name, TensorProto.FLOAT,
+                                                 [BATCH_DIM, *network.output_shape])
+    meta = _metadata(network, inputs_meta, out_name, names, norms, classes, scaling)
 
     doc = (f"NetCanvas network '{model_name}': {len(network.order)} nodes, "
            f"{network.total_params} parameters. Outputs what Network.predict returns.")

@@ -9,7 +9,7 @@
   matches NetCanvas' "reset after" GRU. With ``return_sequences`` the output is ``Y``
   (T, 1, B, H) -> (B, T, H); otherwise the last state ``Y_h`` (1, B, H) -> (B, H).
 * Embedding -> ``Gather`` on axis 0 of the table; its input is an int64 graph input (the
-  type is in ``ID_INPUT_LAYERS``). ONNX runtimes reject ids outside the table.
+  layer's ``input_dtype`` is ``"int"``). ONNX runtimes reject ids outside the table.
 * Dot -> ``Mul`` + ``ReduceSum`` (keepdims, output (B, 1)); with ``normalize`` each vector is
   first divided by ``sqrt(max(sum(x^2), 1e-12))``.
 """

@@ -1,4 +1,4 @@
-"""Python-script templates for the convolution layers (see :mod:`nncore.layers.conv`).
+"""Python-script templates for the image layers (see :mod:`nncore.layers.image`).
 
 The generated code uses NumPy only: explicit padding with ``np.pad`` (zeros; ``-inf`` for
 max pooling), windows with ``np.lib.stride_tricks.sliding_window_view`` and, for Conv2D,

@@ -8,19 +8,20 @@ of inputs and prints or writes the predictions.
 
 Code is generated from per-layer templates: :data:`PY_TEMPLATES` maps a layer ``type_name``
 to a function ``(script, node_id, layer, input variables, output variable) -> code lines``;
-activations come from :data:`PY_ACTIVATIONS` (function source per activation name). A new
-layer type adds one template.
+activations come from :data:`~nncore.export.py_runtime.PY_ACTIVATIONS` (function source per
+activation name). A new layer type adds one template. The script's fixed part is
+:data:`~nncore.export.py_runtime.RUNTIME`.
 """
 
 from __future__ import annotations
 
 import io
 import keyword
-import math
 import os
 import re
 import textwrap
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -41,52 +42,8 @@ from nncore.export import (
     resolve_normalization,
     resolve_target_scaling,
 )
+from nncore.export.py_runtime import PY_ACTIVATIONS, RUNTIME
 from nncore.layers.base import Layer
-
-# ---------------------------------------------------------------------------------------------
-# activations: name -> source of a NumPy function of the same name (as nncore.activations)
-# ---------------------------------------------------------------------------------------------
-PY_ACTIVATIONS: dict[str, str] = {
-    "linear": "",
-    "sigmoid": '''def sigmoid(x):
-    """Logistic function, written as 0.5 * (1 + tanh(x / 2)) so it never overflows."""
-    y = np.tanh(x * 0.5)
-    y *= 0.5
-    y += 0.5
-    return y
-''',
-    "tanh": '''def tanh(x):
-    return np.tanh(x)
-''',
-    "relu": '''def relu(x):
-    return np.maximum(x, 0)
-''',
-    "leaky_relu": '''def leaky_relu(x):
-    return np.where(x > 0, x, x * 0.01)
-''',
-    "elu": '''def elu(x):
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
-''',
-    "gelu": f'''def gelu(x):
-    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
-    inner = {math.sqrt(2.0 / math.pi)!r} * (x + 0.044715 * x * x * x)
-    return 0.5 * x * (1.0 + np.tanh(inner))
-''',
-    "softplus": '''def softplus(x):
-    """log(1 + e^x), computed stably."""
-    return np.logaddexp(x, 0)
-''',
-    "silu": '''def silu(x):
-    """x * sigmoid(x)."""
-    return x * (0.5 * (1.0 + np.tanh(x * 0.5)))
-''',
-    "softmax": '''def softmax(x):
-    """Normalised exponentials over the last axis."""
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    e /= e.sum(axis=-1, keepdims=True)
-    return e
-''',
-}
 
 
 class ScriptBuilder:
@@ -208,221 +165,6 @@ PY_TEMPLATES: dict[str, Template] = {
 }
 
 
-# ---------------------------------------------------------------------------------------------
-# the fixed parts of the script
-# ---------------------------------------------------------------------------------------------
-_RUNTIME = '''
-# -- weights ----------------------------------------------------------------------------------
-def load_weights(path=WEIGHTS_FILE):
-    """Load the weights .npz (never unpickles) and check every array's name and shape."""
-    with np.load(path, allow_pickle=False) as f:
-        weights = {key: f[key] for key in f.files}
-    for key, shape in WEIGHT_SHAPES.items():
-        if key not in weights:
-            raise ValueError(f"{path}: weight {key!r} is missing")
-        if weights[key].shape != shape:
-            raise ValueError(f"{path}: weight {key!r} has shape {weights[key].shape}, "
-                             f"expected {shape}")
-        weights[key] = weights[key].astype(DTYPE, copy=False)
-    return weights
-
-
-_CACHE = {}
-
-
-def default_weights():
-    """The weights next to this script, loaded once."""
-    if "weights" not in _CACHE:
-        _CACHE["weights"] = load_weights()
-    return _CACHE["weights"]
-
-
-# -- inputs -----------------------------------------------------------------------------------
-def prepare_inputs(x):
-    """Check and shape the raw inputs: returns {input id: array of shape (n, *shape)}.
-
-    ``x`` is an array (one Input), or a dict {input id: array} / a list in INPUTS order.
-    Rows may also be flat (n, prod(shape)), as read from a CSV file.
-    """
-    ids = [node_id for node_id, _, _ in INPUTS]
-    if isinstance(x, dict):
-        data = x
-    elif isinstance(x, (list, tuple)) and len(INPUTS) > 1:
-        if len(x) != len(INPUTS):
-            raise ValueError(f"expected {len(INPUTS)} input arrays ({ids}), got {len(x)}")
-        data = dict(zip(ids, x))
-    elif len(INPUTS) == 1:
-        data = {ids[0]: x}
-    else:
-        raise ValueError(f"the network has {len(INPUTS)} inputs {ids}: pass a dict or a list")
-    out, n = {}, None
-    for node_id, shape, kind in INPUTS:
-        if node_id not in data:
-            raise ValueError(f"no data for input {node_id!r}")
-        a = np.asarray(data[node_id])
-        if a.dtype.kind not in "biuf":
-            raise ValueError(f"input {node_id!r}: expected numbers, got dtype {a.dtype}")
-        size = int(np.prod(shape))
-        if a.ndim == 1 and size == 1:
-            a = a.reshape(-1, 1)
-        if a.shape[1:] != shape:
-            if a.ndim == 2 and a.shape[1] == size:
-                a = a.reshape((a.shape[0],) + shape)
-            else:
-                raise ValueError(f"input {node_id!r}: expected shape (n, "
-                                 f"{', '.join(map(str, shape))}), got {a.shape}")
-        if n is not None and len(a) != n:
-            raise ValueError(f"input {node_id!r} has {len(a)} samples, the others {n}")
-        n = len(a)
-        if kind == "int":
-            if a.dtype.kind == "f":
-                if not np.all(np.isfinite(a)) or not np.all(a == np.round(a)):
-                    raise ValueError(f"input {node_id!r}: expected integer ids")
-            a = a.astype(np.int64)
-        elif not np.all(np.isfinite(a)):
-            raise ValueError(f"input {node_id!r} contains NaN or Inf")
-        out[node_id] = a
-    return out
-
-
-def normalize_inputs(inputs):
-    """Apply NORMALIZATION to raw inputs (in float64, then float32, as NetCanvas does)
-    and give every float input the network's dtype."""
-    out = {}
-    for node_id, _shape, kind in INPUTS:
-        a = inputs[node_id]
-        if kind == "float":
-            norm = NORMALIZATION.get(node_id)
-            if norm is not None:
-                bshape = [1] * a.ndim
-                bshape[norm["axis"]] = -1
-                offset = np.asarray(norm["offset"], np.float64).reshape(bshape)
-                scale = np.asarray(norm["scale"], np.float64).reshape(bshape)
-                a = ((a.astype(np.float64) - offset) / scale).astype(np.float32)
-            a = a.astype(DTYPE, copy=False)
-        out[node_id] = a
-    return out
-
-
-def predict(x, weights=None):
-    """Network outputs for a batch of RAW inputs ``x`` (see the module docstring).
-
-    ``weights``: a dict from load_weights(); by default the file next to this script.
-    """
-    w = default_weights() if weights is None else weights
-    y = forward(normalize_inputs(prepare_inputs(x)), w)
-    if TARGET_SCALING is not None:  # undo the standardisation of regression targets
-        flat = y.reshape(len(y), -1) * np.asarray(TARGET_SCALING["std"]) + np.asarray(
-            TARGET_SCALING["mean"])
-        y = flat.reshape(y.shape).astype(y.dtype)
-    return y
-
-
-# -- command line -----------------------------------------------------------------------------
-def read_array(path):
-    """A .npy file (allow_pickle=False) or a CSV / text file of numbers, one sample per row
-    (a header row is skipped; comma, semicolon, tab or space separated)."""
-    if path.lower().endswith(".npy"):
-        return np.load(path, allow_pickle=False)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        lines = [(i + 1, line) for i, line in enumerate(f.read().splitlines()) if line.strip()]
-    if not lines:
-        raise ValueError(f"{path}: the file is empty")
-    delim = next((d for d in (",", ";", "\\t") if d in lines[0][1]), None)
-    rows = []
-    for k, (lineno, line) in enumerate(lines):
-        cells = next(csv.reader([line], delimiter=delim)) if delim else line.split()
-        try:
-            row = [float(c) for c in cells]
-        except ValueError:
-            if k == 0:
-                continue  # header
-            raise ValueError(f"{path}, line {lineno}: not all values are numbers") from None
-        if rows and len(row) != len(rows[0]):
-            raise ValueError(f"{path}, line {lineno}: {len(row)} values, the first row has "
-                             f"{len(rows[0])}")
-        rows.append(row)
-    if not rows:
-        raise ValueError(f"{path}: no rows of numbers")
-    return np.array(rows, dtype=np.float64)
-
-
-def _columns(width):
-    if CLASS_NAMES is not None and width == len(CLASS_NAMES):
-        return list(CLASS_NAMES)
-    return [f"y{j}" for j in range(width)]
-
-
-def _classes(rows):
-    if CLASS_NAMES is None:
-        return None
-    if rows.shape[1] == len(CLASS_NAMES) and rows.shape[1] > 1:
-        return [CLASS_NAMES[j] for j in rows.argmax(axis=1)]
-    if rows.shape[1] == 1 and len(CLASS_NAMES) == 2:
-        return [CLASS_NAMES[int(p > 0.5)] for p in rows[:, 0]]
-    return None
-
-
-def format_csv(y):
-    """Predictions as CSV text: one row per sample, a 'class' column when classes are known."""
-    rows = np.asarray(y).reshape(len(y), -1)
-    classes = _classes(rows)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\\n")
-    writer.writerow(_columns(rows.shape[1]) + (["class"] if classes is not None else []))
-    for i, row in enumerate(rows):
-        cells = [NUMBER_FORMAT % v for v in row]
-        writer.writerow(cells + ([classes[i]] if classes is not None else []))
-    return buf.getvalue()
-
-
-def write_output(y, path):
-    """Write predictions to .npy or CSV through a temporary file (never half-written)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".predictions.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if path.lower().endswith(".npy"):
-                np.save(f, np.asarray(y), allow_pickle=False)
-            else:
-                f.write(format_csv(y).encode("utf-8"))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Run the exported network on inputs from CSV or .npy files.")
-    names = ", ".join(node_id for node_id, _, _ in INPUTS)
-    parser.add_argument("inputs", nargs=len(INPUTS), metavar="INPUT",
-                        help=f"CSV or .npy file, one per Input in this order: {names}")
-    parser.add_argument("-w", "--weights", default=WEIGHTS_FILE,
-                        help="weights .npz (default: %(default)s)")
-    parser.add_argument("-o", "--output",
-                        help="write predictions to this .npy or .csv file instead of printing")
-    args = parser.parse_args(argv)
-    try:
-        arrays = [read_array(p) for p in args.inputs]
-        y = predict(arrays if len(arrays) > 1 else arrays[0], load_weights(args.weights))
-        if args.output:
-            write_output(y, args.output)
-        else:
-            sys.stdout.write(format_csv(y))
-    except (OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-'''
-
 
 # ---------------------------------------------------------------------------------------------
 # generation
@@ -471,18 +213,27 @@ def _producer_version() -> str:
         return "0"
 
 
-def generate_script(network: Any, *, weights_filename: str, normalizer_state: Any = None,
-                    class_names: Sequence[str] | None = None, script_name: str = "model",
-                    target_scaling: Any = None) -> str:
-    """The source text of the inference script (see :func:`export_python`)."""
-    check_supported(network, PY_TEMPLATES, "a Python script")
-    norms: dict[str, InputNormalization] = resolve_normalization(network, normalizer_state)
-    classes = check_class_names(network, class_names)
-    scaling = resolve_target_scaling(network, target_scaling)
-    ints = integer_inputs(network)
-    dtype = np.dtype(network.dtype)
+@dataclass(frozen=True)
+class _ScriptPlan:
+    """What the parts of one script are written from, checked before anything is written."""
 
-    s = ScriptBuilder(network)
+    network: Any
+    weights_filename: str
+    #: The script's module name (its file name without ``.py``).
+    module: str
+    norms: dict[str, InputNormalization]
+    classes: list[str] | None
+    scaling: tuple[np.ndarray, np.ndarray] | None
+    #: Input ids fed as integer ids.
+    ints: set[str]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.network.dtype)
+
+
+def _forward_body(s: ScriptBuilder, network: Any) -> list[str]:
+    """The lines of ``forward()``'s body: one template per node, in order."""
     body: list[str] = []
     for node_id in network.order:
         layer = network.layers[node_id]
@@ -492,19 +243,15 @@ def generate_script(network: Any, *, weights_filename: str, normalizer_state: An
                     f"{_shape_str(network.shapes[node_id])}")
         body.extend(PY_TEMPLATES[layer.type_name](s, node_id, layer, ins, out))
     body.append(f"return {s.var(network.output_id)}")
+    return body
 
-    out_act = network.output_activation or "linear"
-    module = os.path.splitext(script_name)[0]
-    doc = [f"Standalone inference for the NetCanvas network {module!r}.", "",
-           f"Generated by NetCanvas {_producer_version()} (export format "
-           f"{EXPORT_FORMAT_VERSION}). Needs only Python 3 and NumPy. The weights are read "
-           f"from {weights_filename!r} next to this script (NumPy .npz with keys "
-           "'<node id>/<weight name>', loaded with allow_pickle=False).", "",
-           f"The network runs in inference mode in {dtype.name}: Dropout is the identity and "
-           "BatchNormalization uses its moving statistics.", "",
-           "Inputs (one array per Input, batch first; rows may also be flat):"]
+
+def _input_lines(plan: _ScriptPlan) -> list[str]:
+    """The docstring's description of each Input: shape, kind and normalisation."""
+    network, norms, ints = plan.network, plan.norms, plan.ints
+    lines = []
     for node_id in network.input_ids:
-        kind = "integer ids" if node_id in ints else dtype.name
+        kind = "integer ids" if node_id in ints else plan.dtype.name
         line = f"  {node_id!r}: shape {_shape_str(network.shapes[node_id])}, {kind}."
         if node_id in norms and not norms[node_id].identity:
             n = norms[node_id]
@@ -513,54 +260,109 @@ def generate_script(network: Any, *, weights_filename: str, normalizer_state: An
                      "see NORMALIZATION).")
         elif node_id not in ints:
             line += " Values are used as given (no normalisation)."
-        doc.append(line)
-    doc.append(f"Output: shape {_shape_str(network.output_shape)}, activation {out_act}"
-               + (" (class probabilities)." if out_act == "softmax" else "."))
-    if scaling is not None:
-        doc.append("predict() returns targets in their original units: the network's output "
-                   "times TARGET_SCALING['std'] plus TARGET_SCALING['mean'].")
-    if classes is not None:
-        doc.append(f"Classes: {', '.join(repr(c) for c in classes)}.")
+        lines.append(line)
+    return lines
+
+
+def _usage_lines(module: str, n_inputs: int) -> list[str]:
     script = f"{module}.py"
-    doc += ["", "Usage:",
-            f"  python {script} INPUT{' INPUT' * (len(network.input_ids) - 1)}"
+    return ["", "Usage:",
+            f"  python {script} INPUT{' INPUT' * (n_inputs - 1)}"
             "          # print predictions as CSV",
             f"  python {script} inputs.npy -o predictions.npy   # or -o predictions.csv",
             f"  python {script} --weights other.npz inputs.csv",
             "INPUT is a .npy array or a CSV of numbers (one sample per row, header optional).",
             "From Python:",
             f"  import {module}; y = {module}.predict(x)"]
+
+
+def _docstring(plan: _ScriptPlan) -> str:
+    """The script's docstring: what it runs, its inputs and output, and how to use it."""
+    network = plan.network
+    out_act = network.output_activation or "linear"
+    doc = [f"Standalone inference for the NetCanvas network {plan.module!r}.", "",
+           f"Generated by NetCanvas {_producer_version()} (export format "
+           f"{EXPORT_FORMAT_VERSION}). Needs only Python 3 and NumPy. The weights are read "
+           f"from {plan.weights_filename!r} next to this script (NumPy .npz with keys "
+           "'<node id>/<weight name>', loaded with allow_pickle=False).", "",
+           f"The network runs in inference mode in {plan.dtype.name}: Dropout is the identity "
+           "and BatchNormalization uses its moving statistics.", "",
+           "Inputs (one array per Input, batch first; rows may also be flat):"]
+    doc += _input_lines(plan)
+    doc.append(f"Output: shape {_shape_str(network.output_shape)}, activation {out_act}"
+               + (" (class probabilities)." if out_act == "softmax" else "."))
+    if plan.scaling is not None:
+        doc.append("predict() returns targets in their original units: the network's output "
+                   "times TARGET_SCALING['std'] plus TARGET_SCALING['mean'].")
+    if plan.classes is not None:
+        doc.append(f"Classes: {', '.join(repr(c) for c in plan.classes)}.")
+    doc += _usage_lines(plan.module, len(network.input_ids))
     wrapped = []
     for line in doc:
         indent = " " * (len(line) - len(line.lstrip()))
         wrapped.append(textwrap.fill(line, 92, subsequent_indent=indent + "    " * bool(indent),
                                      break_long_words=False, break_on_hyphens=False))
-    docstring = '"""' + _doc_safe("\n".join(wrapped)) + '\n"""'
+    return '"""' + _doc_safe("\n".join(wrapped)) + '\n"""'
 
+
+def _data_constants(plan: _ScriptPlan) -> list[str]:
+    """INPUTS, OUTPUT_SHAPE, CLASS_NAMES, NORMALIZATION and TARGET_SCALING."""
+    network, scaling = plan.network, plan.scaling
     inputs_lit = "\n".join(
         f"    ({i!r}, {tuple(int(d) for d in network.shapes[i])!r}, "
-        f"{'int' if i in ints else 'float'!r}),"
+        f"{'int' if i in plan.ints else 'float'!r}),"
         for i in network.input_ids)
-    norm_lines = []
-    for i, n in norms.items():
-        if n.identity:
-            continue
-        norm_lines.append(
-            f"    {i!r}: {{'mode': {n.mode!r}, 'axis': {n.feature_axis},\n"
-            f"        'offset': {_pylist(n.offset, 19)},\n"
-            f"        'scale': {_pylist(n.scale, 18)}}},")
+    norm_lines = [
+        f"    {i!r}: {{'mode': {n.mode!r}, 'axis': {n.feature_axis},\n"
+        f"        'offset': {_pylist(n.offset, 19)},\n"
+        f"        'scale': {_pylist(n.scale, 18)}}},"
+        for i, n in plan.norms.items() if not n.identity]
+    return [
+        "#: (input id, per-sample shape, 'float' or 'int') for each Input, in order.",
+        f"INPUTS = [\n{inputs_lit}\n]",
+        f"OUTPUT_SHAPE = {tuple(int(d) for d in network.output_shape)!r}",
+        f"CLASS_NAMES = {plan.classes!r}",
+        "#: Normalisation of raw inputs: (x - offset) / scale along 'axis', in float64.",
+        "NORMALIZATION = {" + ("\n" + "\n".join(norm_lines) + "\n" if norm_lines else "") + "}",
+        "#: Regression targets were standardised: outputs * std + mean (None: not used).",
+        "TARGET_SCALING = " + (
+            "None" if scaling is None else
+            f"{{\n    'mean': {_pylist(scaling[0], 13)},\n"
+            f"    'std': {_pylist(scaling[1], 12)},\n}}"),
+    ]
+
+
+def _weight_shapes_constant(network: Any) -> str:
+    """WEIGHT_SHAPES: every weight array, in node order then each layer's own order."""
     shapes = network.weight_shapes()
     keys = [f"{n}/{spec.name}" for n in network.order
             for spec in network.layers[n].weight_specs(network.layers[n].input_shapes)]
     keys += [k for k in shapes if k not in keys]
     weight_lines = "\n".join(f"    {k!r}: {tuple(int(d) for d in shapes[k])!r},"
                              for k in keys if k in shapes)
+    return f"WEIGHT_SHAPES = {{\n{weight_lines}\n}}" if weight_lines else "WEIGHT_SHAPES = {}"
+
+
+def generate_script(network: Any, *, weights_filename: str, normalizer_state: Any = None,
+                    class_names: Sequence[str] | None = None, script_name: str = "model",
+                    target_scaling: Any = None) -> str:
+    """The source text of the inference script (see :func:`export_python`)."""
+    check_supported(network, PY_TEMPLATES, "a Python script")
+    plan = _ScriptPlan(
+        network, weights_filename, os.path.splitext(script_name)[0],
+        norms=resolve_normalization(network, normalizer_state),
+        classes=check_class_names(network, class_names),
+        scaling=resolve_target_scaling(network, target_scaling),
+        ints=integer_inputs(network))
+    s = ScriptBuilder(network)
+    body = _forward_body(s, network)  # first: it raises for an activation with no template
+    dtype = plan.dtype
     acts = "\n\n".join(PY_ACTIVATIONS[a] for a in s.activations)
     fwd_doc = ('    """Run the network on prepared, normalised inputs {input id: array}; '
                '`w` maps\n    "<node id>/<weight name>" to arrays."""')
     parts = [
         "#!/usr/bin/env python3",
-        docstring,
+        _docstring(plan),
         "",
         "import argparse\nimport csv\nimport io\nimport os\nimport sys\nimport tempfile\n",
         "import numpy as np",
@@ -570,19 +372,9 @@ def generate_script(network: Any, *, weights_filename: str, normalizer_state: An
         f"WEIGHTS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "
         f"{weights_filename!r})",
         "",
-        "#: (input id, per-sample shape, 'float' or 'int') for each Input, in order.",
-        f"INPUTS = [\n{inputs_lit}\n]",
-        f"OUTPUT_SHAPE = {tuple(int(d) for d in network.output_shape)!r}",
-        f"CLASS_NAMES = {classes!r}",
-        "#: Normalisation of raw inputs: (x - offset) / scale along 'axis', in float64.",
-        "NORMALIZATION = {" + ("\n" + "\n".join(norm_lines) + "\n" if norm_lines else "") + "}",
-        "#: Regression targets were standardised: outputs * std + mean (None: not used).",
-        "TARGET_SCALING = " + (
-            "None" if scaling is None else
-            f"{{\n    'mean': {_pylist(scaling[0], 13)},\n"
-            f"    'std': {_pylist(scaling[1], 12)},\n}}"),
+        *_data_constants(plan),
         "#: Every weight array the network has, with its shape.",
-        f"WEIGHT_SHAPES = {{\n{weight_lines}\n}}" if weight_lines else "WEIGHT_SHAPES = {}",
+        _weight_shapes_constant(network),
         "",
         "",
         "# -- activations (as in NetCanvas) " + "-" * 61,
@@ -593,7 +385,7 @@ def generate_script(network: Any, *, weights_filename: str, normalizer_state: An
         fwd_doc,
         *("    " + line for line in body),
         "",
-        _RUNTIME.rstrip("\n"),
+        RUNTIME.rstrip("\n"),
         "",
     ]
     return "\n".join(parts)

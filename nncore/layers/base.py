@@ -28,6 +28,9 @@ class WeightSpec:
 
     ``trainable=False`` marks a state buffer (BatchNorm's moving statistics): saved with the
     weights, never touched by optimizers. ``regularize`` marks kernels that L1/L2 apply to.
+    ``minimum`` is the smallest value an element may hold (None: any value), such as
+    BatchNorm's moving variance, which is never negative; the test harnesses draw and
+    perturb weights within it.
     """
 
     name: str
@@ -35,6 +38,7 @@ class WeightSpec:
     initializer: str
     trainable: bool = True
     regularize: bool = False
+    minimum: float | None = None
 
     @property
     def size(self) -> int:
@@ -42,7 +46,22 @@ class WeightSpec:
 
 
 class Layer(ABC):
-    """Base class of all layer types; subclasses register with ``@register``."""
+    """Base class of all layer types; subclasses register with ``@register``.
+
+    Besides its computation a layer type declares what the rest of the program needs to know
+    about it, as class attributes (a layer type sets only those that differ):
+
+    * ``type_name``, ``category`` (palette group), ``description``, ``schema``;
+    * ``min_inputs``, ``max_inputs``: how many connections it takes (0, 0: an Input);
+    * ``input_dtype``: ``"int"`` when its inputs are integer ids (then
+      :attr:`input_id_limit` bounds them); an Input feeding such a layer carries ids, the
+      data pipeline keeps integer arrays as they are and the exports declare it int64;
+    * ``glyph``: the name of the picture the GUI draws for the type (``app/icons.py`` maps
+      names to painters; empty: the type's initial in a box);
+    * ``examples``: configurations the registry-wide test harnesses run;
+
+    and, per weight, its valid range (:attr:`WeightSpec.minimum`).
+    """
 
     type_name: ClassVar[str] = ""
     category: ClassVar[str] = "core"
@@ -51,6 +70,11 @@ class Layer(ABC):
     min_inputs: ClassVar[int] = 1
     #: ``None`` means any number.
     max_inputs: ClassVar[int | None] = 1
+    #: One of :data:`nncore.registry.INPUT_DTYPES`: ``"int"`` for a layer whose inputs
+    #: are integer ids.
+    input_dtype: ClassVar[str] = "float"
+    #: Name of the glyph the GUI draws for this type (empty: its initial).
+    glyph: ClassVar[str] = ""
     #: Example configurations ``(params, input_shapes)`` that the registry-wide test
     #: harness runs (shapes, gradient checks, config round trip) and the docs show.
     examples: ClassVar[tuple[tuple[dict[str, Any], list[Shape]], ...]] = ()
@@ -75,6 +99,12 @@ class Layer(ABC):
     def owner(self) -> str:
         """How messages name this layer: ``Dense 'hidden2'``."""
         return f"{self.type_name} '{self.name}'"
+
+    @property
+    def input_id_limit(self) -> int | None:
+        """For a layer whose inputs are ids (``input_dtype == "int"``): ids must be below
+        this. None for layers that take numbers."""
+        return None
 
     @property
     def activation_name(self) -> str | None:

@@ -46,6 +46,7 @@ class Input(Layer):
     schema = (Param("shape", "shape", (2,), "Shape of one sample, e.g. [2] or [1, 8, 8].",
                     key=True),)
     min_inputs = max_inputs = 0
+    glyph = "input"
     examples = (({"shape": [3]}, []), ({"shape": [1, 4, 4]}, []))
 
     def compute_output_shape(self, input_shapes):
@@ -62,6 +63,7 @@ class Input(Layer):
 class Dense(_ActivationMixin, Layer):
     type_name = "Dense"
     description = "Fully connected layer: every input feeds every unit, y = f(xW + b)."
+    glyph = "dense"
     schema = (
         Param("units", "int", 16, "Number of neurons.", min=1, max=1_000_000, key=True),
         _ACT,
@@ -126,6 +128,7 @@ class Dense(_ActivationMixin, Layer):
 class Activation(_ActivationMixin, Layer):
     type_name = "Activation"
     description = "Applies a non-linearity element by element."
+    glyph = "activation"
     schema = (_ACT,)
     examples = tuple(({"activation": a}, [(7,)]) for a in ACTIVATION_NAMES) + (
         ({"activation": "relu"}, [(2, 3, 3)]),)
@@ -148,6 +151,7 @@ class Activation(_ActivationMixin, Layer):
 class Dropout(Layer):
     type_name = "Dropout"
     description = "During training zeroes a random fraction of inputs (regularization)."
+    glyph = "dropout"
     schema = (Param("rate", "float", 0.5, "Fraction of inputs dropped during training.",
                     min=0.0, max=0.95, key=True),)
     examples = (({"rate": 0.3}, [(6,)]), ({"rate": 0.5}, [(2, 3, 3)]))
@@ -173,6 +177,7 @@ class BatchNormalization(Layer):
     type_name = "BatchNormalization"
     description = ("Normalises each feature (or image channel) over the batch, then scales "
                    "and shifts it.")
+    glyph = "normalization"
     schema = (
         Param("momentum", "float", 0.99, "Decay of the moving mean and variance.",
               min=0.0, max=0.9999),
@@ -200,7 +205,7 @@ class BatchNormalization(Layer):
             WeightSpec("gamma", (n,), "ones"),
             WeightSpec("beta", (n,), "zeros"),
             WeightSpec("moving_mean", (n,), "zeros", trainable=False),
-            WeightSpec("moving_var", (n,), "ones", trainable=False),
+            WeightSpec("moving_var", (n,), "ones", trainable=False, minimum=0.0),
         ]
 
     def on_built(self):
@@ -248,6 +253,7 @@ class BatchNormalization(Layer):
 class Flatten(Layer):
     type_name = "Flatten"
     description = "Turns an image or sequence into one flat vector per sample."
+    glyph = "flatten"
     examples = (({}, [(2, 3, 4)]), ({}, [(5, 2)]))
 
     def compute_output_shape(self, input_shapes):
@@ -265,6 +271,7 @@ class Flatten(Layer):
 class Reshape(Layer):
     type_name = "Reshape"
     description = "Gives each sample a new shape with the same number of values."
+    glyph = "reshape"
     schema = (Param("target_shape", "shape", (1, 8, 8), "The new per-sample shape.",
                     key=True),)
     examples = (({"target_shape": [2, 6]}, [(12,)]), ({"target_shape": [16]}, [(1, 4, 4)]))

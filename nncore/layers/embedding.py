@@ -6,8 +6,6 @@ each look up a vector, and their dot product predicts the rating.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
 from nncore.errors import DataError
@@ -43,8 +41,8 @@ class Embedding(Layer):
         Param("embeddings_initializer", "choice", "glorot_uniform",
               "How the vectors start.", choices=INITIALIZER_NAMES),
     )
-    #: The registry-wide test harness feeds this layer random ids below ``input_id_limit``.
-    input_dtype: ClassVar[str] = "int"
+    input_dtype = "int"
+    glyph = "embedding"
     examples = (
         ({"input_dim": 7, "output_dim": 3}, [(5,)]),
         ({"input_dim": 4, "output_dim": 2}, [(1,)]),
@@ -115,6 +113,7 @@ class Dot(Layer):
     schema = (Param("normalize", "bool", False,
                     "Scale both vectors to unit length first (cosine similarity)."),)
     min_inputs = max_inputs = 2
+    glyph = "dot_product"
     examples = (({}, [(4,), (4,)]), ({"normalize": True}, [(5,), (5,)]))
 
     #: Squared norms below this are clamped (the vector is divided by 1e-6 instead).

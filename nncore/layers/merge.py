@@ -14,6 +14,7 @@ class Add(Layer):
     type_name = "Add"
     category = "merge"
     description = "Adds its inputs element by element (a residual connection)."
+    glyph = "add"
     min_inputs, max_inputs = 2, None
     examples = (({}, [(4,), (4,)]), ({}, [(2, 3), (2, 3), (2, 3)]))
 
@@ -39,6 +40,7 @@ class Concatenate(Layer):
     type_name = "Concatenate"
     category = "merge"
     description = "Joins its inputs along one axis (features, or channels for images)."
+    glyph = "concatenate"
     schema = (Param("axis", "int", 0,
                     "Per-sample axis to join along: 0 = features / image channels, "
                     "-1 = last axis.", min=-4, max=3),)
@@ -46,14 +48,16 @@ class Concatenate(Layer):
     examples = (({}, [(3,), (5,)]), ({"axis": 0}, [(2, 3, 3), (1, 3, 3)]),
                 ({"axis": -1}, [(4, 2), (4, 3), (4, 1)]))
 
-    def _axis(self, rank: int) -> int:
+    def per_sample_axis(self, rank: int) -> int:
+        """The per-sample axis joined along, for inputs of this rank (``axis`` may count
+        from the end)."""
         axis = self.config["axis"]
         return axis + rank if axis < 0 else axis
 
     def compute_output_shape(self, input_shapes):
         first = input_shapes[0]
         rank = len(first)
-        axis = self._axis(rank)
+        axis = self.per_sample_axis(rank)
         if not 0 <= axis < rank:
             raise self.shape_error(f"axis {self.config['axis']} is out of range for {first}")
         total = 0
@@ -69,7 +73,7 @@ class Concatenate(Layer):
         return tuple(out)
 
     def on_built(self):
-        axis = self._axis(len(self.input_shapes[0])) + 1
+        axis = self.per_sample_axis(len(self.input_shapes[0])) + 1
         self._batch_axis = axis
         self._splits = np.cumsum([s[axis - 1] for s in self.input_shapes])[:-1]
 

@@ -15,14 +15,10 @@ import pytest
 
 from nncore.errors import ParameterError, ShapeError, SpecError
 from nncore.graph import analyze
-from nncore.layers import conv
-from nncore.layers.conv import (
-    AvgPool2D,
-    Conv2D,
-    GlobalAveragePooling2D,
-    MaxPool2D,
-    SpatialDropout2D,
-)
+from nncore.layers import convolution
+from nncore.layers.convolution import Conv2D
+from nncore.layers.pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
+from nncore.layers.spatial_dropout import SpatialDropout2D
 from nncore.network import Network
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
 
@@ -337,7 +333,7 @@ def test_predict_is_the_same_in_bounded_memory_chunks(monkeypatch):
     net = Network(cnn_graph(), seed=4)
     x = np.random.default_rng(10).normal(0, 1, (70, 2, 9, 8)).astype(np.float32)
     whole = net.predict(x)
-    monkeypatch.setattr(conv, "INFERENCE_COLS_LIMIT", 2000)  # a few samples per chunk
+    monkeypatch.setattr(convolution, "INFERENCE_COLS_LIMIT", 2000)  # a few samples per chunk
     np.testing.assert_allclose(net.predict(x), whole, rtol=1e-6, atol=1e-7)
 
 

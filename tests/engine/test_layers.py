@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from nncore.activations import ACTIVATION_NAMES
+from nncore.errors import DataError
 from nncore.initializers import INITIALIZER_NAMES, initialize
 from nncore.layers.base import Layer
-from nncore.registry import layer_types
+from nncore.registry import INPUT_DTYPES, layer_types
 
 CASES = [
     pytest.param(cls, params, shapes, id=f"{cls.type_name}-{i}")
@@ -31,8 +32,8 @@ def build(cls: type[Layer], params: dict, shapes: list, dtype=np.float64, seed: 
     layer.output_shape = layer.compute_output_shape(layer.input_shapes)
     layer.dtype = dtype
     for spec in layer.weight_specs(layer.input_shapes):
-        if spec.name == "moving_var":
-            value = rng.uniform(0.5, 2.0, spec.shape)
+        if spec.minimum is not None:  # a bounded array (BatchNorm's moving variance)
+            value = spec.minimum + rng.uniform(0.5, 2.0, spec.shape)
         else:
             value = rng.normal(0.0, 0.5, spec.shape)
         layer.weights[spec.name] = value.astype(dtype)
@@ -44,7 +45,7 @@ def build(cls: type[Layer], params: dict, shapes: list, dtype=np.float64, seed: 
 
 def takes_ids(layer: Layer) -> bool:
     """Layers declaring ``input_dtype = "int"`` take integer ids below ``input_id_limit``."""
-    return getattr(layer, "input_dtype", "float") == "int"
+    return layer.input_dtype == "int"
 
 
 def make_inputs(layer: Layer, rng, dtype=np.float64):
@@ -62,6 +63,45 @@ def run(layer: Layer, xs, training=True, seed=7):
 def test_every_layer_type_has_examples():
     for cls in layer_types():
         assert cls.examples, f"{cls.type_name} registers no examples for the test harness"
+
+
+@pytest.mark.parametrize("cls,params,shapes", CASES)
+def test_declared_capabilities_are_consistent(cls, params, shapes):
+    """What a layer type declares about itself (input_dtype with input_id_limit, glyph)
+    is well formed, and a layer taking ids really takes them: it refuses ids at its limit
+    and accepts every id below it."""
+    assert cls.input_dtype in INPUT_DTYPES
+    assert isinstance(cls.glyph, str) and cls.glyph == cls.glyph.strip()
+    layer = build(cls, params, shapes)
+    if not takes_ids(layer):
+        assert layer.input_id_limit is None
+        return
+    limit = layer.input_id_limit
+    assert isinstance(limit, int) and limit > 0
+    ids = [np.arange(int(np.prod((BATCH, *s)))).reshape(BATCH, *s) % limit
+           for s in layer.input_shapes]
+    assert run(layer, ids).shape == (BATCH, *layer.output_shape)
+    with pytest.raises(DataError, match=str(limit)):
+        run(layer, [np.full((BATCH, *s), limit) for s in layer.input_shapes])
+
+
+@pytest.mark.parametrize("cls,params,shapes", CASES)
+def test_weights_stay_within_their_declared_minimum(cls, params, shapes):
+    """Initial values (from each array's initializer) and state after training steps lie
+    at or above the array's declared ``minimum``."""
+    specs = cls("under_test", **params).weight_specs([tuple(s) for s in shapes])
+    bounded = [s for s in specs if s.minimum is not None]
+    for spec in bounded:
+        start = initialize(spec.initializer, spec.shape, np.random.default_rng(0))
+        assert (start >= spec.minimum).all(), f"{cls.type_name}.{spec.name} starts below"
+    if not bounded or not shapes:
+        return
+    layer = build(cls, params, shapes)
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        run(layer, make_inputs(layer, rng))
+    for spec in bounded:
+        assert (layer.weights[spec.name] >= spec.minimum).all(), f"{cls.type_name}.{spec.name}"
 
 
 @pytest.mark.parametrize("cls,params,shapes", CASES)

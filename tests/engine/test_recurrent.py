@@ -15,7 +15,9 @@ import pytest
 from nncore.config import TrainingConfig
 from nncore.errors import ShapeError, SpecError, TrainingError
 from nncore.layers import recurrent
-from nncore.layers.recurrent import GRU, LSTM, SimpleRNN
+from nncore.layers.gru import GRU
+from nncore.layers.lstm import LSTM
+from nncore.layers.simple_rnn import SimpleRNN
 from nncore.network import Network
 from nncore.project import load_project
 from nncore.spec import GraphSpec

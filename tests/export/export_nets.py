@@ -31,16 +31,17 @@ def graph(nodes: list[tuple[str, str, dict]], edges: list[tuple[str, str]]) -> G
 
 
 def randomize_bn(net: Network, rng: np.random.Generator) -> None:
-    """Give every BatchNormalization random gamma, beta and moving statistics."""
+    """Give every BatchNormalization random gamma, beta and moving statistics, each within
+    its declared range (the moving variance is never negative)."""
     w = net.get_weights()
-    for k, v in w.items():
-        name = k.rsplit("/", 1)[1]
+    for slot in net.slots:
+        k, name, shape = slot.key, slot.spec.name, slot.spec.shape
         if name == "gamma":
-            w[k] = rng.uniform(0.5, 2.0, v.shape)
+            w[k] = rng.uniform(0.5, 2.0, shape)
         elif name in ("beta", "moving_mean"):
-            w[k] = rng.normal(0, 1.5, v.shape)
-        elif name == "moving_var":
-            w[k] = rng.uniform(0.2, 4.0, v.shape)
+            w[k] = rng.normal(0, 1.5, shape)
+        elif slot.spec.minimum is not None:
+            w[k] = slot.spec.minimum + rng.uniform(0.2, 4.0, shape)
     net.set_weights(w)
 
 
@@ -237,6 +238,7 @@ class Lookup(Layer):
 
     type_name = "Lookup"
     description = "Looks up a vector per integer id."
+    input_dtype = "int"
     schema = (Param("vocab", "int", 10, "Number of ids.", min=1),
               Param("dim", "int", 3, "Vector size.", min=1))
 

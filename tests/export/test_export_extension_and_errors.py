@@ -10,7 +10,6 @@ import onnx
 import pytest
 from onnx import TensorProto
 
-import nncore.export as export
 from nncore import fileio, registry
 from nncore.errors import ParameterError, SpecError
 from nncore.export import (
@@ -106,9 +105,7 @@ def lookup(monkeypatch):
     monkeypatch.setitem(registry._LAYERS, "Lookup", Lookup)
     monkeypatch.setitem(ONNX_CONVERTERS, "Lookup", _gather)
     monkeypatch.setitem(PY_TEMPLATES, "Lookup", _lookup_template)
-    export.ID_INPUT_LAYERS.add("Lookup")
-    yield lookup_network()
-    export.ID_INPUT_LAYERS.discard("Lookup")
+    return lookup_network()
 
 
 def _lookup_batch():

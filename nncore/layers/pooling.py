@@ -1,0 +1,188 @@
+"""Pooling of images: MaxPool2D, AvgPool2D and GlobalAveragePooling2D.
+
+Max pooling ignores padded cells, average pooling divides by the number of real
+(non-padded) cells (the geometry is in :mod:`nncore.layers.image`).
+
+Max pooling (training) copies every offset's view into one ``(kh*kw, C, N, OH, OW)`` array,
+takes the maximum over its first axis and, backward, routes each window's gradient to its
+first maximal cell (in row-major window order) with whole-array comparisons. Average
+pooling sums the offset views and divides by the number of real cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nncore.layers.image import PADDINGS, ImageLayer, Scratch, WindowedLayer, pair, scatter_sum
+from nncore.params import Param
+from nncore.registry import register
+
+
+class _Pool(WindowedLayer):
+    """What MaxPool2D and AvgPool2D share: the window parameters and its geometry."""
+
+    glyph = "pooling"
+    window_noun = "pool window"
+    schema = (
+        Param("pool_size", "shape", (2, 2), "Window height and width (one number: square).",
+              key=True),
+        Param("strides", "shape", None, "Step between windows (empty: the pool size, so "
+              "windows do not overlap).", optional=True),
+        Param("padding", "choice", "valid",
+              "'valid': only windows that fit; 'same': pad so the output has "
+              "ceil(size / stride) pixels (padded cells are ignored).", choices=PADDINGS),
+    )
+
+    def __init__(self, name="", **params):
+        super().__init__(name, **params)
+        self._check_pair("pool_size")
+        self._check_pair("strides")
+
+    @property
+    def window(self):
+        pool = pair(self.config["pool_size"])
+        strides = self.config["strides"]
+        return pool, (pair(strides) if strides is not None else pool), (1, 1)
+
+    def compute_output_shape(self, input_shapes):
+        shape = self._image_shape(input_shapes)
+        gh, gw = self._geometry(shape)
+        return (shape[0], gh.out, gw.out)
+
+    def on_built(self):
+        self._build_geometry()
+        kernel, strides, _ = self.window
+        #: Windows do not overlap: each input pixel belongs to at most one window.
+        self._disjoint = strides[0] >= kernel[0] and strides[1] >= kernel[1]
+
+
+@register
+class MaxPool2D(_Pool):
+    type_name = "MaxPool2D"
+    description = ("Keeps the largest value of each window: halves the image (2x2) while "
+                   "keeping the strongest responses.")
+    examples = (
+        ({}, [(2, 4, 6)]),
+        ({"pool_size": [3, 3], "strides": [2, 2]}, [(1, 7, 7)]),
+        ({"pool_size": [2, 2], "padding": "same"}, [(2, 5, 3)]),
+        ({"pool_size": [3, 2], "strides": [1, 2], "padding": "same"}, [(1, 4, 5)]),
+        ({"pool_size": [2]}, [(3, 5, 5)]),
+    )
+
+    def on_built(self):
+        super().on_built()
+        self._taps = Scratch(-np.inf)
+        self._planes = Scratch(0.0)
+        self._hit, self._seen, self._parts = Scratch(), Scratch(), Scratch()
+        self.taps: np.ndarray | None = None
+
+    def forward(self, x, training):
+        n = x.shape[0]
+        c, oh, ow = self.output_shape
+        xt = x.transpose(1, 0, 2, 3)
+        if training:
+            # Every tap's view copied into one (k, C, n, OH, OW) array (taps that fall on
+            # padding keep -inf), so the maximum and the backward's comparisons are
+            # whole-array operations.
+            kh, kw = pair(self.config["pool_size"])
+            taps = self._taps.get((kh * kw, c, n, oh, ow), x.dtype)
+            for _, _, k, sh, sw, ih, iw in self._offsets:
+                np.copyto(taps[k, :, :, sh, sw], xt[:, :, ih, iw])
+            self.taps = taps
+            self.out = taps.max(axis=0)
+            return self.out.transpose(1, 0, 2, 3)
+        self._taps.release()  # inference: a running maximum, no buffer the size of x
+        self.taps = None
+        out = np.full((c, n, oh, ow), -np.inf, x.dtype)
+        for _, _, _, sh, sw, ih, iw in self._offsets:
+            o = out[:, :, sh, sw]
+            np.maximum(o, xt[:, :, ih, iw], out=o)
+        return out.transpose(1, 0, 2, 3)
+
+    def backward(self, grad):
+        # Each window's gradient goes to its first maximal cell in window order (row by
+        # row): the cell equals the maximum and no earlier cell of the window does.
+        c, h, w = self.input_shapes[0]
+        taps = self.taps
+        # (The work arrays are cached: fresh multi-megabyte arrays cost page faults.)
+        hit = np.equal(taps, self.out, out=self._hit.get(taps.shape, np.dtype(bool)))
+        if len(hit) > 1:
+            # seen[m]: some cell among taps 0..m is maximal (np.logical_or.accumulate along
+            # axis 0 is far slower than this loop of whole-array operations)
+            seen = self._seen.get((len(hit) - 1, *hit.shape[1:]), np.dtype(bool))
+            seen[0] = hit[0]
+            for m in range(1, len(seen)):
+                np.logical_or(seen[m - 1], hit[m], out=seen[m])
+            np.greater(hit[1:], seen, out=hit[1:])
+        parts = np.multiply(hit, grad.transpose(1, 0, 2, 3),
+                            out=self._parts.get(taps.shape, grad.dtype))
+        return scatter_sum(parts, self._offsets, (c, grad.shape[0], h, w), self._planes,
+                            self._disjoint).transpose(1, 0, 2, 3)
+
+
+@register
+class AvgPool2D(_Pool):
+    type_name = "AvgPool2D"
+    description = "Averages each window: a smooth way to shrink the image."
+    examples = (
+        ({}, [(2, 4, 6)]),
+        ({"pool_size": [3, 3], "strides": [2, 2]}, [(1, 7, 7)]),
+        ({"pool_size": [2, 2], "padding": "same"}, [(2, 5, 3)]),
+        ({"pool_size": [3, 2], "strides": [1, 1], "padding": "same"}, [(1, 4, 5)]),
+    )
+
+    def on_built(self):
+        super().on_built()
+        kernel, _, _ = self.window
+        self._planes = Scratch(0.0)
+        gh, gw = self._gh, self._gw
+        if gh.pad_before + gh.pad_after + gw.pad_before + gw.pad_after == 0:
+            self._count: float | np.ndarray = float(kernel[0] * kernel[1])
+        else:  # number of real (non-padded) cells per window
+            count = np.zeros((gh.out, gw.out))
+            for _, _, _, sh, sw, _, _ in self._offsets:
+                count[sh, sw] += 1
+            self._count = count
+
+    def _divisor(self, dtype: np.dtype) -> float | np.ndarray:
+        return (self._count if isinstance(self._count, float)
+                else self._count.astype(dtype))
+
+    def forward(self, x, training):
+        n = x.shape[0]
+        c, oh, ow = self.output_shape
+        xt = x.transpose(1, 0, 2, 3)
+        out = np.zeros((c, n, oh, ow), x.dtype)
+        for _, _, _, sh, sw, ih, iw in self._offsets:
+            o = out[:, :, sh, sw]
+            o += xt[:, :, ih, iw]
+        out /= self._divisor(out.dtype)
+        return out.transpose(1, 0, 2, 3)
+
+    def backward(self, grad):
+        c, h, w = self.input_shapes[0]
+        gt = grad.transpose(1, 0, 2, 3) / self._divisor(grad.dtype)
+        kh, kw = self.window[0]
+        parts = np.broadcast_to(gt, (kh * kw, *gt.shape))
+        return scatter_sum(parts, self._offsets, (c, grad.shape[0], h, w), self._planes,
+                            self._disjoint).transpose(1, 0, 2, 3)
+
+
+@register
+class GlobalAveragePooling2D(ImageLayer):
+    type_name = "GlobalAveragePooling2D"
+    description = "Averages each channel over the whole image: (C, H, W) -> (C,)."
+    glyph = "pooling"
+    examples = (({}, [(3, 4, 5)]), ({}, [(2, 1, 1)]))
+
+    def compute_output_shape(self, input_shapes):
+        return (self._image_shape(input_shapes)[0],)
+
+    def forward(self, x, training):
+        return x.mean(axis=(2, 3))
+
+    def backward(self, grad):
+        c, h, w = self.input_shapes[0]
+        dx = np.empty((c, grad.shape[0], h, w), grad.dtype).transpose(1, 0, 2, 3)
+        dx[...] = (grad * grad.dtype.type(1.0 / (h * w)))[:, :, None, None]
+        return dx
