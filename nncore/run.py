@@ -157,7 +157,7 @@ def _fit_input(network: Network, input_id: str, a: np.ndarray) -> np.ndarray:
     if a.ndim == 1 and tuple(network.shapes[input_id]) == (1,):
         a = a.reshape(-1, 1)
     if a.dtype.kind in "iub":
-        takes_ids = any(getattr(network.layers[n], "input_dtype", "float") == "int"
+        takes_ids = any(network.layers[n].input_dtype == "int"
                         for n in network.order if input_id in network.analysis.inputs[n])
         if not takes_ids:
             a = a.astype(network.dtype)
