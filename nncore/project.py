@@ -21,6 +21,7 @@ from nncore.config import TrainingConfig
 from nncore.errors import FormatError, NetCanvasError, ParameterError, SpecError
 from nncore.fileio import atomic_write_bytes, atomic_write_text  # noqa: F401 (re-exported)
 from nncore.params import Param
+from nncore.readers import parse_json, read_bounded
 from nncore.registry import layer_class
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
 
@@ -106,40 +107,18 @@ class Project:
 def load_project(path: str | os.PathLike) -> Project:
     """Read and validate a project file; raise FormatError naming the file and field."""
     p = Path(path)
+    raw = read_bounded(p, "project file", FormatError, MAX_FILE_BYTES)
     try:
-        size = p.stat().st_size
-    except OSError as e:
-        raise FormatError(f"{p}: cannot read the project file ({e.strerror})") from None
-    if size > MAX_FILE_BYTES:
-        raise FormatError(f"{p}: {size} bytes is too large for a project file")
-    try:
-        text = p.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise FormatError(f"{p}: not a text file (a project file is UTF-8 JSON)") from None
-    except OSError as e:
-        raise FormatError(f"{p}: cannot read the project file ({e.strerror})") from None
     if not text.strip():
         raise FormatError(f"{p}: the file is empty")
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as e:
-        raise FormatError(f"{p}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
-                          ) from None
-    except RecursionError:
-        raise FormatError(f"{p}: the JSON is nested too deeply to be a project file") from None
-    except ValueError as e:
-        if "digits" in str(e):  # int() refuses numbers of more than 4300 digits
-            raise FormatError(f"{p}: not valid JSON for a project: a number has too many "
-                              "digits") from None
-        raise FormatError(f"{p}: {e}") from None
+    data = parse_json(text, str(p), FormatError)
     try:
         return project_from_dict(data)
     except FormatError as e:
         raise FormatError(f"{p}: {e}") from None
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not allowed in a project file")
 
 
 def project_from_dict(data: Any) -> Project:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import numpy as np
 from nncore.errors import FormatError, NetCanvasError
 from nncore.network import Network
 from nncore.project import atomic_write_bytes
+from nncore.readers import parse_json, read_npz
 
 FORMAT_NAME = "netcanvas-weights"
 FORMAT_VERSION = 1
@@ -106,34 +106,14 @@ def save_weights(path: str | os.PathLike, network: Network, *, normalizer: Any =
 def read_weights(path: str | os.PathLike) -> WeightsFile:
     """Read a weights file; raise FormatError naming the file and the problem."""
     p = Path(path)
-    if p.is_dir():
-        raise FormatError(f"{p}: is a folder, not a weights file")
-    if not p.is_file():
-        raise FormatError(f"{p}: weights file not found")
-    try:
-        empty = p.stat().st_size == 0
-    except OSError as e:
-        raise FormatError(f"{p}: cannot read the weights file ({e.strerror})") from None
-    if empty:
-        raise FormatError(f"{p}: the file is empty (not a weights file)")
-    if not zipfile.is_zipfile(p):
-        raise FormatError(f"{p}: not a NetCanvas weights file (expected an .npz archive)")
-    try:
-        _check_array_sizes(p)
-        with np.load(p, allow_pickle=False) as npz:
-            raw = {k: npz[k] for k in npz.files}
-    except FormatError:
-        raise
-    except ValueError as e:
-        raise FormatError(f"{p}: unreadable weights ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as e:
-        raise FormatError(f"{p}: damaged weights archive ({e})") from None
+    raw = read_npz(p, "weights file", FormatError, MAX_ARRAY_BYTES,
+                   format_name="NetCanvas weights file")
     if META_KEY not in raw:
         raise FormatError(f"{p}: no {META_KEY} entry; not a NetCanvas weights file")
-    try:
-        meta = json.loads(str(raw.pop(META_KEY)))
-    except (ValueError, TypeError):
-        raise FormatError(f"{p}: {META_KEY} is not valid JSON") from None
+    meta_array = raw.pop(META_KEY)
+    if meta_array.dtype.kind != "U" or meta_array.ndim != 0:
+        raise FormatError(f"{p}: {META_KEY} is not a text; not a NetCanvas weights file")
+    meta = parse_json(str(meta_array), f"{p}: {META_KEY}", FormatError)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise FormatError(f"{p}: not a NetCanvas weights file")
     version = meta.get("version")
@@ -156,37 +136,6 @@ def read_weights(path: str | os.PathLike) -> WeightsFile:
     wf = WeightsFile(arrays, meta, meta.get("normalization"), norm, str(p))
     wf.normalizer()  # validates the saved statistics now, naming the file
     return wf
-
-
-def _check_array_sizes(p: Path) -> None:
-    """Refuse an archive whose arrays declare more data than the file holds (damaged or
-    crafted headers would otherwise make ``np.load`` allocate it), or absurd totals."""
-    total = 0
-    with zipfile.ZipFile(p) as zf:
-        for info in zf.infolist():
-            total += info.file_size
-            if total > MAX_ARRAY_BYTES:
-                raise FormatError(f"{p}: the arrays total more than {MAX_ARRAY_BYTES:,} bytes; "
-                                  "too large for a weights file")
-            if not info.filename.endswith(".npy"):
-                continue
-            with zf.open(info) as f:
-                try:
-                    version = np.lib.format.read_magic(f)
-                    if version == (1, 0):
-                        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-                    elif version == (2, 0):
-                        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-                    else:  # format 3.0: only for structured dtypes, refused later anyway
-                        continue
-                except ValueError as e:
-                    name = info.filename[:-4]
-                    raise FormatError(f"{p}: array {name!r} has a bad header ({e})") from None
-            nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            if nbytes > info.file_size:
-                raise FormatError(f"{p}: array {info.filename[:-4]!r} declares shape {shape} "
-                                  f"({nbytes:,} bytes) but the file holds {info.file_size:,}; "
-                                  "the file is damaged")
 
 
 def _check_meta(meta: dict, p: Path) -> None:
