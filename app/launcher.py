@@ -1,8 +1,11 @@
 """The ``netcanvas`` command: the window, or the command-line tools.
 
-``netcanvas`` opens the window with the spiral example; ``netcanvas PROJECT.json`` opens
-that project; ``netcanvas train|summary|export|predict ...`` (and ``-h``/``--help``/
-``--version``) run the command-line interface in :mod:`nncore.cli` without importing Qt.
+Only ``netcanvas`` (the window with the spiral example) and ``netcanvas PROJECT.json``
+(that project; Qt's own options such as ``-platform xcb`` may come before it) open the
+window. Everything else goes to the command line in :mod:`nncore.cli`, without importing
+Qt: the commands, ``-h``/``--help``/``--version``, and any other word, which the command
+line answers with the list of commands (exit 2). A mistyped command in a script or an SSH
+session must never start a window that does not return.
 Nothing here imports Qt at module level.
 """
 
@@ -19,17 +22,48 @@ if TYPE_CHECKING:
 
     from app.mainwindow import MainWindow
 
-CLI_COMMANDS = frozenset({"train", "summary", "export", "predict", "-h", "--help",
-                          "--version"})
+#: Qt's command-line options that take a value (``-platform offscreen``), and those that
+#: do not; QApplication removes both from its arguments.
+QT_OPTIONS_WITH_VALUE = frozenset({
+    "-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-qwindowgeometry",
+    "-qwindowtitle", "-qwindowicon", "-session", "-style", "-stylesheet", "-display",
+    "-geometry", "-title", "-name", "-qmljsdebugger"})
+QT_FLAGS = frozenset({"-reverse", "-widgetcount", "-nograb", "-dograb", "-sync"})
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in CLI_COMMANDS:
-        from nncore.cli import main as cli_main
+    if opens_window(argv):
+        sys.exit(run_gui(argv))
+    from nncore.cli import main as cli_main
 
-        sys.exit(cli_main(argv))
-    sys.exit(run_gui(argv))
+    sys.exit(cli_main(argv))
+
+
+def opens_window(argv: list[str]) -> bool:
+    """True for no arguments, or one project file (a ``.json`` name or an existing file
+    that is not named like a command), Qt's options aside."""
+    from nncore.cli import COMMAND_NAMES
+
+    rest = _without_qt_options(argv)
+    if not rest:
+        return True
+    if len(rest) != 1 or rest[0].startswith("-") or rest[0] in COMMAND_NAMES:
+        return False
+    return rest[0].lower().endswith(".json") or Path(rest[0]).is_file()
+
+
+def _without_qt_options(argv: list[str]) -> list[str]:
+    rest, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a in QT_OPTIONS_WITH_VALUE:
+            i += 2
+            continue
+        if a not in QT_FLAGS:
+            rest.append(a)
+        i += 1
+    return rest
 
 
 def create_application(argv: list[str]) -> QApplication:

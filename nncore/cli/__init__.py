@@ -15,6 +15,7 @@ hold what they share. A new command is a new module added to :data:`COMMANDS`.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 
 from nncore.cli import export, predict, summary, train
@@ -23,6 +24,8 @@ from nncore.errors import NetCanvasError, TrainingError
 
 #: The commands, in the order ``--help`` lists them.
 COMMANDS = (train, summary, export, predict)
+#: Their names (a command's name is its module's).
+COMMAND_NAMES = tuple(m.__name__.rsplit(".", 1)[1] for m in COMMANDS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (errors are printed, never raised)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMAND_NAMES:
+        _err(unknown_command(argv[0]))
+        return EXIT_USAGE
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -65,6 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("aborted by Ctrl+C")
         return EXIT_ABORTED
+
+
+def unknown_command(word: str) -> str:
+    """The message for ``netcanvas WORD ...`` when WORD is no command: the commands, a
+    close match if there is one, and how to open a project in the window instead."""
+    close = difflib.get_close_matches(word, COMMAND_NAMES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (f"unknown command {word!r}{hint}; the commands are {', '.join(COMMAND_NAMES)} "
+            "(netcanvas COMMAND --help tells more); to open a project in the window, give "
+            "its file alone: netcanvas PROJECT.json")
 
 
 def _err(msg: str) -> None:

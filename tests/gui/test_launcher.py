@@ -43,9 +43,12 @@ def test_cli_command_delegates_without_qt():
 @pytest.mark.parametrize("command", ["train", "summary", "export", "predict", "-h", "--help",
                                      "--version"])
 def test_every_cli_command_goes_to_nncore_cli(monkeypatch, command):
+    from nncore.cli import COMMAND_NAMES
+
     calls = []
     fake = types.ModuleType("nncore.cli")
     fake.main = lambda argv: calls.append(list(argv)) or 3
+    fake.COMMAND_NAMES = COMMAND_NAMES
     monkeypatch.setitem(sys.modules, "nncore.cli", fake)
     with pytest.raises(SystemExit) as exc:
         launcher.main([command, "project.json"])
@@ -104,3 +107,47 @@ def test_builtin_spiral_matches_the_example_network():
     assert built.graph.edges == example.graph.edges
     assert built.training.loss == example.training.loss
     assert built.training.optimizer == example.training.optimizer
+
+
+@pytest.mark.parametrize("argv, window", [
+    ([], True),
+    (["mine.json"], True),
+    (["MINE.JSON"], True),
+    (["-platform", "offscreen", "mine.json"], True),
+    (["-reverse"], True),
+    (["evalute", "x.json"], False),      # a mistyped command with a project
+    (["lint", "--help"], False),         # a command this version does not have
+    (["evalute"], False),                # a word that is neither a command nor a file
+    (["train"], False),
+    (["train", "x.json"], False),
+    (["a.json", "b.json"], False),
+    (["--help"], False),
+    (["--bogus"], False),
+])
+def test_only_no_arguments_or_one_project_file_open_the_window(argv, window):
+    assert launcher.opens_window(argv) is window
+
+
+def test_an_existing_file_without_json_suffix_opens_the_window(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "myproject").write_text("{}")
+    assert launcher.opens_window(["myproject"])
+    (tmp_path / "train").write_text("{}")
+    assert not launcher.opens_window(["train"])  # a command's name stays the command
+
+
+@pytest.mark.parametrize("argv", [["evalute", "x.json"], ["lint", "--help"], ["evalute"]])
+def test_unknown_words_answer_in_the_terminal_without_qt(argv):
+    r = _run(f"""
+        import sys
+        from app.launcher import main
+        try:
+            main({argv!r})
+        except SystemExit as e:
+            print("exit", e.code, any(m.startswith("PySide6") for m in sys.modules))
+    """)
+    assert r.stdout.strip().splitlines()[-1] == "exit 2 False"
+    err = r.stderr.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert f"unknown command {argv[0]!r}" in err
+    assert "train, summary, export, predict" in err and "netcanvas PROJECT.json" in err
