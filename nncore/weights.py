@@ -74,11 +74,18 @@ class WeightsFile:
                               f"statistics ({e})") from None
 
 
-def save_weights(path: str | os.PathLike, network: Network, *, normalizer: Any = None,
-                 class_names: list[str] | None = None, task: str | None = None,
-                 project_name: str = "", target_mean: Any = None,
-                 target_std: Any = None) -> None:
-    """Write the network's weights (and normalization statistics) atomically."""
+def save_weights(path: str | os.PathLike, network: Network, **meta: Any) -> None:
+    """Write the network's weights (and normalization statistics) atomically; ``meta`` as
+    for :func:`weights_bytes`."""
+    atomic_write_bytes(Path(path), weights_bytes(network, **meta))
+
+
+def weights_bytes(network: Network, *, normalizer: Any = None,
+                  class_names: list[str] | None = None, task: str | None = None,
+                  project_name: str = "", target_mean: Any = None,
+                  target_std: Any = None) -> bytes:
+    """The ``.npz`` bytes of the network's weights with their metadata (see the module
+    docstring), for writing alone or as part of an :class:`~nncore.fileio.OutputSet`."""
     arrays: dict[str, np.ndarray] = dict(network.get_weights())
     norm_mode = None
     if normalizer is not None and getattr(normalizer, "fitted", False):
@@ -100,7 +107,7 @@ def save_weights(path: str | os.PathLike, network: Network, *, normalizer: Any =
     arrays[META_KEY] = np.array(json.dumps(meta))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    atomic_write_bytes(Path(path), buf.getvalue())
+    return buf.getvalue()
 
 
 def read_weights(path: str | os.PathLike) -> WeightsFile:

@@ -58,7 +58,10 @@ def check_output_path(path: str | None, what: str, *avoid: tuple[str, str | None
     overwrite one of the run's inputs (``avoid``: (option, path) pairs)."""
     if path is None:
         return
-    target = Path(path).expanduser().resolve()
+    try:
+        target = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError):
+        raise UsageError(f"{what}: {path} is a loop of symbolic links") from None
     parent = target.parent
     if not parent.is_dir():
         raise UsageError(f"{what}: folder {parent} does not exist")
@@ -72,8 +75,19 @@ def check_output_path(path: str | None, what: str, *avoid: tuple[str, str | None
         raise UsageError(f"{what}: cannot write to the folder {parent} "
                          f"({e.strerror or e})") from None
     for option, other in avoid:
-        if other is not None and Path(other).expanduser().resolve() == target:
+        if other is not None and same_file(Path(other).expanduser(), target):
             raise UsageError(f"{what}: {path} is also the {option}; it would be overwritten")
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """True when ``a`` and ``b`` are one file: the same path, or (both existing) the same
+    file under two names (a hard link, a symbolic link, a bind mount)."""
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except (OSError, RuntimeError):  # a loop of symbolic links: not the same as anything
+        return False
 
 
 def trained_network(args: argparse.Namespace) -> tuple[Project, Network, WeightsFile]:

@@ -12,7 +12,6 @@ import csv
 import io
 import signal
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nncore.cli.common import (
@@ -137,16 +136,21 @@ def _train(args: argparse.Namespace, request: RunRequest) -> RunResult:
 
 
 def _save(args: argparse.Namespace, project: Project, result: RunResult) -> None:
-    from nncore.weights import save_weights
+    """Write the run's outputs as one set: all new, or (on any error) all as they were."""
+    from nncore.fileio import OutputSet
+    from nncore.weights import weights_bytes
 
     data = result.data
-    if args.out_weights:
-        save_weights(args.out_weights, result.network, normalizer=data.normalizer,
-                     class_names=data.class_names, task=data.dataset.task,
-                     project_name=project.name, target_mean=data.target_mean,
-                     target_std=data.target_std)
-    if args.metrics:
-        write_metrics(args.metrics, result.finished.history, data.dataset.task)
+    with OutputSet() as out:
+        if args.out_weights:
+            out.add_bytes(args.out_weights, weights_bytes(
+                result.network, normalizer=data.normalizer, class_names=data.class_names,
+                task=data.dataset.task, project_name=project.name,
+                target_mean=data.target_mean, target_std=data.target_std))
+        if args.metrics:
+            out.add_text(args.metrics, metrics_csv(result.finished.history,
+                                                   data.dataset.task))
+        out.commit()
 
 
 def _report(args: argparse.Namespace, fin: TrainingFinished) -> None:
@@ -170,11 +174,9 @@ def _report(args: argparse.Namespace, fin: TrainingFinished) -> None:
         print(f"metrics written to {args.metrics}")
 
 
-def write_metrics(path: str, history: Any, task: str) -> None:
+def metrics_csv(history: Any, task: str) -> str:
     """One CSV row per epoch: losses, and accuracy (classification) or RMSE and R2 of
     both splits; an empty cell where a value does not exist."""
-    from nncore.project import atomic_write_text
-
     cols = ["epoch", "train_loss", "val_loss"]
     keys = ["accuracy"] if task == "classification" else ["rmse", "r2"]
     for k in keys:
@@ -187,7 +189,7 @@ def write_metrics(path: str, history: Any, task: str) -> None:
         for k in keys:
             row += [_num(history.train_metrics[i].get(k)), _num(history.val_metrics[i].get(k))]
         w.writerow(row)
-    atomic_write_text(Path(path), buf.getvalue())
+    return buf.getvalue()
 
 
 def _num(v: float | None) -> str:

@@ -33,7 +33,6 @@ from nncore.export import (
     EXPORT_FORMAT_VERSION,
     InputNormalization,
     UnsupportedLayerError,
-    atomic_write_bytes,
     batchnorm_axis,
     check_class_names,
     check_supported,
@@ -43,6 +42,7 @@ from nncore.export import (
     resolve_target_scaling,
 )
 from nncore.export.py_runtime import PY_ACTIVATIONS, RUNTIME
+from nncore.fileio import OutputSet
 from nncore.layers.base import Layer
 
 
@@ -413,8 +413,10 @@ def export_python(network: Any, path: str | os.PathLike, *, weights_filename: st
                            normalizer_state=normalizer_state, class_names=class_names,
                            script_name=path.name, target_scaling=target_scaling)
     compile(text, str(path), "exec")  # a generator bug must not leave a broken file
-    if write_weights:
-        buf = io.BytesIO()
-        np.savez(buf, **network.get_weights())
-        atomic_write_bytes(path.parent / weights_filename, buf.getvalue())
-    atomic_write_bytes(path, text.encode("utf-8"), mode=0o755)
+    with OutputSet() as out:  # the script and its weights: both new, or both as they were
+        if write_weights:
+            buf = io.BytesIO()
+            np.savez(buf, **network.get_weights())
+            out.add_bytes(path.parent / weights_filename, buf.getvalue())
+        out.add_bytes(path, text.encode("utf-8"), mode=0o755)
+        out.commit()
