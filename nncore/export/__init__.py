@@ -191,11 +191,14 @@ def resolve_normalization(network: Any, normalizer_state: Any) -> dict[str, Inpu
     for input_id in network.input_ids:
         if input_id not in per_input or per_input[input_id] is None:
             continue
+        norm = _parse_normalization(per_input[input_id], input_id,
+                                    tuple(network.shapes[input_id]))
         if input_id in ints:
+            if norm.identity:  # mode "none", what train saves for a data set of ids
+                continue
             raise ParameterError(f"Input '{input_id}' carries integer ids and cannot be "
-                                 "normalised")
-        out[input_id] = _parse_normalization(per_input[input_id], input_id,
-                                             tuple(network.shapes[input_id]))
+                                 f"normalised (the state holds {norm.mode} statistics for it)")
+        out[input_id] = norm
     return out
 
 
