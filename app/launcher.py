@@ -109,6 +109,13 @@ def create_window(argv: list[str]) -> tuple[QApplication, MainWindow]:
 
 
 def run_gui(argv: list[str]) -> int:
+    from app import platform_check
+
+    if platform_check.uses_xcb():
+        missing = platform_check.missing_libraries()
+        if missing:  # Qt would abort with a message that names none of them
+            print(platform_check.missing_libraries_message(missing), file=sys.stderr)
+            return 2
     from PySide6.QtCore import QTimer
 
     app, window = create_window(argv)

@@ -151,3 +151,64 @@ def test_unknown_words_answer_in_the_terminal_without_qt(argv):
     assert err.count("\n") == 0 and "Traceback" not in err
     assert f"unknown command {argv[0]!r}" in err
     assert "train, summary, export, predict" in err and "netcanvas PROJECT.json" in err
+
+
+# -- system libraries of Qt's X11 plugin ------------------------------------------------
+
+LDD_MISSING = """\
+\tlinux-vdso.so.1 (0x00007ffd)
+\tlibQt6XcbQpa.so.6 => /x/libQt6XcbQpa.so.6 (0x00007f)
+\tlibxcb-icccm.so.4 => not found
+\tlibxcb-keysyms.so.1 => not found
+\tlibxcb-icccm.so.4 => not found
+\tlibxkbcommon-x11.so.0 => not found
+"""
+
+
+def test_missing_xcb_libraries_are_named_with_the_install_command(monkeypatch, capsys,
+                                                                   tmp_path):
+    from app import platform_check
+
+    plugin = tmp_path / "libqxcb.so"
+    plugin.write_bytes(b"")
+    monkeypatch.setattr(platform_check, "xcb_plugin", lambda: plugin)
+    monkeypatch.setattr(platform_check, "_ldd", lambda path: LDD_MISSING)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    assert platform_check.missing_libraries() == [
+        "libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxkbcommon-x11.so.0"]
+    assert launcher.run_gui([]) == 2
+    err = capsys.readouterr().err
+    assert "libxcb-icccm.so.4, libxcb-keysyms.so.1, libxkbcommon-x11.so.0" in err
+    assert "sudo apt-get install libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0" in err
+
+
+@pytest.mark.parametrize("soname, package", [
+    ("libxcb-icccm.so.4", "libxcb-icccm4"), ("libxcb-render-util.so.0",
+                                             "libxcb-render-util0"),
+    ("libxkbcommon-x11.so.0", "libxkbcommon-x11-0"), ("libGL.so.1", "libgl1"),
+    ("libX11-xcb.so.1", "libx11-xcb1"), ("libxcb-cursor.so.0", "libxcb-cursor0")])
+def test_debian_package_names(soname, package):
+    from app.platform_check import debian_package
+
+    assert debian_package(soname) == package
+
+
+@pytest.mark.parametrize("env, xcb", [
+    ({}, True), ({"QT_QPA_PLATFORM": "offscreen"}, False), ({"QT_QPA_PLATFORM": "xcb"}, True),
+    ({"QT_QPA_PLATFORM": "wayland"}, False),
+    ({"WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "wayland"}, False),
+    ({"WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "x11"}, True)])
+def test_the_check_runs_only_when_qt_would_use_xcb(env, xcb):
+    from app.platform_check import uses_xcb
+
+    assert uses_xcb(env) is (xcb and sys.platform.startswith("linux"))
+
+
+def test_the_real_plugin_is_found_and_ldd_answers():
+    """On this machine: the plugin is where the check looks, and whatever ldd reports as
+    missing is a list of sonames (no crash, no guess)."""
+    from app.platform_check import missing_libraries, xcb_plugin
+
+    plugin = xcb_plugin()
+    assert plugin is not None and plugin.name == "libqxcb.so"
+    assert all(".so" in s for s in missing_libraries(plugin))
