@@ -17,8 +17,9 @@ batches, on its own network (``TrainingWorker``: at most ``INTERVALS`` apart and
 products, which would otherwise wait for the training thread's (BLAS serialises them) and
 stall the event loop. While a run is paused, and after it, the GUI thread's :class:`Probe`
 does, on a *shadow* network (a second Network compiled from the run's graph) loaded with a
-published copy of the weights, in chunks of about ``CHUNK_SECONDS`` within the session's
-time budget. Only what a visible panel (or the canvas badges) asks for is computed.
+published copy of the weights, in chunks of about ``CHUNK_SECONDS`` within the frame
+scheduler's time budget (:mod:`app.training.frames`). Only what a visible panel (or the
+canvas badges) asks for is computed.
 """
 
 from __future__ import annotations
