@@ -54,7 +54,7 @@ class RunCurves:
             self.grad_x.clear()
             self.grad = GrowingArray(width=max(1, len(layers)))
 
-    def add_batches(self, xs, losses) -> None:
+    def add_batches(self, xs: np.ndarray, losses: np.ndarray) -> None:
         """Per-batch losses at fractional epochs ``xs``: smoothed (every value), then kept
         at most ``BATCH_POINTS_PER_EPOCH`` per epoch (a curve of a million batches would
         only cost drawing time; the smoothing makes the thinned curve look the same)."""

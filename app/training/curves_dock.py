@@ -14,6 +14,9 @@ from app.training.lazy_panel import LazyPanel
 
 
 class CurvesPanel(LazyPanel):
+    """Loss and metric of the shown run per epoch, with the overlaid runs, under a line
+    that names the run and sums it up."""
+
     SLOT = CURVES_SLOT
 
     def __init__(self, training: RunController, parent: QWidget | None = None) -> None:

@@ -22,6 +22,9 @@ from app.training.lazy_panel import LazyPanel
 
 
 class InsidePanel(LazyPanel):
+    """Gradient norms, histograms and feature maps of the shown run; the layer chosen
+    here is selected on the canvas too (``layerChosen``)."""
+
     SLOT = INSIDE_SLOT
 
     #: The layer chosen here (node id), to select it on the canvas too.

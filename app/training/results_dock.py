@@ -5,6 +5,7 @@ matrix and the misclassified images."""
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from app.models.runs import RunRecord
@@ -15,6 +16,9 @@ from app.training.lazy_panel import LazyPanel
 
 
 class ResultsPanel(LazyPanel):
+    """The decision boundary, predicted against actual values, the confusion matrix and
+    the misclassified images; it asks the probe only for what its visible tab shows."""
+
     SLOT = RESULTS_SLOT
 
     def __init__(self, training: RunController, parent: QWidget | None = None) -> None:
@@ -98,11 +102,11 @@ class ResultsPanel(LazyPanel):
         self.refresh_probe_views()
         self.training.frames.request_redraw()
 
-    def showEvent(self, event) -> None:  # noqa: N802
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
         self.update_wanted()
 
-    def hideEvent(self, event) -> None:  # noqa: N802
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
         super().hideEvent(event)
         self.training.want({"activations"})
 
