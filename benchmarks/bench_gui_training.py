@@ -155,11 +155,11 @@ def in_window(app, window, project, base_dir, lateness: Lateness | None) -> dict
     """Train ``project`` in the window with the plots visible; steps/s, lateness, GUI CPU."""
     from PySide6.QtCore import QEventLoop
 
-    window._set_project(project.copy(), None, base_dir)
+    window.files.replace_project(project.copy(), None, base_dir)
     app.processEvents()
     session = window.training
-    session.gui_busy = 0.0
-    session.redraws = 0
+    session.frames.gui_busy = 0.0
+    session.frames.redraws = 0
     cpu0 = time.thread_time()
     if lateness is not None:
         lateness.start()
@@ -170,7 +170,7 @@ def in_window(app, window, project, base_dir, lateness: Lateness | None) -> dict
         loop.exec()  # the event loop runs natively, as in the application
     samples = lateness.stop() if lateness is not None else []
     cpu = time.thread_time() - cpu0
-    run = session.runs[-1]
+    run = session.history.runs[-1]
     if run.finished is None or run.status != "completed":
         raise RuntimeError(f"run ended {run.status}: {run.error}")
     steps = run.finished.epochs_run * run.steps_per_epoch
@@ -179,7 +179,7 @@ def in_window(app, window, project, base_dir, lateness: Lateness | None) -> dict
         app.processEvents()
         time.sleep(0.01)
     return {"steps_s": steps / run.finished.elapsed, "lateness": samples,
-            "gui_cpu_s": cpu / run.finished.elapsed, "redraws_s": session.redraws /
+            "gui_cpu_s": cpu / run.finished.elapsed, "redraws_s": session.frames.redraws /
             run.finished.elapsed, "elapsed": run.finished.elapsed}
 
 
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.01)
     lateness = Lateness(app)
     # Build the plots once (pyqtgraph import) so no case pays for it.
-    window._set_project(project_small(1), None, tmp)
+    window.files.replace_project(project_small(1), None, tmp)
     window.training.train()
     while window.training.active:
         app.processEvents()
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                   + " cores busy during the pairs of runs"
                   + (" (a busy machine: figures are pessimistic)" if max(busy) > 0.3 else ""))
     window.training.shutdown()
-    window._force_modified = False
+    window.files.marked_modified = False
     window.undo_stack.setClean()
     window.close()
     print(f"\noverall: {'PASS' if ok else 'FAIL'}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from app.canvas.gestures import LinkDragGesture
 from app.canvas.items import (
@@ -70,6 +70,7 @@ class CanvasScene(QGraphicsScene):
         self.links: dict[tuple[str, str], LinkItem] = {}
         self._gesture: LinkDragGesture | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
+        self._locked = False
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
 
         d = self.doc
@@ -108,6 +109,8 @@ class CanvasScene(QGraphicsScene):
             category, has_input = "core", True
         item = NodeItem(node_id, spec.type, category, has_input)
         item.setPos(*spec.position)
+        if self._locked:
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
         self.addItem(item)
         self.nodes[node_id] = item
         if annotate:
@@ -199,6 +202,12 @@ class CanvasScene(QGraphicsScene):
 
     def selected_edges(self) -> list[EdgeSpec]:
         return [EdgeSpec(*i.edge_key) for i in self.selectedItems() if isinstance(i, LinkItem)]
+
+    def set_locked(self, locked: bool) -> None:
+        """While a run trains (the editor's lock) nodes cannot be dragged."""
+        self._locked = bool(locked)
+        for item in self.nodes.values():
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not locked)
 
     def select_nodes(self, ids: list[str]) -> None:
         self.clearSelection()

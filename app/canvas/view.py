@@ -63,6 +63,10 @@ class CanvasView(QGraphicsView):
     def canvas(self) -> CanvasScene:
         return self.scene()
 
+    def set_locked(self, locked: bool) -> None:
+        """While a run trains (the editor's lock) layers cannot be dropped on the canvas."""
+        self.setAcceptDrops(not locked)
+
     # -- messages ----------------------------------------------------------------------------
     def show_message(self, text: str, scene_pos: QPointF | None = None,
                      error: bool = True, msec: int = 4500) -> None:

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
+from app.models.runs import RunRecord, format_metric
 from app.plots.common import (
     TRAIN_COLOR,
     VAL_COLOR,
@@ -27,7 +28,6 @@ from app.plots.common import (
     style_plot,
 )
 from app.theme import small_label
-from app.training.runs import RunRecord, format_metric
 
 BATCH_COLOR = "#9cc3e4"
 

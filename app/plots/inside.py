@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app.models.runs import RunRecord
 from app.plots.common import (
     LAYER_COLORS,
     LegendRow,
@@ -20,7 +21,6 @@ from app.plots.common import (
     style_plot,
 )
 from app.theme import small_label
-from app.training.runs import RunRecord
 
 
 def layer_color(i: int) -> str:

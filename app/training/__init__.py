@@ -1,2 +1,3 @@
-"""Training in the window: the worker thread, the session that steers it, run history,
-the edit lock, live analysis of the network (probe), exports and the training panels."""
+"""Training in the window: the run controller and its worker thread, the frame scheduler,
+the edit lock, live analysis of the network (probe), the window parts of training (run
+controls, canvas badges, weights dialogs, plot docks) and exports."""

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.training.runs import RunRecord
-from app.training.session import TrainingSession
+from app.models.runs import RunRecord
+from app.training.controller import RunController
 from nncore.errors import FormatError
 from nncore.export import export_onnx, export_python
 from nncore.network import Network
@@ -75,13 +75,13 @@ def export_run(run: RunRecord, fmt: str, path: str | Path) -> Path:
     return path
 
 
-def import_weights(session: TrainingSession, path: str | Path, partial: bool) -> list[str]:
+def import_weights(training: RunController, path: str | Path, partial: bool) -> list[str]:
     """Load a weights file into the current network (built for the current graph if
     needed). Strict: every array must match by name and shape. Partial: the layers that
     match are loaded, the others keep their weights. Returns the loaded node ids."""
     path = Path(path)
     weights = read_weights(path)
-    net = session.current_network()
+    net = training.current_network()
     loaded = load_into(net, weights, partial=partial, source=path.name)
-    session.weights_loaded(f"imported from {path.name}")
+    training.weights_loaded(f"imported from {path.name}")
     return loaded

@@ -79,6 +79,8 @@ def feature_axis(ndim: int) -> int:
 
 @dataclass(frozen=True)
 class Activity:
+    """How many units of a layer are dead or saturated, and how bad that is."""
+
     kind: str  # "dead" (ReLU) or "saturated" (sigmoid, tanh)
     fraction: float
 

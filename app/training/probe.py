@@ -17,8 +17,9 @@ batches, on its own network (``TrainingWorker``: at most ``INTERVALS`` apart and
 products, which would otherwise wait for the training thread's (BLAS serialises them) and
 stall the event loop. While a run is paused, and after it, the GUI thread's :class:`Probe`
 does, on a *shadow* network (a second Network compiled from the run's graph) loaded with a
-published copy of the weights, in chunks of about ``CHUNK_SECONDS`` within the session's
-time budget. Only what a visible panel (or the canvas badges) asks for is computed.
+published copy of the weights, in chunks of about ``CHUNK_SECONDS`` within the frame
+scheduler's time budget (:mod:`app.training.frames`). Only what a visible panel (or the
+canvas badges) asks for is computed.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def structure_key(graph: GraphSpec) -> str:
 
 @dataclass
 class ActivationResult:
+    """Every layer's outputs on the probe batch and their activity statistics."""
+
     version: Any
     #: node id -> outputs on the probe batch (copies), for every non-Input node.
     outputs: dict[str, np.ndarray]
@@ -86,6 +89,8 @@ class ActivationResult:
 
 @dataclass
 class GridResult:
+    """The network's outputs on a grid over the range of 2-D inputs."""
+
     version: Any
     x_range: tuple[float, float]
     y_range: tuple[float, float]
@@ -95,6 +100,8 @@ class GridResult:
 
 @dataclass
 class ValResult:
+    """The network's predictions on (up to ``MAX_VAL`` of) the validation samples."""
+
     version: Any
     #: Outputs for the validation samples ``index`` (activated; regression unscaled).
     outputs: np.ndarray
@@ -232,7 +239,8 @@ class Analyzer:
                 self._chunk[kind] = int(min(8192, max(4, m * self.chunk_seconds / dt)))
             yield out
 
-    def run(self, kind: str, version: Any, weights: dict[str, np.ndarray] | None = None):
+    def run(self, kind: str, version: Any, weights: dict[str, np.ndarray] | None = None
+            ) -> Any:
         """Run one evaluation to the end and return its result."""
         result = None
         for item in self.job(kind, version, weights):
@@ -240,7 +248,9 @@ class Analyzer:
                 result = item
         return result
 
-    def job(self, kind: str, version: Any, weights: dict[str, np.ndarray] | None = None):
+    def job(self, kind: str, version: Any, weights: dict[str, np.ndarray] | None = None
+            ) -> Iterator[Any]:
+        """The generator of one evaluation (see the class notes)."""
         if kind == "activations":
             return self.job_activations(version, weights or {})
         if kind == "grid":

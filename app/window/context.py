@@ -6,6 +6,11 @@ the document and the editor, shows messages through ``status``, and creates its 
 docks through ``parts``. It exposes what it made (lists of actions, docks) and the window
 places them in its menus, toolbar and dock areas. So no part reaches into another part or
 into the window, and each can be built and tested with a context of its own.
+
+A part is built as ``Part(context, <what it works on>, parent=window)``: a ``QObject``
+owned by the window, so its connections to objects that live longer (the theme, the
+clipboard) end with it. Signals of the canvas scene, which it emits while it is deleted,
+reach the parts through the window.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
@@ -32,11 +37,12 @@ if TYPE_CHECKING:
 Shortcut = str | QKeySequence | QKeySequence.StandardKey
 
 
-class PartFactory:
+class PartFactory(QObject):
     """Makes the window's actions and docks (object names, shortcuts, themed icons), so
     every part creates them the same way and the window owns them."""
 
     def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
         self._window = window
         self._icons: dict[QAction, str] = {}
         theme_notifier().changed.connect(self._on_theme)

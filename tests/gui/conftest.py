@@ -117,7 +117,7 @@ def make_window(qtbot, qapp, tmp_path, settings_path, dialog_log):
     yield make
     for w in windows:
         # Leave without the unsaved-changes prompt.
-        w._force_modified = False
+        w.files.marked_modified = False
         w.undo_stack.setClean()
         w.close()
 

@@ -211,8 +211,8 @@ def test_delete_copy_paste_duplicate_undo(window):
     doc, scene = window.document, window.scene
     before = window.document.project.to_dict()
     scene.select_nodes(["dense1", "dense2"])
-    window.copy()
-    pasted = window.paste()
+    window.edit.copy()
+    pasted = window.edit.paste()
     assert pasted == ["dense4", "dense5"]
     # Edges between the copied nodes come along, edges to the outside do not.
     assert EdgeSpec("dense4", "dense5") in doc.graph.edges
@@ -221,12 +221,12 @@ def test_delete_copy_paste_duplicate_undo(window):
     assert (p4[0] - p1[0], p4[1] - p1[1]) == (40.0, 40.0)
     assert doc.node("dense4").params == doc.node("dense1").params
     assert set(scene.selected_node_ids()) == {"dense4", "dense5"}
-    dup = window.duplicate()
+    dup = window.edit.duplicate()
     assert dup == ["dense6", "dense7"]
-    window.delete_selection()
+    window.edit.delete_selection()
     assert "dense6" not in doc.graph.ids()
     scene.select_nodes(["dense2"])
-    window.delete_selection()
+    window.edit.delete_selection()
     assert "dense2" not in doc.graph.ids()
     assert not any("dense2" in (e.source, e.target) for e in doc.graph.edges)
     while window.undo_stack.canUndo():
@@ -242,7 +242,7 @@ def test_delete_selected_link_disconnects(window):
     link = scene.links[("dense2", "dense3")]
     scene.clearSelection()
     link.setSelected(True)
-    window.delete_selection()
+    window.edit.delete_selection()
     assert EdgeSpec("dense2", "dense3") not in doc.graph.edges
     assert "dense1" in doc.graph.ids() and "dense3" in doc.graph.ids()
     assert not any(isinstance(i, LinkItem) and i.edge_key == ("dense2", "dense3")
@@ -259,7 +259,7 @@ def test_remove_restores_edge_order_of_concatenate(make_window):
     doc = w.document
     edges = list(doc.graph.edges)
     w.scene.select_nodes(["b"])
-    w.delete_selection()
+    w.edit.delete_selection()
     w.undo_stack.undo()
     assert doc.graph.edges == edges
     assert doc.graph.ids() == ["a", "b", "cat", "out"]
@@ -324,7 +324,7 @@ def test_auto_layout_points_every_edge_right(make_window):
         ("h2", "Dense", {"units": 3}, (400, 0)),
         ("sum", "Add", {}, (0, 600)),
     ], [("a", "h1"), ("h1", "h2"), ("a", "sum"), ("h2", "sum"), ("sum", "out")]))
-    w.arrange()
+    w.edit.arrange()
     pos = {n.id: n.position for n in w.document.graph.nodes}
     for e in w.document.graph.edges:
         assert pos[e.source][0] + NODE_WIDTH < pos[e.target][0]

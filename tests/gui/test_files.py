@@ -32,7 +32,7 @@ def test_save_then_open_keeps_network_settings_and_layout(make_window, tmp_path,
     expected = w.document.project.to_dict()
     path = tmp_path / "net.json"
     dialog_log.save_paths.append(str(tmp_path / "net"))  # suffix added automatically
-    assert w.save()
+    assert w.files.save()
     assert path.is_file()
     assert w.windowTitle() == "NetCanvas — Spiral"
     assert load_project(path).to_dict() == expected
@@ -45,7 +45,7 @@ def test_save_then_open_keeps_network_settings_and_layout(make_window, tmp_path,
     assert w2.scene.nodes["dense3"].pos().x() == 900.0
     assert w2.training_panel.form_for("epochs").widget("epochs").value() == 42
     assert w2.document.path == path
-    assert str(path.resolve()) in w2.recent_files()
+    assert str(path.resolve()) in w2.files.recent_files()
 
 
 def test_title_marks_unsaved_changes(window, tmp_path):
@@ -55,14 +55,14 @@ def test_title_marks_unsaved_changes(window, tmp_path):
     window.undo_stack.undo()
     assert window.windowTitle() == "NetCanvas — Spiral"
     window.editor.set_param("dense1", "units", 8)
-    assert window.save_to(tmp_path / "a.json")
+    assert window.files.save_to(tmp_path / "a.json")
     assert window.windowTitle() == "NetCanvas — Spiral"
 
 
 @pytest.mark.parametrize("example", list_examples(), ids=lambda e: e.path.name)
 def test_every_example_opens(window, dialog_log, example):
     assert example.name and example.description
-    acts = {a.data(): a for a in window.example_actions()}
+    acts = {a.data(): a for a in window.files.example_actions()}
     assert str(example.path) in acts
     acts[str(example.path)].trigger()
     assert dialog_log.messages == []
@@ -81,8 +81,8 @@ def test_every_example_opens(window, dialog_log, example):
 def test_examples_menu_lists_every_file(window):
     files = sorted(p.name for p in examples_dir().glob("*.json"))
     assert files, "resources/examples holds the bundled examples"
-    assert sorted(Path(a.data()).name for a in window.example_actions()) == files
-    for a in window.example_actions():
+    assert sorted(Path(a.data()).name for a in window.files.example_actions()) == files
+    for a in window.files.example_actions():
         assert a.toolTip()
 
 
@@ -149,7 +149,7 @@ def test_close_prompts_save_discard_cancel(make_window, dialog_log, tmp_path):
 def test_new_project_is_empty_and_untitled(window, dialog_log):
     window.editor.set_param("dense1", "units", 7)
     dialog_log.answers.append(Button.Discard)
-    assert window.new_project()
+    assert window.files.new_project()
     assert window.document.graph.nodes == []
     assert window.scene.nodes == {}
     assert window.windowTitle() == "NetCanvas — Untitled"
@@ -160,31 +160,31 @@ def test_recent_files_menu(window, tmp_path):
     paths = []
     for i in range(3):
         p = tmp_path / f"p{i}.json"
-        assert window.save_to(p)
+        assert window.files.save_to(p)
         paths.append(str(p.resolve()))
-    assert window.recent_files()[:3] == paths[::-1]
-    window._fill_recent_menu()
-    texts = [a.text() for a in window.recent_menu.actions()]
+    assert window.files.recent_files()[:3] == paths[::-1]
+    window.files.fill_recent_menu()
+    texts = [a.text() for a in window.files.recent_menu.actions()]
     assert texts[0] == "&1 p2.json"
     os.remove(paths[0])
     window.open_project(Path(paths[0]))
-    assert paths[0] not in window.recent_files()
+    assert paths[0] not in window.files.recent_files()
 
 
 def test_autosave_and_recovery_after_crash(make_window, dialog_log, tmp_path):
     rec_dir = tmp_path / "recovery"
     w = make_window(recovery_dir=rec_dir)
-    assert not w.autosave()  # nothing changed: nothing written
+    assert not w.autosave.save()  # nothing changed: nothing written
     w.editor.set_param("dense2", "units", 5)
-    assert w.autosave()
-    assert not w.autosave()  # unchanged since the last autosave
+    assert w.autosave.save()
+    assert not w.autosave.save()  # unchanged since the last autosave
     files = sorted(p.name for p in rec_dir.iterdir())
     assert files == [f"recovery-{os.getpid()}.json", f"recovery-{os.getpid()}.meta.json"]
     # Pretend the process died: rename the files to a pid that is not running.
     dead = 2**22 + 12345
     for p in rec_dir.iterdir():
         p.rename(rec_dir / p.name.replace(str(os.getpid()), str(dead)))
-    w._force_modified = False
+    w.files.marked_modified = False
     w.undo_stack.setClean()
     w.close()
     assert sorted(p.name for p in rec_dir.iterdir()) == [f"recovery-{dead}.json",
@@ -192,7 +192,7 @@ def test_autosave_and_recovery_after_crash(make_window, dialog_log, tmp_path):
 
     w2 = make_window(recovery_dir=rec_dir)
     dialog_log.answers.append(Button.Yes)
-    assert w2.offer_recovery()
+    assert w2.autosave.offer_recovery()
     assert w2.document.node("dense2").params["units"] == 5
     assert w2.windowTitle().endswith("*")
     assert list(rec_dir.iterdir()) == []
@@ -202,28 +202,28 @@ def test_clean_exit_deletes_recovery_file(make_window, tmp_path):
     rec_dir = tmp_path / "recovery"
     w = make_window(recovery_dir=rec_dir)
     w.editor.set_param("dense2", "units", 5)
-    assert w.autosave()
+    assert w.autosave.save()
     w.undo_stack.undo()
     w.close()
     assert list(rec_dir.iterdir()) == []
 
 
 def test_autosave_timer_runs_every_minute(window):
-    assert window.autosave_timer.isActive()
-    assert window.autosave_timer.interval() == 60_000
+    assert window.autosave.timer.isActive()
+    assert window.autosave.timer.interval() == 60_000
 
 
 def test_export_diagram_png_and_svg(window, tmp_path, dialog_log):
     png = tmp_path / "net.png"
     dialog_log.save_paths.append(str(png))
-    assert window.export_diagram_dialog("png")
+    assert window.diagram_export.export_dialog("png")
     img = QImage(str(png))
     assert not img.isNull()
     rect = window.scene.nodes_rect()
     assert img.width() == round((rect.width() + 48) * 2)
     svg = tmp_path / "net.svg"
     dialog_log.save_paths.append(str(tmp_path / "net"))
-    assert window.export_diagram_dialog("svg")
+    assert window.diagram_export.export_dialog("svg")
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg")
     text = svg.read_text()
@@ -249,14 +249,14 @@ def test_paste_from_foreign_clipboard_is_ignored(window):
 
     QGuiApplication.clipboard().setText("not a network")
     n = len(window.document.graph.nodes)
-    assert window.paste() == []
+    assert window.edit.paste() == []
     assert len(window.document.graph.nodes) == n
-    assert not window.act_paste.isEnabled()
+    assert not window.edit.act_paste.isEnabled()
 
 
 def test_save_failure_is_reported(window, dialog_log, tmp_path):
     target = tmp_path / "missing_dir" / "x.json"
-    assert not window.save_to(target)
+    assert not window.files.save_to(target)
     assert dialog_log.last[0] == "Cannot save project"
     assert window.document.path is None
 
@@ -266,12 +266,12 @@ def test_relative_data_path_is_rebased_on_save_as(window, tmp_path):
     data.parent.mkdir()
     data.write_text("a,b,label\n0,1,x\n1,0,y\n0,0,x\n1,1,y\n2,2,x\n3,3,y\n")
     first = tmp_path / "d" / "p.json"
-    assert window.save_to(first)
+    assert window.files.save_to(first)
     assert window.data_panel.import_path(data)
     assert window.document.data.path == "points.csv"
     second = tmp_path / "elsewhere" / "q.json"
     second.parent.mkdir()
-    assert window.save_to(second)
+    assert window.files.save_to(second)
     # Outside the new project's folder the path becomes absolute, so it still resolves.
     assert load_project(second).data.path == data.resolve().as_posix()
     assert EdgeSpec("input1", "dense1") in window.document.graph.edges

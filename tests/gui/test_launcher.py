@@ -72,7 +72,7 @@ def test_gui_opens_project_from_argument(monkeypatch, qapp, tmp_path, dialog_log
         assert window.document.path == path
         assert window.windowTitle() == f"NetCanvas — {p.name}"
     finally:
-        window._force_modified = False
+        window.files.marked_modified = False
         window.close()
         window.deleteLater()
 

@@ -1,4 +1,4 @@
-"""Live plots and analysis: buffers, smoothing, health rules, and what the panels show
+"""Live plots and analysis: health rules, and what the panels show
 compared with the engine's own computations (decision boundary, confusion matrix,
 predicted vs actual, feature maps, misclassified images, gradient norms of a deep sigmoid
 network)."""
@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from app.paths import examples_dir
-from app.plots.buffers import DebiasedEMA, GrowingArray, ema_alpha
 from app.training.health import (
     dead_fraction,
     gradient_health,
@@ -25,55 +24,6 @@ TIMEOUT = 60_000
 
 
 # -- pure helpers ------------------------------------------------------------------------------
-
-def test_growing_array_doubles_and_keeps_values():
-    a = GrowingArray(capacity=4)
-    caps = []
-    for i in range(37):
-        a.append(i)
-        caps.append(a.capacity)
-    assert list(a.data) == list(range(37))
-    assert sorted(set(caps)) == [4, 8, 16, 32, 64]
-    a.extend(np.arange(100, 300))
-    assert len(a) == 237 and a.capacity == 256 and a.data[-1] == 299
-    a.truncate(10)
-    assert list(a.data) == list(range(10))
-    rows = GrowingArray(width=3, capacity=2)
-    rows.extend([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
-    rows.append([10, 11, 12])
-    assert rows.data.shape == (4, 3) and rows.data[2, 1] == 8
-
-
-def test_debiased_ema_matches_its_closed_form():
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=50)
-    a = 0.2
-    ema = DebiasedEMA(a)
-    got = np.concatenate([ema.update(x[:17]), ema.update(x[17:])])
-    for n in range(1, 51):
-        w = (1 - a) ** np.arange(n - 1, -1, -1)
-        want = a * np.dot(w, x[:n]) / (1 - (1 - a) ** n)
-        assert got[n - 1] == pytest.approx(want, rel=1e-12)
-    assert got[0] == pytest.approx(x[0])  # no start-up bias towards 0
-    assert ema_alpha(13) == pytest.approx(2 / 14) and ema_alpha(1) == pytest.approx(2 / 6)
-
-
-@pytest.mark.parametrize("a", [0.02, 0.2, 0.9])
-def test_debiased_ema_long_input_matches_a_plain_loop(a):
-    # Long inputs run through the vectorised chunks (b^-j scaled sums); each value must
-    # still equal the step-by-step recursion.
-    rng = np.random.default_rng(2)
-    x = rng.normal(size=9000) + 3.0
-    ema = DebiasedEMA(a)
-    got = np.concatenate([ema.update(x[:4000]), ema.update(x[4000:])])
-    s, d = 0.0, 1.0
-    want = np.empty_like(x)
-    for i, v in enumerate(x):
-        s = (1 - a) * s + a * v
-        d *= 1 - a
-        want[i] = s / (1 - d)
-    np.testing.assert_allclose(got, want, rtol=1e-10)
-
 
 def test_gradient_health_thresholds():
     h = gradient_health({"a": 1.0, "b": 5e-3, "c": 5e-4, "d": 2e3},
@@ -113,7 +63,7 @@ def _wait_probe(qtbot, w, kind: str, run) -> object:
     qtbot.waitUntil(lambda: kind in probe.results
                     and probe.results[kind].version == ("run", run.number), timeout=TIMEOUT)
     qtbot.wait(30)
-    w.training.redraw_all()
+    w.training.frames.redraw_all()
     return probe.results[kind]
 
 
@@ -126,7 +76,7 @@ def _net(run) -> Network:
 def test_decision_boundary_is_the_network_on_a_grid(window, qtbot):
     w = window
     run = _train(qtbot, w, 40)
-    results = w.training_ui.results
+    results = w.plot_docks.results
     assert results.tabs.currentIndex() == results.i_boundary
     res = _wait_probe(qtbot, w, "grid", run)
     gx = np.linspace(*res.x_range, 100)
@@ -150,7 +100,7 @@ def test_decision_boundary_is_the_network_on_a_grid(window, qtbot):
 def test_confusion_matrix_counts_the_validation_predictions(window, qtbot):
     w = window
     run = _train(qtbot, w, 30)
-    results = w.training_ui.results
+    results = w.plot_docks.results
     results.tabs.setCurrentIndex(results.i_confusion)
     res = _wait_probe(qtbot, w, "val", run)
     val = run.data.val
@@ -167,7 +117,7 @@ def test_confusion_matrix_counts_the_validation_predictions(window, qtbot):
 def test_log_scale_and_cursor_readout(window, qtbot):
     w = window
     run = _train(qtbot, w, 20)
-    plot = w.training_ui.curves.loss_plot
+    plot = w.plot_docks.curves.loss_plot
     plot.log_box.setChecked(True)
     assert plot.plot.getPlotItem().getAxis("left").logMode
     x, y = plot.train_curve.getData()
@@ -179,7 +129,7 @@ def test_log_scale_and_cursor_readout(window, qtbot):
     assert f"training {h.train_loss[9]:.4g}" in text
     assert f"validation {h.val_loss[9]:.4g}" in text
     assert plot.cursor_line.value() == 10
-    mtext = w.training_ui.curves.metric_plot.show_readout_at(3)
+    mtext = w.plot_docks.curves.metric_plot.show_readout_at(3)
     assert f"validation {h.val_metrics[2]['accuracy']:.1%}" in mtext
 
 
@@ -192,13 +142,13 @@ def test_past_runs_overlay_the_current_one(window, qtbot):
         w.editor.set_param(node, "activation", "relu")
     run2 = _train(qtbot, w, 12)
     assert run1.label.startswith("sigmoid") and run2.label.startswith("relu")
-    runs = w.training_ui.runs
+    runs = w.plot_docks.runs
     assert runs.tree.topLevelItemCount() == 2
     runs.check(run1.number)
-    assert w.training.overlay == {run1.number}
+    assert w.training.history.overlay == {run1.number}
     qtbot.wait(30)
-    w.training.redraw_all()
-    plot = w.training_ui.curves.loss_plot
+    w.training.frames.redraw_all()
+    plot = w.plot_docks.curves.loss_plot
     assert plot.run is run2
     curve = plot._overlay_items[run1.number]
     x, y = curve.getData()
@@ -221,7 +171,7 @@ def test_deep_sigmoid_network_shows_vanishing_gradients(window, qtbot):
     project = w.document.snapshot()
     project.graph = graph
     project.training = project.training.replace(optimizer="sgd", learning_rate=0.1)
-    w._set_project(project, None, examples_dir())
+    w.files.replace_project(project, None, examples_dir())
     run = _train(qtbot, w, 4)
     c = run.curves
     first, last = c.layers.index("dense1"), c.layers.index("dense9")
@@ -241,13 +191,13 @@ def test_deep_sigmoid_network_shows_vanishing_gradients(window, qtbot):
     assert norms["dense1"] / norms["dense9"] < 1e-3
     # The badges say so.
     qtbot.wait(30)
-    w.training.redraw_all()
-    badges = w.training_ui.badges()
+    w.training.frames.redraw_all()
+    badges = w.canvas_badges.badges()
     assert badges["dense1"].grad_level == "vanishing"
     assert badges["dense9"].grad_level == "ok"
     assert "vanishing" in w.scene.nodes["dense1"].toolTip()
     # The gradient plot has one curve per layer on a log axis.
-    grads = w.training_ui.inside.grads
+    grads = w.plot_docks.inside.grads
     grads.refresh()
     assert list(grads.curves) == [f"dense{i}" for i in range(1, 10)]
     assert grads.plot.getPlotItem().getAxis("left").logMode
@@ -266,14 +216,14 @@ def test_dead_relu_badge_counts_units_that_never_fire(window, qtbot):
     for node in ("dense1", "dense2"):
         dead = float(np.mean(~(acts[node] > 0).any(axis=0)))
         assert res.activity[node].fraction == pytest.approx(dead)
-    badges = w.training_ui.badges()
+    badges = w.canvas_badges.badges()
     assert badges["dense1"].grad_level is not None
 
 
 def test_histograms_of_the_selected_layer(window, qtbot):
     w = window
     run = _train(qtbot, w, 5)
-    inside = w.training_ui.inside
+    inside = w.plot_docks.inside
     inside.tabs.setCurrentIndex(1)
     w.scene.select_nodes(["dense2"])
     res = _wait_probe(qtbot, w, "activations", run)
@@ -290,7 +240,7 @@ def test_regression_shows_predicted_against_actual(make_window, qtbot):
     w = make_window()
     assert w.open_project(examples_dir() / "regression.json", as_copy=True)
     run = _train(qtbot, w, 10)
-    results = w.training_ui.results
+    results = w.plot_docks.results
     assert results.tabs.isTabVisible(results.i_scatter)
     assert not results.tabs.isTabVisible(results.i_confusion)
     results.tabs.setCurrentIndex(results.i_scatter)
@@ -308,7 +258,7 @@ def test_regression_shows_predicted_against_actual(make_window, qtbot):
     # 2-D inputs: a prediction map too; the metric plot shows the RMSE.
     assert results.tabs.isTabVisible(results.i_boundary)
     assert results.tabs.tabText(results.i_boundary) == "Prediction map"
-    assert "RMSE" in w.training_ui.curves.metric_plot.plot.getPlotItem().getAxis(
+    assert "RMSE" in w.plot_docks.curves.metric_plot.plot.getPlotItem().getAxis(
         "left").labelText
 
 
@@ -316,7 +266,7 @@ def test_conv_network_shows_feature_maps_and_misclassified_images(make_window, q
     w = make_window()
     assert w.open_project(examples_dir() / "digits_cnn.json", as_copy=True)
     run = _train(qtbot, w, 1)
-    inside = w.training_ui.inside
+    inside = w.plot_docks.inside
     assert inside.tabs.isTabVisible(inside.maps_index)
     inside.tabs.setCurrentIndex(inside.maps_index)
     w.scene.select_nodes(["conv1"])
@@ -335,7 +285,7 @@ def test_conv_network_shows_feature_maps_and_misclassified_images(make_window, q
     assert "16 maps of 8×8" in inside.maps.label.text()
     assert res.outputs["conv1"].shape[1:] == (16, 8, 8)
 
-    results = w.training_ui.results
+    results = w.plot_docks.results
     assert results.tabs.isTabVisible(results.i_gallery)
     results.tabs.setCurrentIndex(results.i_gallery)
     _wait_probe(qtbot, w, "val", run)

@@ -65,13 +65,13 @@ def test_dark_theme_screenshot(make_window, qapp, qtbot, tmp_path):
 def test_switching_theme_recolours_icons_and_canvas(window, qapp):
     from app.theme import apply_theme, colors
 
-    light = window.act_save.icon().pixmap(20, 20).toImage()
+    light = window.files.act_save.icon().pixmap(20, 20).toImage()
     apply_theme(qapp, dark=True)
     try:
-        dark = window.act_save.icon().pixmap(20, 20).toImage()
+        dark = window.files.act_save.icon().pixmap(20, 20).toImage()
         assert light != dark
         assert colors().dark
         assert qapp.palette().color(qapp.palette().ColorRole.Window).lightness() < 128
     finally:
         apply_theme(qapp, dark=False)
-    assert window.act_save.icon().pixmap(20, 20).toImage() == light
+    assert window.files.act_save.icon().pixmap(20, 20).toImage() == light

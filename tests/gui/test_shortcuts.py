@@ -35,7 +35,7 @@ def test_shortcut_exists(window, name):
 
 
 def test_edit_menu_holds_the_editing_actions(window):
-    menu = next(m for m in window.menuBar().findChildren(type(window.recent_menu))
+    menu = next(m for m in window.menuBar().findChildren(type(window.files.recent_menu))
                 if m.objectName() == "menuEdit")
     names = {a.objectName() for a in menu.actions()}
     assert {"actionUndo", "actionRedo", "actionCopy", "actionPaste", "actionDuplicate",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from PySide6.QtCore import QPoint, Qt, QThread
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QGraphicsItem
 
-from app.training.session import IDLE, PAUSED, RUNNING
+from app.training.controller import IDLE, PAUSED, RUNNING
 from nncore.losses import get_loss
 from nncore.network import Network
 from nncore.run import network_inputs
@@ -36,8 +35,8 @@ def _run_to_end(qtbot, w, step: bool = False):
 
 
 def _wait_epochs(qtbot, w, n: int) -> None:
-    qtbot.waitUntil(lambda: w.training.active_run is not None
-                    and w.training.active_run.epochs_done >= n, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w.training.history.active_run is not None
+                    and w.training.history.active_run.epochs_done >= n, timeout=TIMEOUT)
 
 
 def _wait_state(qtbot, w, state: str) -> None:
@@ -60,7 +59,7 @@ def _val_accuracy(run) -> float:
 
 def _settle(qtbot, w, msec: int = 150) -> None:
     qtbot.wait(msec)
-    w.training.redraw_all()
+    w.training.frames.redraw_all()
     qtbot.wait(30)
 
 
@@ -75,7 +74,7 @@ def test_spiral_trains_to_95_percent_with_one_loss_point_per_epoch(window, qtbot
     assert _val_accuracy(run) >= 0.95
     assert run.curves.val_metric.last() == pytest.approx(_val_accuracy(run), abs=1e-9)
     _settle(qtbot, w)
-    loss = w.training_ui.curves.loss_plot
+    loss = w.plot_docks.curves.loss_plot
     x, y = loss.train_curve.getData()
     assert len(x) == epochs and list(x) == list(range(1, epochs + 1))
     assert np.allclose(y, run.finished.history.train_loss)
@@ -84,11 +83,11 @@ def test_spiral_trains_to_95_percent_with_one_loss_point_per_epoch(window, qtbot
     # Per-batch losses: one per batch, smoothed.
     assert len(run.curves.batch_x) == epochs * run.steps_per_epoch
     # The summary names the best validation loss, its epoch, the time and final metrics.
-    header = w.training_ui.curves.header.text()
+    header = w.plot_docks.curves.header.text()
     best = run.finished.best_epoch
     assert f"at epoch {best}" in header and "val accuracy" in header
     assert f"{run.finished.best_loss:.4g}" in header
-    assert w.training_ui.progress.bar.format() == f"Epoch {epochs}/{epochs}"
+    assert w.run_controls.progress.bar.format() == f"Epoch {epochs}/{epochs}"
     # After the run the window is editable again, and the thread has ended.
     assert not w.editor.locked
     assert w.training.thread is None
@@ -99,23 +98,23 @@ def test_pause_and_resume_continue_the_same_run(window, qtbot):
     w.editor.set_training(epochs=3000)
     assert w.training.train()
     _wait_epochs(qtbot, w, 5)
-    run = w.training.active_run
+    run = w.training.history.active_run
     w.training.pause()
     assert w.training.state == PAUSED
-    assert not w.act_pause.isEnabled() and w.act_resume.isEnabled()
+    assert not w.run_controls.act_pause.isEnabled() and w.run_controls.act_resume.isEnabled()
     qtbot.waitUntil(lambda: run.status == "paused", timeout=TIMEOUT)
     qtbot.wait(100)
-    w.training._drain()
+    w.training.drain()
     frozen_at = run.epochs_done
     qtbot.wait(250)
-    w.training._drain()
+    w.training.drain()
     assert run.epochs_done == frozen_at  # nothing trains while paused
     w.training.resume()
     assert w.training.state == RUNNING
     _wait_epochs(qtbot, w, frozen_at + 5)
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         w.training.stop()
-    assert len(w.training.runs) == 1
+    assert len(w.training.history.runs) == 1
     epochs = list(run.curves.epoch.data)
     assert epochs == list(range(1, len(epochs) + 1))  # continued, no restart
     assert len(epochs) > frozen_at
@@ -126,13 +125,13 @@ def test_step_runs_one_epoch_at_a_time(window, qtbot):
     w = window
     w.training.step()
     _wait_state(qtbot, w, PAUSED)
-    qtbot.waitUntil(lambda: w.training.active_run.epochs_done == 1, timeout=TIMEOUT)
-    run = w.training.active_run
+    qtbot.waitUntil(lambda: w.training.history.active_run.epochs_done == 1, timeout=TIMEOUT)
+    run = w.training.history.active_run
     w.training.step()
     qtbot.waitUntil(lambda: run.epochs_done == 2 and w.training.state == PAUSED
                     and run.status == "paused", timeout=TIMEOUT)
     qtbot.wait(150)
-    w.training._drain()
+    w.training.drain()
     assert run.epochs_done == 2
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         w.training.stop()
@@ -147,13 +146,13 @@ def test_stop_mid_run_keeps_weights_and_the_next_train_continues(window, qtbot):
     thread = w.training.thread
     assert isinstance(thread, QThread) and thread.isRunning()
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT) as blocker:
-        w.act_stop.trigger()
+        w.run_controls.act_stop.trigger()
     run = blocker.args[0]
     assert thread.isFinished()
     assert run.status == "stopped"
     assert 160 <= run.finished.epochs_run < 5000
     assert run.weights is not None and w.training.has_weights
-    assert w.act_reset.isEnabled() and w.act_train.isEnabled()
+    assert w.run_controls.act_reset.isEnabled() and w.run_controls.act_train.isEnabled()
     # The loss of the stopped run's weights on the training data, evaluated afresh.
     net = Network(run.project.graph)
     net.set_weights(run.weights)
@@ -173,7 +172,7 @@ def test_stop_mid_run_keeps_weights_and_the_next_train_continues(window, qtbot):
     assert abs(first2 - trained) < abs(first2 - fresh)
     # Reset weights: the next run starts from the same fresh weights as the first run (same
     # seed), so its first epoch repeats the first run's exactly.
-    w.act_reset.trigger()
+    w.run_controls.act_reset.trigger()
     assert not w.training.has_weights
     run3 = _run_to_end(qtbot, w)
     assert run3.start_epoch == 0 and not run3.continued
@@ -218,7 +217,7 @@ def test_the_thread_starts_after_the_window_took_the_run_in(window, qtbot):
     w = window
     w.editor.set_training(epochs=100000)
     painted = []
-    bar = w.training_ui.progress.bar
+    bar = w.run_controls.progress.bar
     real_paint = bar.paintEvent
     threads = []
 
@@ -232,7 +231,7 @@ def test_the_thread_starts_after_the_window_took_the_run_in(window, qtbot):
         assert w.training.train()
         thread = w.training.thread
         threads.append(thread)
-        assert w.training.state == RUNNING and not w.act_train.isEnabled()
+        assert w.training.state == RUNNING and not w.run_controls.act_train.isEnabled()
         assert not thread.isRunning() and not thread.isFinished()
         qtbot.waitUntil(thread.isRunning, timeout=TIMEOUT)
         assert painted and painted[0] is False
@@ -256,7 +255,7 @@ def test_training_on_new_data_starts_after_the_window_drew_it(window, qtbot):
     w.training.dataReady.connect(on_data)
     _run_to_end(qtbot, w)
     assert seen == [None]  # the trainer did not exist yet: nothing trained
-    assert w.training_ui.results.boundary._points_key is not None
+    assert w.plot_docks.results.boundary._points_key is not None
     _run_to_end(qtbot, w)  # cached data: DataReady still comes, training does not wait
     assert len(seen) == 2
     w.training.dataReady.disconnect(on_data)
@@ -270,8 +269,8 @@ def test_stop_before_the_thread_started_ends_the_run_without_training(window, qt
     w.training.stop()  # before the queued start
     _wait_idle(qtbot, w)
     assert not thread.isRunning() and not thread.isFinished()  # never started
-    assert w.training.runs == [] and w.training.state == IDLE
-    assert w.act_train.isEnabled() and not w.editor.locked
+    assert w.training.history.runs == [] and w.training.state == IDLE
+    assert w.run_controls.act_train.isEnabled() and not w.editor.locked
 
 
 def test_a_run_ended_by_shutdown_does_not_end_the_next_one(window, qtbot):
@@ -282,12 +281,12 @@ def test_a_run_ended_by_shutdown_does_not_end_the_next_one(window, qtbot):
     assert w.training.train()
     _wait_epochs(qtbot, w, 2)
     w.training.reset()  # what New and Open do
-    assert not w.training.active and w.training.runs == []
+    assert not w.training.active and w.training.history.runs == []
     assert w.training.train()  # before the old worker's queued signal is delivered
-    run = w.training.active_run
+    run = w.training.history.active_run
     assert run.number == 1
     qtbot.wait(200)
-    assert w.training.active and w.training.active_run is run
+    assert w.training.active and w.training.history.active_run is run
     _wait_epochs(qtbot, w, 2)
     assert w.training.thread.isRunning()
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
@@ -298,16 +297,16 @@ def test_a_run_ended_by_shutdown_does_not_end_the_next_one(window, qtbot):
 def test_shutdown_before_the_thread_started_ends_the_run_cleanly(window, qtbot, capfd):
     w = window
     _run_to_end(qtbot, w)
-    weights = w.training.network.get_weights()
-    runs = list(w.training.runs)
+    weights = w.training.trained.network.get_weights()
+    runs = list(w.training.history.runs)
     assert w.training.train()
     thread = w.training.thread
     assert not thread.isRunning()
     w.training.shutdown()
     assert not w.training.active and w.training.state == IDLE
-    assert w.training.runs == runs  # the run that never trained is not kept
-    assert not w.editor.locked and w.act_train.isEnabled()
-    got = w.training.network.get_weights()
+    assert w.training.history.runs == runs  # the run that never trained is not kept
+    assert not w.editor.locked and w.run_controls.act_train.isEnabled()
+    got = w.training.trained.network.get_weights()
     assert all(np.array_equal(got[k], weights[k]) for k in weights)
     qtbot.wait(50)  # the queued start finds the run gone
     assert not thread.isRunning() and not thread.isFinished()
@@ -324,14 +323,14 @@ def test_new_or_open_during_training_stops_the_run(window, qtbot, capfd, how):
     thread = w.training.thread
     t0 = time.perf_counter()
     if how == "new":
-        assert w.new_project()
+        assert w.files.new_project()
     else:
         from app.paths import examples_dir
 
         assert w.open_project(examples_dir() / "xor.json", as_copy=True)
     assert time.perf_counter() - t0 < 1.0
     assert thread.isFinished()
-    assert not w.training.active and w.training.runs == []
+    assert not w.training.active and w.training.history.runs == []
     assert not w.editor.locked
     assert capfd.readouterr().err == ""
 
@@ -344,17 +343,17 @@ def test_fifty_start_stop_cycles_leave_no_thread(window, qtbot):
     for _ in range(50):
         assert w.training.train()
         threads.append(w.training.thread)
-        qtbot.waitUntil(lambda: w.training.active_run is not None
-                        and w.training.active_run.curves.batch_x.capacity > 0
-                        and len(w.training.active_run.curves.batch_x) > 0, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: w.training.history.active_run is not None
+                        and w.training.history.active_run.curves.batch_x.capacity > 0
+                        and len(w.training.history.active_run.curves.batch_x) > 0, timeout=TIMEOUT)
         w.training.stop()
         _wait_idle(qtbot, w)
     assert len(threads) == 50 and len(set(map(id, threads))) == 50
     assert all(t.isFinished() and not t.isRunning() for t in threads)
     assert threading.active_count() == baseline
     assert w.training.state == IDLE
-    assert len(w.training.runs) == 50
-    assert all(r.status == "stopped" for r in w.training.runs)
+    assert len(w.training.history.runs) == 50
+    assert all(r.status == "stopped" for r in w.training.history.runs)
 
 
 def test_undo_history_is_unaffected_by_training(window, qtbot):
@@ -367,7 +366,7 @@ def test_undo_history_is_unaffected_by_training(window, qtbot):
     _run_to_end(qtbot, w)
     assert (stack.count(), stack.index(), stack.isClean()) == (count, index, clean)
     assert w.windowTitle() == title
-    assert w.act_undo.isEnabled()
+    assert w.edit.act_undo.isEnabled()
 
 
 def test_structural_edits_are_locked_during_a_run(window, qtbot):
@@ -389,8 +388,8 @@ def test_structural_edits_are_locked_during_a_run(window, qtbot):
     assert w.editor.set_data(val_fraction=0.3)
     assert "epochs" in (w.editor.set_training(epochs=5) or "")
     w.scene.select_nodes(["dense2"])
-    w.delete_selection()
-    assert w.add_layer_after_selection("Dense") == ""
+    w.edit.delete_selection()
+    assert w.edit.add_layer_after_selection("Dense") == ""
     assert doc.project.to_dict()["network"] == before["network"]
     assert doc.project.to_dict()["data"] == before["data"]
     assert len(reasons) >= 5 and all("training is running" in r or "cannot change" in r
@@ -406,11 +405,11 @@ def test_structural_edits_are_locked_during_a_run(window, qtbot):
     assert w.training_panel.form_for("learning_rate").widget("learning_rate").isEnabled()
     # Undo of an edit of the network is refused while the run lasts.
     assert w.undo_stack.count() == count
-    assert not w.undo()
+    assert not w.editor.undo()
     assert doc.project.to_dict() == before
     # Live settings can change; their undo is allowed.
     assert w.editor.set_training(learning_rate=0.001) is None
-    assert w.undo() and doc.training.learning_rate == before["training"]["learning_rate"]
+    assert w.editor.undo() and doc.training.learning_rate == before["training"]["learning_rate"]
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         w.training.stop()
     assert not w.editor.locked
@@ -424,10 +423,10 @@ def test_live_learning_rate_change_while_paused_applies_on_resume(window, qtbot)
     w.editor.set_training(epochs=100000, learning_rate=0.03)
     assert w.training.train()
     _wait_epochs(qtbot, w, 3)
-    run = w.training.active_run
+    run = w.training.history.active_run
     w.training.pause()
     qtbot.waitUntil(lambda: run.status == "paused", timeout=TIMEOUT)
-    w.training._drain()
+    w.training.drain()
     paused_at = run.epochs_done
     assert w.editor.set_training(learning_rate=0.002) is None
     assert "applies on Resume" in w.statusBar().currentMessage()
@@ -451,23 +450,23 @@ def test_huge_learning_rate_pauses_with_a_divergence_message(window, qtbot, capf
     w.editor.set_training(learning_rate=1e6, epochs=30)
     assert w.training.train()
     _wait_state(qtbot, w, PAUSED)
-    run = w.training.active_run
-    qtbot.waitUntil(lambda: run.diverged is not None and w.training_ui.banner.isVisible(),
+    run = w.training.history.active_run
+    qtbot.waitUntil(lambda: run.diverged is not None and w.run_controls.banner.isVisible(),
                     timeout=TIMEOUT)
-    text = w.training_ui.banner.message()
+    text = w.run_controls.banner.message()
     layer = run.diverged.layer
     assert layer in {"dense1", "dense2", "dense3"}
     assert f"Dense '{layer}'" in text
     assert "learning rate" in text and "Resume" in text and "restored" in text
-    buttons = w.training_ui.banner.button_texts()
+    buttons = w.run_controls.banner.button_texts()
     assert "Lower learning rate to 0.01" in buttons and "Clip gradients at 1" in buttons
     assert w.scene.selected_node_ids() == [layer]
     # The weights were restored to the last good ones (the initial weights: epoch 0).
     assert run.diverged.restored_epoch == 0
     # Lower the rate and resume: the run goes on from the restored weights.
     assert w.editor.set_training(learning_rate=0.005) is None
-    w.training_ui.banner.click("Resume")
-    assert not w.training_ui.banner.isVisible()
+    w.run_controls.banner.click("Resume")
+    assert not w.run_controls.banner.isVisible()
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         pass
     assert run.status == "completed"
@@ -482,11 +481,11 @@ def test_data_that_does_not_fit_names_the_node(window, qtbot, capfd):
     w.editor.set_param("input1", "shape", [3])
     assert w.training.train()  # the data is checked on the worker thread
     _wait_idle(qtbot, w)
-    text = w.training_ui.banner.message()
+    text = w.run_controls.banner.message()
     assert "Input 'input1'" in text and "(3,)" in text and "(2,)" in text
     assert "Traceback" not in text
-    assert w.training.runs == []
-    assert "Show layer" in w.training_ui.banner.button_texts()
+    assert w.training.history.runs == []
+    assert "Show layer" in w.run_controls.banner.button_texts()
     assert w.scene.selected_node_ids() == ["input1"]
     assert capfd.readouterr().err == ""
 
@@ -496,7 +495,7 @@ def test_invalid_network_is_refused_before_starting(window, qtbot):
     w.editor.remove([], [e for e in w.document.graph.edges if e.target == "dense2"])
     assert not w.training.train()
     assert w.training.thread is None
-    text = w.training_ui.banner.message()
+    text = w.run_controls.banner.message()
     assert "Cannot train" in text and "dense2" in text
 
 
@@ -505,7 +504,7 @@ def test_bad_data_setting_names_the_field(window, qtbot):
     w.editor.set_data(source="file", path="no/such/file.csv")
     assert w.training.train()
     _wait_idle(qtbot, w)
-    text = w.training_ui.banner.message()
+    text = w.run_controls.banner.message()
     assert "data.path" in text and "not found" in text
 
 
@@ -514,7 +513,7 @@ def test_wrong_loss_for_the_output_names_the_output_layer(window, qtbot):
     w.editor.set_param("dense3", "activation", "relu")
     assert w.training.train()
     _wait_idle(qtbot, w)
-    text = w.training_ui.banner.message()
+    text = w.run_controls.banner.message()
     assert "Dense 'dense3'" in text and "softmax" in text
 
 
@@ -535,11 +534,11 @@ def test_early_stopping_marks_the_stop_and_restores_the_best_weights(window, qtb
         net.forward(network_inputs(net, val)), val.y)
     assert loss == pytest.approx(fin.best_loss, rel=1e-5)
     _settle(qtbot, w)
-    plot = w.training_ui.curves.loss_plot
+    plot = w.plot_docks.curves.loss_plot
     assert plot.stop_line.isVisible() and plot.stop_line.value() == fin.epochs_run
     bx, by = plot.best_marker.getData()
     assert list(bx) == [fin.best_epoch] and by[0] == pytest.approx(fin.best_loss)
-    assert "stopped early" in w.training_ui.banner.message() or \
+    assert "stopped early" in w.run_controls.banner.message() or \
         "early" in w.statusBar().currentMessage()
 
 
@@ -554,24 +553,26 @@ def test_run_actions_and_shortcuts(window, qtbot):
         assert act is not None
         assert key in [s.toString(QKeySequence.SequenceFormat.PortableText)
                        for s in act.shortcuts()]
-    run_menu = next(m for m in w.menuBar().findChildren(type(w.recent_menu))
+    run_menu = next(m for m in w.menuBar().findChildren(type(w.files.recent_menu))
                     if m.objectName() == "menuRun")
     assert {"actionTrain", "actionPause", "actionResume", "actionStep", "actionStop",
             "actionResetWeights"} <= {a.objectName() for a in run_menu.actions()}
-    assert w.act_train.isEnabled() and not w.act_pause.isEnabled()
-    assert not w.act_resume.isEnabled() and not w.act_stop.isEnabled()
-    assert not w.act_reset.isEnabled()  # no weights yet
+    assert w.run_controls.act_train.isEnabled() and not w.run_controls.act_pause.isEnabled()
+    assert not w.run_controls.act_resume.isEnabled() and not w.run_controls.act_stop.isEnabled()
+    assert not w.run_controls.act_reset.isEnabled()  # no weights yet
     w.editor.set_training(epochs=100000)
     w.view.setFocus()
     QTest.keyClick(w.view, Qt.Key.Key_F5)
     assert w.training.state == RUNNING
-    assert not w.act_train.isEnabled() and w.act_pause.isEnabled() and w.act_stop.isEnabled()
+    controls = w.run_controls
+    assert not controls.act_train.isEnabled() and controls.act_pause.isEnabled() \
+        and controls.act_stop.isEnabled()
     _wait_epochs(qtbot, w, 1)
     # Space on the canvas pauses and resumes; in a text field it types a space.
     QTest.keyClick(w.view, Qt.Key.Key_Space)
     assert w.training.state == PAUSED
-    assert w.act_resume.isEnabled() and not w.act_pause.isEnabled()
-    resume_keys = [s.toString() for s in w.act_resume.shortcuts()]
+    assert w.run_controls.act_resume.isEnabled() and not w.run_controls.act_pause.isEnabled()
+    resume_keys = [s.toString() for s in w.run_controls.act_resume.shortcuts()]
     assert resume_keys == ["F5"]
     QTest.keyClick(w.view, Qt.Key.Key_Space)
     assert w.training.state == RUNNING
@@ -588,7 +589,7 @@ def test_run_actions_and_shortcuts(window, qtbot):
     assert w.training.state == RUNNING
     QTest.keyClick(w.view, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
     _wait_idle(qtbot, w)
-    assert w.act_train.isEnabled() and w.act_reset.isEnabled()
+    assert w.run_controls.act_train.isEnabled() and w.run_controls.act_reset.isEnabled()
     edit.clear()
 
 
@@ -598,7 +599,7 @@ def test_progress_shows_epochs_elapsed_and_eta(window, qtbot):
     assert w.training.train()
     _wait_epochs(qtbot, w, 3)
     _settle(qtbot, w)
-    bar = w.training_ui.progress
+    bar = w.run_controls.progress
     assert bar.bar.maximum() == 100000
     assert bar.bar.format().startswith("Epoch ") and bar.bar.format().endswith("/100000")
     assert "ETA" in bar.label.text()
@@ -610,31 +611,31 @@ def test_progress_shows_epochs_elapsed_and_eta(window, qtbot):
 def test_progress_follows_the_drains_not_the_redraw_budget(window, qtbot, monkeypatch):
     """With no budget left for redraws (plots only redraw when overdue), the epoch counter
     still moves a few times a second."""
-    from app.training import session as session_mod
+    from app.training import frames as frames_mod
 
-    monkeypatch.setattr(session_mod, "RUNNING_BUDGET", 0.0)
-    monkeypatch.setattr(session_mod, "MAX_REDRAW_GAP", 1e9)
+    monkeypatch.setattr(frames_mod, "RUNNING_BUDGET", 0.0)
+    monkeypatch.setattr(frames_mod, "MAX_REDRAW_GAP", 1e9)
     w = window
     w.editor.set_training(epochs=100000)
     assert w.training.train()
     _wait_epochs(qtbot, w, 3)
-    bar = w.training_ui.progress.bar
+    bar = w.run_controls.progress.bar
     seen = set()
     qtbot.waitUntil(lambda: seen.add(bar.format()) or len(seen) >= 3, timeout=TIMEOUT)
     assert all(f.startswith("Epoch ") for f in seen)
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         w.training.stop()
     # The plots did not redraw while the run trained (no budget); only at its end.
-    assert w.training.redraws == 0
+    assert w.training.frames.redraws == 0
 
 
 def test_progress_texts_fit_and_do_not_resize_the_toolbar(window, qtbot):
     """The bar and label keep their size whatever they say (a changing size hint four
     times a second would lay the main window out again), and the longest texts fit."""
-    from app.training.runs import format_duration
+    from app.models.runs import format_duration
 
     w = window
-    progress = w.training_ui.progress
+    progress = w.run_controls.progress
     sizes = (progress.bar.size(), progress.label.size(), progress.size())
     longest = [f"{format_duration(3600 * 99)} · ETA {format_duration(3600 * 99)} · stopping",
                f"stopped early in {format_duration(3600 * 99)}", "preparing data…"]
@@ -652,28 +653,29 @@ def test_progress_texts_fit_and_do_not_resize_the_toolbar(window, qtbot):
 def test_while_training_a_tick_drains_or_redraws_never_both(window, qtbot, monkeypatch):
     """Each of the two is a stretch with the interpreter lock; one after the other in one
     tick they would keep the event loop (and a 5 ms timer) waiting for both."""
-    from app.training import session as session_mod
+    from app.training import frames as frames_mod
 
     w = window
     s = w.training
+    frames = s.frames
     w.editor.set_training(epochs=100000)
     drained, drawn = set(), set()
-    real_drain = session_mod.TrainingSession._drain
+    real_drain = frames._drain
 
-    def drain(self):
+    def drain():
         # Drains of the timer's ticks (not those the worker's urgent signal asks for).
-        if self.state == RUNNING and sys._getframe(1).f_code.co_name == "_tick":
-            drained.add(self.ticks)
-        return real_drain(self)
+        if s.state == RUNNING:
+            drained.add(frames.ticks)
+        return real_drain()
 
-    monkeypatch.setattr(session_mod.TrainingSession, "_drain", drain)
-    s.redraw.connect(lambda _slot: drawn.add(s.ticks) if s.state == RUNNING else None)
+    monkeypatch.setattr(frames, "_drain", drain)
+    frames.redraw.connect(lambda _slot: drawn.add(frames.ticks) if s.state == RUNNING else None)
     assert s.train()
     qtbot.waitUntil(lambda: len(drained) >= 6 and len(drawn) >= 6, timeout=TIMEOUT)
     with qtbot.waitSignal(s.runFinished, timeout=TIMEOUT):
         s.stop()
     assert not drained & drawn
-    assert s._timer.interval() == session_mod.TICK_MSEC  # back to the idle rate
+    assert frames.tick_msec == frames_mod.TICK_MSEC  # back to the idle rate
 
 
 def test_screenshots_during_and_after_training(window, qtbot):
@@ -688,18 +690,18 @@ def test_screenshots_during_and_after_training(window, qtbot):
     _wait_epochs(qtbot, w, 150)
     w.training.pause()
     _settle(qtbot, w, 400)
-    assert w.training_ui.results.boundary.rgb is not None
+    assert w.plot_docks.results.boundary.rgb is not None
     w.grab().save(str(SHOTS / "netcanvas_training_during.png"))
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         w.training.resume()
     w.scene.select_nodes(["dense2"])
     _settle(qtbot, w, 400)
-    assert w.training_ui.results.boundary.rgb is not None
+    assert w.plot_docks.results.boundary.rgb is not None
     img = w.grab()
     assert img.save(str(SHOTS / "netcanvas_training_after.png"))
     assert Path(SHOTS / "netcanvas_training_after.png").stat().st_size > 30_000
-    w.training_ui.inside.tabs.setCurrentIndex(1)
-    w.training_ui.results.tabs.setCurrentIndex(w.training_ui.results.i_confusion)
+    w.plot_docks.inside.tabs.setCurrentIndex(1)
+    w.plot_docks.results.tabs.setCurrentIndex(w.plot_docks.results.i_confusion)
     _settle(qtbot, w, 300)
     w.grab().save(str(SHOTS / "netcanvas_training_histograms.png"))
     shutil.copyfile(SHOTS / "netcanvas_training_after.png", SHOTS / "netcanvas_training.png")
@@ -719,7 +721,7 @@ def test_progress_is_coalesced_and_analyses_run_off_the_gui_thread(window, qtbot
                     timeout=TIMEOUT)
     assert w.training.probe.busy_seconds == busy
     _wait_idle(qtbot, w)
-    run = w.training.runs[-1]
+    run = w.training.history.runs[-1]
     batches = run.finished.epochs_run * run.steps_per_epoch
     assert batches == 400 * 13
     assert 1 <= len(signals) < batches / 20

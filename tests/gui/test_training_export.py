@@ -52,7 +52,7 @@ def test_exports_after_training_match_the_network(make_window, qtbot, tmp_path, 
     if example != "spiral":
         assert w.open_project(examples_dir() / f"{example}.json", as_copy=True)
     run = _train(qtbot, w, 15)
-    ui = w.training_ui
+    ui = w.weights_dialogs
     assert all(a.isEnabled() for a in ui.export_actions.values())
     raw = run.data.dataset.X[:300].astype(np.float32)
     want = _reference(run, raw)
@@ -84,18 +84,18 @@ def test_exports_after_training_match_the_network(make_window, qtbot, tmp_path, 
     mod = _import_script(tmp_path / "script.py")
     got = np.asarray(mod.predict(raw))
     assert np.max(np.abs(got.reshape(want.shape) - want)) <= 1e-5 * max(1.0, np.abs(want).max())
-    assert "Exported Run 1" in ui.last_status
+    assert "Exported Run 1" in w.statusBar().currentMessage()
 
 
 def test_export_uses_the_run_chosen_in_the_history(window, qtbot, tmp_path, dialog_log):
     w = window
     run1 = _train(qtbot, w, 5)
     run2 = _train(qtbot, w, 5)  # continues: other weights
-    assert w.training.selected_run() is run2  # default: the latest
-    w.training_ui.runs.tree.setCurrentItem(w.training_ui.runs.items[run1.number])
-    assert w.training.selected_run() is run1
+    assert w.training.history.selected_run() is run2  # default: the latest
+    w.plot_docks.runs.tree.setCurrentItem(w.plot_docks.runs.items[run1.number])
+    assert w.training.history.selected_run() is run1
     dialog_log.save_paths.append(str(tmp_path / "first.npz"))
-    assert w.training_ui.export_dialog("weights")
+    assert w.weights_dialogs.export_dialog("weights")
     wf = read_weights(tmp_path / "first.npz")
     for k, v in run1.weights.items():
         assert np.array_equal(wf.arrays[k], v)
@@ -103,7 +103,7 @@ def test_export_uses_the_run_chosen_in_the_history(window, qtbot, tmp_path, dial
 
 
 def test_export_without_training_says_so(window, dialog_log):
-    assert not window.training_ui.export_dialog("onnx")
+    assert not window.weights_dialogs.export_dialog("onnx")
     assert "no trained weights" in dialog_log.last[1]
 
 
@@ -111,11 +111,11 @@ def test_import_weights_strict_round_trip(window, qtbot, tmp_path, dialog_log):
     w = window
     run = _train(qtbot, w, 5)
     dialog_log.save_paths.append(str(tmp_path / "w.npz"))
-    assert w.training_ui.export_dialog("weights")
-    w.act_reset.trigger()
+    assert w.weights_dialogs.export_dialog("weights")
+    w.run_controls.act_reset.trigger()
     dialog_log.open_paths.append(str(tmp_path / "w.npz"))
-    assert w.training_ui.import_dialog(partial=False)
-    net = w.training.network
+    assert w.weights_dialogs.import_dialog(partial=False)
+    net = w.training.trained.network
     for k, v in run.weights.items():
         assert np.array_equal(net.get_weights()[k], v)
     # The next run continues from the imported weights.
@@ -124,7 +124,7 @@ def test_import_weights_strict_round_trip(window, qtbot, tmp_path, dialog_log):
     # Weights of another network are refused with a message naming the mismatch.
     w.editor.set_param("dense1", "units", 7)
     dialog_log.open_paths.append(str(tmp_path / "w.npz"))
-    assert not w.training_ui.import_dialog(partial=False)
+    assert not w.weights_dialogs.import_dialog(partial=False)
     title, text, info = dialog_log.last
     assert "Cannot import" in title and "dense1/W" in info
 
@@ -136,19 +136,19 @@ def test_import_for_transfer_learning_freezes_the_loaded_layers(window, qtbot, t
     w = window
     run = _train(qtbot, w, 5)
     dialog_log.save_paths.append(str(tmp_path / "w.npz"))
-    assert w.training_ui.export_dialog("weights")
+    assert w.weights_dialogs.export_dialog("weights")
     # A new output layer (another name): only dense1 and dense2 match by name and shape.
-    w.act_reset.trigger()
+    w.run_controls.act_reset.trigger()
     assert w.editor.rename_node("dense3", "head") is None
     count = w.undo_stack.count()
     dialog_log.open_paths.append(str(tmp_path / "w.npz"))
     dialog_log.answers.append(QMessageBox.StandardButton.Yes)
-    assert w.training_ui.import_dialog(partial=True)
+    assert w.weights_dialogs.import_dialog(partial=True)
     assert "Freeze" in dialog_log.last[0] and "dense1, dense2" in dialog_log.last[1]
     assert w.document.node("dense1").frozen and w.document.node("dense2").frozen
     assert not w.document.node("head").frozen
     assert w.undo_stack.count() == count + 1  # one undoable step
-    head_before = w.training.network.get_weights()["head/W"].copy()
+    head_before = w.training.trained.network.get_weights()["head/W"].copy()
     # Training changes only the new layer; the frozen ones keep the imported weights.
     run2 = _train(qtbot, w, 3)
     assert run2.status == "completed" and run2.continued
@@ -160,5 +160,5 @@ def test_import_for_transfer_learning_freezes_the_loaded_layers(window, qtbot, t
     for node in ("dense1", "dense2"):
         w.editor.set_param(node, "units", 5)
     dialog_log.open_paths.append(str(tmp_path / "w.npz"))
-    assert not w.training_ui.import_dialog(partial=True)
+    assert not w.weights_dialogs.import_dialog(partial=True)
     assert "no layer of this network matches" in dialog_log.last[2]

@@ -44,7 +44,7 @@ class GrowingArray:
         new[:self._n] = self._buf[:self._n]
         self._buf = new
 
-    def append(self, value) -> None:
+    def append(self, value: float | Iterable[float]) -> None:
         if self._n == len(self._buf):
             self._reserve(self._n + 1)
         self._buf[self._n] = value
@@ -70,7 +70,7 @@ class GrowingArray:
     def clear(self) -> None:
         self._n = 0
 
-    def last(self, default: float = float("nan")):
+    def last(self, default: float = float("nan")) -> float | np.ndarray:
         return self._buf[self._n - 1] if self._n else default
 
 

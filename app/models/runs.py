@@ -1,0 +1,189 @@
+"""One record per press of Train: its settings, its live curves, how it ended and a copy of
+its final weights; and how the window names and formats runs. Nothing here imports Qt; the
+run controller fills the records on the GUI thread."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.models.curves import RunCurves
+from nncore.config import TrainingConfig
+from nncore.events import Diverged, TrainingFinished
+from nncore.project import Project
+from nncore.run import PreparedData
+
+#: Colours of runs in the history and in overlaid curves (colour-blind friendly order).
+RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
+              "#e377c2", "#7f7f7f", "#bcbd22")
+
+#: Status of a run -> how the history names it.
+STATUS_TEXT = {"preparing": "preparing", "running": "running", "paused": "paused",
+               "completed": "completed", "stopped": "stopped",
+               "early_stopping": "stopped early", "diverged": "diverged",
+               "failed": "failed"}
+
+
+def hidden_activations(project: Project) -> list[str]:
+    """Activations of the layers between the inputs and the output, in graph order, without
+    repeats (a run's label: "relu", "sigmoid", "tanh + relu")."""
+    g = project.graph
+    targets = {e.target for e in g.edges}
+    sources = {e.source for e in g.edges}
+    outputs = targets - sources
+    seen: list[str] = []
+    for n in g.nodes:
+        act = n.params.get("activation")
+        if act is None and n.type in ("Dense", "Conv2D"):
+            act = "linear"
+        if act is None or n.id in outputs or act == "linear":
+            continue
+        if act not in seen:
+            seen.append(act)
+    return seen
+
+
+def run_label(project: Project) -> str:
+    """How the history names a run: hidden activations, optimizer and learning rate."""
+    cfg = project.training
+    acts = " + ".join(hidden_activations(project)) or "linear"
+    return f"{acts} · {cfg.optimizer} {cfg.learning_rate:g}"
+
+
+@dataclass
+class RunRecord:
+    """One run: what it trained (a snapshot of the project), how far it got, how it ended,
+    and its curves and final weights."""
+
+    number: int
+    color: str
+    label: str
+    project: Project
+    config: TrainingConfig
+    start_epoch: int
+    continued: bool
+    task: str
+    status: str = "preparing"
+    epochs_planned: int = 0
+    started_at: float = field(default_factory=time.time)
+    #: Seconds spent training (pauses excluded).
+    active_time: float = 0.0
+    data: PreparedData | None = None
+    finished: TrainingFinished | None = None
+    diverged: Diverged | None = None
+    error: str | None = None
+    error_node: str | None = None
+    #: Copy of the final weights (``Network.get_weights()`` keys), once the run has ended.
+    weights: dict[str, np.ndarray] | None = None
+    steps_per_epoch: int = 0
+    n_train: int = 0
+    n_val: int = 0
+    last_lr: float | None = None
+    curves: RunCurves = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.curves = RunCurves(self.start_epoch, self.metric)
+
+    @property
+    def name(self) -> str:
+        return f"Run {self.number}"
+
+    @property
+    def title(self) -> str:
+        return f"Run {self.number}: {self.label}"
+
+    @property
+    def metric(self) -> str:
+        return "accuracy" if self.task == "classification" else "rmse"
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.curves)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("preparing", "running", "paused")
+
+    def best(self) -> tuple[int, float] | None:
+        """(epoch counted from the run's start, loss) of the best monitored loss."""
+        if self.finished is not None and self.finished.best_epoch:
+            return self.finished.best_epoch, self.finished.best_loss
+        c = self.curves
+        if not len(c):
+            return None
+        monitored = c.val_loss.data if np.isfinite(c.val_loss.data).any() else \
+            c.train_loss.data
+        if not np.isfinite(monitored).any():
+            return None
+        i = int(np.nanargmin(monitored))
+        return int(c.epoch.data[i] - self.start_epoch), float(monitored[i])
+
+    def final_metrics(self) -> dict[str, float]:
+        c = self.curves
+        if not len(c):
+            return {}
+        out = {"train_loss": float(c.train_loss.last()),
+               f"train_{self.metric}": float(c.train_metric.last())}
+        v = float(c.val_loss.last())
+        if math.isfinite(v):
+            out["val_loss"] = v
+            out[f"val_{self.metric}"] = float(c.val_metric.last())
+        return out
+
+    def summary(self) -> str:
+        """One line: how it ended, best validation loss and epoch, time, final metrics."""
+        parts = [STATUS_TEXT.get(self.status, self.status)]
+        best = self.best()
+        has_val = math.isfinite(float(self.curves.val_loss.last())) if len(self.curves) \
+            else False
+        if best is not None:
+            what = "validation" if has_val else "training"
+            parts.append(f"best {what} loss {best[1]:.4g} at epoch "
+                         f"{self.start_epoch + best[0]}")
+        parts.append(f"{self.epochs_done} epoch{'s' if self.epochs_done != 1 else ''} in "
+                     f"{format_duration(self.active_time)}")
+        m = self.final_metrics()
+        key = f"val_{self.metric}" if f"val_{self.metric}" in m else f"train_{self.metric}"
+        if key in m:
+            parts.append(f"{key.replace('_', ' ')} {format_metric(self.metric, m[key])}")
+        return " · ".join(parts)
+
+    def settings_text(self) -> str:
+        cfg = self.config
+        lines = [f"{cfg.loss.replace('_', ' ')}, {cfg.optimizer} lr {cfg.learning_rate:g}"
+                 f" ({cfg.schedule}), batch {cfg.batch_size}, {cfg.epochs} epochs"]
+        extra = []
+        if cfg.l1:
+            extra.append(f"L1 {cfg.l1:g}")
+        if cfg.l2:
+            extra.append(f"L2 {cfg.l2:g}")
+        if cfg.clip_norm is not None:
+            extra.append(f"clip {cfg.clip_norm:g}")
+        if cfg.early_stopping:
+            extra.append(f"early stopping (patience {cfg.patience})")
+        if extra:
+            lines.append(", ".join(extra))
+        if self.continued:
+            lines.append(f"continued from epoch {self.start_epoch}")
+        return "\n".join(lines)
+
+
+def format_metric(metric: str, value: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:.1%}" if metric == "accuracy" else f"{value:.4g}"
+
+
+def format_duration(seconds: float) -> str:
+    s = max(0.0, float(seconds))
+    if s < 10:
+        return f"{s:.1f} s"
+    s = int(round(s))
+    if s < 3600:
+        return f"{s // 60}:{s % 60:02d}"
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
