@@ -13,7 +13,7 @@ from .formats.csv_files import load_csv, read_csv_column
 from .formats.idx import load_idx, read_idx
 from .formats.image_folder import load_image_folder
 from .formats.numpy_files import load_numpy
-from .formats.registry import FORMATS, DataFormat, format_for, load_data
+from .formats.registry import FORMATS, DataFormat, data_format, format_for, load_data
 from .preprocess import Normalizer, split
 from .sequences import csv_column_dataset, series_to_dataset, sine_dataset, sliding_windows
 from .synthetic import (
@@ -45,6 +45,7 @@ __all__ = [
     "circle",
     "csv_column_dataset",
     "data_dir",
+    "data_format",
     "format_for",
     "gauss",
     "load_array",

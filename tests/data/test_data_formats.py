@@ -123,6 +123,14 @@ def test_load_data_validates_option_values_against_the_schema(files: dict[str, P
                                                                                   "t=y"]
 
 
+def test_a_format_names_its_options() -> None:
+    assert data_format("csv").option("task").choices == ("classification", "regression")
+    with pytest.raises(KeyError):
+        data_format("csv").option("x_key")
+    with pytest.raises(KeyError):
+        data_format("parquet")
+
+
 def test_check_options_fills_in_the_defaults() -> None:
     values = check_options(data_format("numpy"), {"y_key": "labels"}, "d.npz")
     assert values == {"x_key": "X", "y_key": "labels", "task": None}
