@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from .bundled import BUNDLED, BundledInfo, data_dir, load_bundled, resources_dir
 from .dataset import TASKS, Dataset
-from .loaders import (
-    load_array,
-    load_csv,
-    load_data,
-    load_idx,
-    load_image_folder,
-    load_numpy,
-    read_csv_column,
-    read_idx,
-)
+from .formats.arrays import load_array
+from .formats.csv_files import load_csv, read_csv_column
+from .formats.idx import load_idx, read_idx
+from .formats.image_folder import load_image_folder
+from .formats.numpy_files import load_numpy
+from .formats.registry import FORMATS, DataFormat, data_format, format_for, load_data
 from .preprocess import Normalizer, split
 from .sequences import csv_column_dataset, series_to_dataset, sine_dataset, sliding_windows
 from .synthetic import (
@@ -37,9 +33,11 @@ from .synthetic import (
 
 __all__ = [
     "BUNDLED",
+    "FORMATS",
     "GENERATORS",
     "TASKS",
     "BundledInfo",
+    "DataFormat",
     "Dataset",
     "Generator",
     "Normalizer",
@@ -47,6 +45,8 @@ __all__ = [
     "circle",
     "csv_column_dataset",
     "data_dir",
+    "data_format",
+    "format_for",
     "gauss",
     "load_array",
     "load_bundled",

@@ -56,87 +56,106 @@ class Dataset:
         label = f"data set '{self.name}'" if self.name else "data set"
         if self.task not in TASKS:
             raise DataError(f"{label}: task must be one of {TASKS}, got {self.task!r}")
-
-        # --- inputs -------------------------------------------------------------------
         if self.inputs is not None:
-            if not self.inputs:
-                raise DataError(f"{label}: 'inputs' is an empty dict")
-            fixed: dict[str, np.ndarray] = {}
-            for key, arr in self.inputs.items():
-                a = np.asarray(arr)
-                if a.dtype.kind in "fc":
-                    a = a.astype(np.float32, copy=False)
-                    if not np.all(np.isfinite(a)):
-                        raise DataError(f"{label}: input '{key}' contains a non-finite value "
-                                        f"at index {_first_nonfinite(a)}")
-                elif a.dtype.kind in "iub":
-                    a = a.astype(np.int64, copy=False)
-                else:
-                    raise DataError(f"{label}: input '{key}' must be numeric, got dtype {a.dtype}")
-                if a.ndim == 0:
-                    raise DataError(f"{label}: input '{key}' must have one row per sample")
-                fixed[key] = a
-            self.inputs = fixed
-            X = np.asarray(self.X)
-            # X is conventionally the first named input; keep it identical when it is.
-            first = next(iter(fixed.values()))
-            self.X = first if X is first or (X.shape == first.shape
-                                              and np.array_equal(X, first)) else X
-            if self.X.dtype.kind in "fc":
-                self.X = self.X.astype(np.float32, copy=False)
+            self._take_named_inputs(self.inputs, label)
         else:
-            X = np.asarray(self.X)
-            if X.dtype.kind not in "biuf":
-                raise DataError(f"{label}: X must be numeric, got dtype {X.dtype}")
-            self.X = X.astype(np.float32, copy=False)
-            if not np.all(np.isfinite(self.X)):
-                raise DataError(f"{label}: X contains a non-finite value (NaN or Inf) at "
-                                f"index {_first_nonfinite(self.X)}")
+            self._take_inputs(label)
         if self.X.ndim == 0:
             raise DataError(f"{label}: X must have one row per sample, got a scalar")
-
-        # --- targets ------------------------------------------------------------------
-        y = np.asarray(self.y)
         if self.task == "classification":
-            if y.ndim == 2 and y.shape[1] == 1:
-                y = y[:, 0]
-            if y.ndim != 1:
-                raise DataError(f"{label}: classification targets must be class indices of "
-                                f"shape (n,), got shape {y.shape}")
-            if y.dtype.kind == "f":
-                if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-                    raise DataError(f"{label}: classification targets must be whole numbers")
-            elif y.dtype.kind not in "iub":
-                raise DataError(f"{label}: classification targets must be integers, "
-                                f"got dtype {y.dtype}")
-            y = y.astype(np.int64)
-            if y.size and y.min() < 0:
-                raise DataError(f"{label}: class index {int(y.min())} is negative")
-            if self.class_names is None:
-                # Name the classes so that subsets keep the class count.
-                self.class_names = [str(k) for k in range(int(y.max()) + 1 if y.size else 0)]
-            else:
-                self.class_names = [str(c) for c in self.class_names]
-                if y.size and y.max() >= len(self.class_names):
-                    raise DataError(f"{label}: class index {int(y.max())} but only "
-                                    f"{len(self.class_names)} class names")
+            self.y = self._class_targets(label)
         else:
-            if y.dtype.kind not in "biuf":
-                raise DataError(f"{label}: regression targets must be numeric, "
-                                f"got dtype {y.dtype}")
-            y = y.astype(np.float32)
-            if y.ndim == 1:
-                y = y[:, None]
-            if y.ndim != 2:
-                raise DataError(f"{label}: regression targets must have shape (n, k), "
-                                f"got {y.shape}")
-            if not np.all(np.isfinite(y)):
-                raise DataError(f"{label}: y contains a non-finite value (NaN or Inf) at "
-                                f"index {_first_nonfinite(y)}")
+            self.y = self._regression_targets(label)
             self.class_names = None
-        self.y = y
+        self._check_row_counts(label)
+        if self.feature_names is not None:
+            self.feature_names = [str(f) for f in self.feature_names]
 
-        # --- consistency --------------------------------------------------------------
+    # -- checks of __post_init__, which also normalise dtypes --------------------------------
+    def _take_inputs(self, label: str) -> None:
+        """X alone: numeric and finite, as float32."""
+        X = np.asarray(self.X)
+        if X.dtype.kind not in "biuf":
+            raise DataError(f"{label}: X must be numeric, got dtype {X.dtype}")
+        self.X = X.astype(np.float32, copy=False)
+        if not np.all(np.isfinite(self.X)):
+            raise DataError(f"{label}: X contains a non-finite value (NaN or Inf) at "
+                            f"index {_first_nonfinite(self.X)}")
+
+    def _take_named_inputs(self, inputs: dict[str, np.ndarray], label: str) -> None:
+        """Named inputs: numbers become float32 (finite), integers int64 ids."""
+        if not inputs:
+            raise DataError(f"{label}: 'inputs' is an empty dict")
+        fixed: dict[str, np.ndarray] = {}
+        for key, arr in inputs.items():
+            a = np.asarray(arr)
+            if a.dtype.kind in "fc":
+                a = a.astype(np.float32, copy=False)
+                if not np.all(np.isfinite(a)):
+                    raise DataError(f"{label}: input '{key}' contains a non-finite value "
+                                    f"at index {_first_nonfinite(a)}")
+            elif a.dtype.kind in "iub":
+                a = a.astype(np.int64, copy=False)
+            else:
+                raise DataError(f"{label}: input '{key}' must be numeric, got dtype {a.dtype}")
+            if a.ndim == 0:
+                raise DataError(f"{label}: input '{key}' must have one row per sample")
+            fixed[key] = a
+        self.inputs = fixed
+        X = np.asarray(self.X)
+        # X is conventionally the first named input; keep it identical when it is.
+        first = next(iter(fixed.values()))
+        self.X = first if X is first or (X.shape == first.shape
+                                          and np.array_equal(X, first)) else X
+        if self.X.dtype.kind in "fc":
+            self.X = self.X.astype(np.float32, copy=False)
+
+    def _class_targets(self, label: str) -> np.ndarray:
+        """Class indices ``int64 (n,)``, non-negative, each with a class name."""
+        y = np.asarray(self.y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise DataError(f"{label}: classification targets must be class indices of "
+                            f"shape (n,), got shape {y.shape}")
+        if y.dtype.kind == "f":
+            if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+                raise DataError(f"{label}: classification targets must be whole numbers")
+        elif y.dtype.kind not in "iub":
+            raise DataError(f"{label}: classification targets must be integers, "
+                            f"got dtype {y.dtype}")
+        y = y.astype(np.int64)
+        if y.size and y.min() < 0:
+            raise DataError(f"{label}: class index {int(y.min())} is negative")
+        if self.class_names is None:
+            # Name the classes so that subsets keep the class count.
+            self.class_names = [str(k) for k in range(int(y.max()) + 1 if y.size else 0)]
+        else:
+            self.class_names = [str(c) for c in self.class_names]
+            if y.size and y.max() >= len(self.class_names):
+                raise DataError(f"{label}: class index {int(y.max())} but only "
+                                f"{len(self.class_names)} class names")
+        return y
+
+    def _regression_targets(self, label: str) -> np.ndarray:
+        """Targets ``float32 (n, k)``, finite."""
+        y = np.asarray(self.y)
+        if y.dtype.kind not in "biuf":
+            raise DataError(f"{label}: regression targets must be numeric, "
+                            f"got dtype {y.dtype}")
+        y = y.astype(np.float32)
+        if y.ndim == 1:
+            y = y[:, None]
+        if y.ndim != 2:
+            raise DataError(f"{label}: regression targets must have shape (n, k), "
+                            f"got {y.shape}")
+        if not np.all(np.isfinite(y)):
+            raise DataError(f"{label}: y contains a non-finite value (NaN or Inf) at "
+                            f"index {_first_nonfinite(y)}")
+        return y
+
+    def _check_row_counts(self, label: str) -> None:
+        """X, y and every named input have the same number of rows."""
         n = len(self.X)
         if len(self.y) != n:
             raise DataError(f"{label}: X has {n} rows but y has {len(self.y)}")
@@ -145,8 +164,6 @@ class Dataset:
                 if len(arr) != n:
                     raise DataError(f"{label}: input '{key}' has {len(arr)} rows, "
                                     f"expected {n}")
-        if self.feature_names is not None:
-            self.feature_names = [str(f) for f in self.feature_names]
 
     # ------------------------------------------------------------------------------------
     def __len__(self) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 from nncore.errors import DataError
 
 from .dataset import Dataset
-from .loaders import read_csv_column
+from .formats.csv_files import read_csv_column
 from .synthetic import sine_series
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nncore.data import load_csv, load_data
-from nncore.data.loaders import read_csv_column
+from nncore.data import load_csv, load_data, read_csv_column
 from nncore.errors import DataError
 
 

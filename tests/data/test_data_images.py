@@ -114,7 +114,7 @@ def test_load_data_dispatches_folders(folder: Path) -> None:
 
 
 def test_absurd_resize_target_is_refused_before_any_work(tmp_path):
-    from nncore.data.loaders import MAX_IMAGE_SIDE
+    from nncore.data.formats.image_folder import MAX_IMAGE_SIDE
 
     (tmp_path / "a").mkdir()
     with pytest.raises(DataError, match=f"at most {MAX_IMAGE_SIDE}"):

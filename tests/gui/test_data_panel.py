@@ -28,28 +28,29 @@ def _plain(html: str) -> str:
 def _scatter_points(panel) -> int:
     import pyqtgraph as pg
 
-    items = [i for i in panel._plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem)]
+    items = [i for i in panel.preview._plot.getPlotItem().items
+             if isinstance(i, pg.ScatterPlotItem)]
     return sum(len(i.data) for i in items)
 
 
 def test_spiral_preview_is_a_scatter_coloured_by_class(panel):
-    assert panel.preview_kind == "scatter"
+    assert panel.preview.kind == "scatter"
     assert _scatter_points(panel) == 500
-    assert "500" in panel.summary.text() and "2 classes" in panel.summary.text()
-    text = _plain(panel.balance.text())
+    assert "500" in panel.preview.summary.text() and "2 classes" in panel.preview.summary.text()
+    text = _plain(panel.preview.balance.text())
     assert "250 (50%)" in text
     assert panel.split_sizes.text().startswith("Training 400 · validation 100")
 
 
 def test_generator_change_and_parameters_are_undoable(window, panel):
     doc = window.document
-    combo = panel.generator
+    combo = panel.sources.generated.choice
     combo.setCurrentIndex(combo.findData("circle"))
     assert doc.data.name == "circle" and doc.data.source == "synthetic"
     # Parameters the two generators share are kept.
     assert doc.data.params == {"n_samples": 500, "noise": 0.1, "seed": 0}
-    assert panel.gen_description.text() == GENERATORS["circle"].description
-    n = panel.gen_form.widget("n_samples")
+    assert panel.sources.generated.description.text() == GENERATORS["circle"].description
+    n = panel.sources.generated.form.widget("n_samples")
     n.setValue(200)
     assert doc.data.params["n_samples"] == 200
     assert panel.dataset.n_samples == 200
@@ -57,12 +58,12 @@ def test_generator_change_and_parameters_are_undoable(window, panel):
     window.undo_stack.undo()
     window.undo_stack.undo()
     assert doc.data.name == "spiral"
-    assert panel.generator.currentData() == "spiral"
+    assert panel.sources.generated.choice.currentData() == "spiral"
 
 
 def test_regenerate_draws_new_data_with_a_recorded_seed(window, panel):
     x0 = panel.dataset.X.copy()
-    panel.regenerate.click()
+    panel.sources.generated.regenerate.click()
     seed = window.document.data.params["seed"]
     assert seed != 0
     assert not np.array_equal(panel.dataset.X, x0)
@@ -74,24 +75,24 @@ def test_regenerate_draws_new_data_with_a_recorded_seed(window, panel):
 
 
 def test_bundled_digits_as_images_and_iris_as_table(window, panel):
-    src = panel.source
+    src = panel.sources.source
     src.setCurrentIndex(src.findData("bundled"))
-    panel.bundled.setCurrentIndex(panel.bundled.findData("iris"))
+    panel.sources.bundled.choice.setCurrentIndex(panel.sources.bundled.choice.findData("iris"))
     assert window.document.data.name == "iris"
-    assert panel.preview_kind == "table"
+    assert panel.preview.kind == "table"
     ref = load_bundled("iris")
-    assert panel.table.rowCount() == 150
-    assert panel.table.columnCount() == 5
-    assert panel.table.item(0, 0).text() == f"{float(ref.X[0, 0]):.4g}"
-    assert panel.table.item(0, 4).text() == ref.class_names[int(ref.y[0])]
-    assert "3 classes" in panel.summary.text()
-    panel.bundled.setCurrentIndex(panel.bundled.findData("digits"))
-    assert panel.as_images.isVisibleTo(panel)
-    panel.as_images.setCurrentIndex(1)
+    assert panel.preview.table.rowCount() == 150
+    assert panel.preview.table.columnCount() == 5
+    assert panel.preview.table.item(0, 0).text() == f"{float(ref.X[0, 0]):.4g}"
+    assert panel.preview.table.item(0, 4).text() == ref.class_names[int(ref.y[0])]
+    assert "3 classes" in panel.preview.summary.text()
+    panel.sources.bundled.choice.setCurrentIndex(panel.sources.bundled.choice.findData("digits"))
+    assert panel.sources.bundled.as_images.isVisibleTo(panel)
+    panel.sources.bundled.as_images.setCurrentIndex(1)
     assert window.document.data.params == {"as_images": True}
-    assert panel.preview_kind == "images"
-    assert not panel.image_grid.pixmap().isNull()
-    assert "1×8×8" in panel.summary.text()
+    assert panel.preview.kind == "images"
+    assert not panel.preview.image_grid.pixmap().isNull()
+    assert "1×8×8" in panel.preview.summary.text()
 
 
 def test_split_settings_and_refusal(window, panel):
@@ -114,18 +115,18 @@ def test_import_csv_shows_table(window, panel, tmp_path, dialog_log):
     rows = ["x,y,z,kind"] + [f"{i},{i * 2},{i % 3},{'ab'[i % 2]}" for i in range(20)]
     path.write_text("\n".join(rows) + "\n")
     dialog_log.open_paths.append(str(path))
-    assert panel.choose_file()
+    assert panel.sources.file.choose_file()
     spec = window.document.data
     assert spec.source == "file" and spec.path == path.resolve().as_posix()
-    assert panel.preview_kind == "table"
-    assert panel.table.rowCount() == 20
-    assert [panel.table.horizontalHeaderItem(j).text() for j in range(4)] == \
+    assert panel.preview.kind == "table"
+    assert panel.preview.table.rowCount() == 20
+    assert [panel.preview.table.horizontalHeaderItem(j).text() for j in range(4)] == \
         ["x", "y", "z", "class"]
-    assert panel.csv_options.isVisibleTo(panel)
+    assert panel.sources.file.options.isVisibleTo(panel)
     # Choose another target column: the data reloads.
-    panel.target.setText("z")
-    panel.target.setModified(True)
-    panel.target.editingFinished.emit()
+    panel.sources.file.options.target.setText("z")
+    panel.sources.file.options.target.setModified(True)
+    panel.sources.file.options.target.editingFinished.emit()
     assert window.document.data.params == {"target": "z"}
     window.undo_stack.undo()
     window.undo_stack.undo()
@@ -138,7 +139,7 @@ def test_broken_import_is_a_clear_message_and_changes_nothing(window, panel, tmp
     path.write_text("a,b\n1,2\n3,oops\n4,5\n")
     before = window.document.data
     dialog_log.open_paths.append(str(path))
-    assert not panel.choose_file()
+    assert not panel.sources.file.choose_file()
     title, text, info = dialog_log.last
     assert title == "Cannot import the data"
     assert "bad.csv" in text and info
@@ -152,10 +153,10 @@ def test_unreadable_data_in_project_shows_error_not_traceback(make_window, tmp_p
     w = make_window(project=p, path=tmp_path / "x.json")
     w.data_dock.raise_()
     w.data_panel.refresh_preview()
-    assert not w.data_panel.error.isHidden()
-    assert "not found" in w.data_panel.error.text()
-    assert "Traceback" not in w.data_panel.error.text()
-    assert w.data_panel.preview_kind == "none"
+    assert not w.data_panel.preview.error.isHidden()
+    assert "not found" in w.data_panel.preview.error.text()
+    assert "Traceback" not in w.data_panel.preview.error.text()
+    assert w.data_panel.preview.kind == "none"
 
 
 def test_image_folder_import(window, panel, tmp_path, dialog_log):
@@ -167,10 +168,10 @@ def test_image_folder_import(window, panel, tmp_path, dialog_log):
         for i in range(3):
             Image.fromarray(np.full((6, 5), value + i, np.uint8)).save(root / cls / f"{i}.png")
     dialog_log.folders.append(str(root))
-    assert panel.choose_folder()
-    assert panel.preview_kind == "images"
+    assert panel.sources.file.choose_folder()
+    assert panel.preview.kind == "images"
     assert panel.dataset.X.shape == (6, 1, 6, 5)
-    assert "dark: 3 (50%)" in _plain(panel.balance.text())
+    assert "dark: 3 (50%)" in _plain(panel.preview.balance.text())
 
 
 def _idx(path, arr: np.ndarray) -> None:
@@ -185,24 +186,24 @@ def test_idx_import_asks_for_labels(window, panel, tmp_path, dialog_log):
     _idx(images, np.arange(4 * 3 * 3).reshape(4, 3, 3) % 256)
     _idx(labels, np.array([0, 1, 1, 0]))
     dialog_log.open_paths += [str(images), str(labels)]
-    assert panel.choose_file()
+    assert panel.sources.file.choose_file()
     assert window.document.data.params["labels_path"] == labels.resolve().as_posix()
-    assert panel.preview_kind == "images"
+    assert panel.preview.kind == "images"
     assert panel.dataset.n_samples == 4
 
 
 def test_switching_source_to_file_without_choosing_keeps_data(window, panel):
     before = window.document.data
-    panel.source.setCurrentIndex(panel.source.findData("file"))
+    panel.sources.source.setCurrentIndex(panel.sources.source.findData("file"))
     assert window.document.data == before
-    assert panel.source.currentData() == "synthetic"
+    assert panel.sources.source.currentData() == "synthetic"
 
 
 def test_preview_waits_until_panel_is_shown(make_window, qtbot):
     w = make_window()
     w.inspector_dock.raise_()
     QTest.qWait(10)
-    assert w.data_panel._plot is None  # pyqtgraph is not needed before the panel shows
+    assert w.data_panel.preview._plot is None  # pyqtgraph is not needed before the panel shows
     w.editor.set_data(params={"n_samples": 100, "noise": 0.1, "seed": 0})
     assert w.data_panel._dirty
     w.data_dock.raise_()
@@ -211,11 +212,30 @@ def test_preview_waits_until_panel_is_shown(make_window, qtbot):
 
 
 def test_data_panel_says_whether_data_fits_the_network(window, panel):
-    assert panel.fit.text().startswith("✓ Fits the network")
-    panel.source.setCurrentIndex(panel.source.findData("bundled"))
-    panel.bundled.setCurrentIndex(panel.bundled.findData("iris"))
-    assert "expects samples of shape (2,)" in panel.fit.text()
+    assert panel.preview.fit.text().startswith("✓ Fits the network")
+    panel.sources.source.setCurrentIndex(panel.sources.source.findData("bundled"))
+    panel.sources.bundled.choice.setCurrentIndex(panel.sources.bundled.choice.findData("iris"))
+    assert "expects samples of shape (2,)" in panel.preview.fit.text()
     window.editor.set_param("input1", "shape", [4])
-    assert "3 classes" in panel.fit.text()  # now the output layer is the problem
+    assert "3 classes" in panel.preview.fit.text()  # now the output layer is the problem
     window.editor.set_param("dense3", "units", 3)
-    assert panel.fit.text().startswith("✓ Fits the network")
+    assert panel.preview.fit.text().startswith("✓ Fits the network")
+
+
+def test_csv_options_come_from_the_csv_format_schema(panel):
+    from nncore.data import data_format
+
+    csv = data_format("csv")
+    options = panel.sources.file.options
+    assert [options.task.itemData(i) for i in range(options.task.count())] == \
+        [None, *csv.option("task").choices]
+    assert [options.task.itemText(i) for i in range(options.task.count())] == \
+        ["Automatic", "Classification", "Regression"]
+    assert options.target.toolTip() == csv.option("target").help
+    options.target.setText("3")
+    options.task.setCurrentIndex(options.task.findData("regression"))
+    assert options.params({"delimiter": ";", "task": "classification"}) == \
+        {"delimiter": ";", "target": 3, "task": "regression"}
+    options.target.setText("")
+    options.task.setCurrentIndex(0)
+    assert options.params({"target": "x", "task": "regression"}) == {}

@@ -1,0 +1,297 @@
+"""The data panel's preview: what the loaded data looks like.
+
+A scatter plot for 2-D points (coloured by class or target), an image grid for images, a
+line plot for sequences and a table otherwise, above the sample count, the class balance,
+whether the data fits the network, or the loader's error message. pyqtgraph, slow to
+import, is imported only when a plot is first drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.theme import colors
+from nncore.data import Dataset
+
+#: Class colours: Playground's orange and blue first, then a qualitative palette.
+CLASS_COLORS = ("#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+MAX_TABLE_ROWS = 200
+MAX_SCATTER = 5000
+GRID_IMAGES = 40
+
+
+class DataPreview(QGroupBox):
+    """The "Preview" box: texts about the data set and one picture of it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Preview", parent)
+        pl = QVBoxLayout(self)
+        pl.setContentsMargins(8, 6, 8, 8)
+        self.summary = _wrapping_label()
+        self.balance = _wrapping_label()
+        self.fit = _wrapping_label()
+        self.fit.setObjectName("dataFit")
+        self.error = _wrapping_label()
+        self.error.setObjectName("dataError")
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        self.stack = QStackedWidget()
+        self.stack.setMinimumHeight(220)
+        self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.empty = QLabel("No preview")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.empty)
+        self.image_grid = QLabel()
+        self.image_grid.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.image_grid.setMinimumSize(1, 1)
+        self.image_grid.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.stack.addWidget(self.image_grid)
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.stack.addWidget(self.table)
+        #: What the preview shows: 'none', 'scatter', 'sequence', 'images' or 'table'.
+        self.kind = "none"
+        self._plot = None  # pyqtgraph PlotWidget, created on first use
+        for widget in (self.summary, self.balance, self.fit, self.error):
+            pl.addWidget(widget)
+        pl.addWidget(self.stack, 1)
+
+    # -- what to show --------------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        """The data could not be loaded: say why, and show nothing else."""
+        self.error.setText(f"⚠ {message}")
+        self.error.setStyleSheet(f"color: {colors().error.name()};")
+        self.error.show()
+        self.summary.clear()
+        self.balance.clear()
+        self.fit.hide()
+        self._show("none")
+
+    def show_dataset(self, ds: Dataset, width: int) -> None:
+        """Describe ``ds`` and draw it (``width``: the room the panel has, for image grids)."""
+        self.error.hide()
+        self.summary.setText(summary_text(ds))
+        self.balance.setText(balance_html(ds))
+        self.balance.setVisible(ds.task == "classification")
+        if ds.inputs is not None and len(ds.inputs) > 1:
+            self._show_table(ds)
+        elif ds.X.ndim == 4:
+            self._show_images(ds, width)
+        elif ds.X.ndim == 2 and ds.X.shape[1] == 2:
+            self._show_scatter(ds)
+        elif ds.X.ndim == 3:
+            self._show_sequences(ds)
+        else:
+            self._show_table(ds)
+
+    def _show(self, kind: str, widget: QWidget | None = None) -> None:
+        self.kind = kind
+        self.stack.setCurrentWidget(widget if widget is not None else self.empty)
+
+    # -- plots ---------------------------------------------------------------------------
+    def _ensure_plot(self):
+        if self._plot is None:
+            import pyqtgraph as pg
+
+            pg.setConfigOptions(antialias=True)
+            self._plot = pg.PlotWidget()
+            self._plot.setMinimumHeight(220)
+            self._plot.setMenuEnabled(False)
+            self._plot.hideButtons()
+            self._plot.getPlotItem().setMouseEnabled(x=True, y=True)
+            self.stack.addWidget(self._plot)
+        c = colors()
+        self._plot.setBackground(c.node_fill)
+        for axis in ("left", "bottom"):
+            ax = self._plot.getPlotItem().getAxis(axis)
+            ax.setPen(c.subtext)
+            ax.setTextPen(c.subtext)
+        self._plot.getPlotItem().clear()
+        return self._plot
+
+    def _show_scatter(self, ds: Dataset) -> None:
+        import pyqtgraph as pg
+
+        plot = self._ensure_plot()
+        X = ds.X[:MAX_SCATTER]
+        if ds.task == "classification":
+            y = ds.y[:MAX_SCATTER]
+            for k in range(int(ds.n_classes or 0)):
+                mask = y == k
+                if not mask.any():
+                    continue
+                color = QColor(CLASS_COLORS[k % len(CLASS_COLORS)])
+                plot.getPlotItem().addItem(pg.ScatterPlotItem(
+                    X[mask, 0], X[mask, 1], size=6, pen=pg.mkPen(color.darker(130), width=0.6),
+                    brush=pg.mkBrush(color)))
+        else:
+            t = ds.y[:MAX_SCATTER, 0]
+            lo, hi = float(t.min()), float(t.max())
+            cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(CLASS_COLORS[1]), QColor("#e8e8e8"),
+                                                 QColor(CLASS_COLORS[0])])
+            u = (t - lo) / (hi - lo) if hi > lo else np.full_like(t, 0.5)
+            brushes = [pg.mkBrush(cmap.map(float(v), mode="qcolor")) for v in u]
+            plot.getPlotItem().addItem(pg.ScatterPlotItem(X[:, 0], X[:, 1], size=6,
+                                                          pen=None, brush=brushes))
+        names = ds.feature_names or ["x1", "x2"]
+        plot.getPlotItem().setLabel("bottom", names[0])
+        plot.getPlotItem().setLabel("left", names[1])
+        plot.getPlotItem().getViewBox().setAspectLocked(False)
+        plot.getPlotItem().autoRange()
+        self._show("scatter", plot)
+
+    def _show_sequences(self, ds: Dataset) -> None:
+        import pyqtgraph as pg
+
+        plot = self._ensure_plot()
+        n = min(4, ds.n_samples)
+        for i in range(n):
+            color = QColor(CLASS_COLORS[i % len(CLASS_COLORS)])
+            plot.getPlotItem().plot(np.arange(ds.X.shape[1]), ds.X[i, :, 0],
+                                    pen=pg.mkPen(color, width=1.6))
+        plot.getPlotItem().setLabel("bottom", "time step")
+        plot.getPlotItem().setLabel("left", (ds.feature_names or ["value"])[0])
+        plot.getPlotItem().autoRange()
+        self._show("sequence", plot)
+
+    # -- images and tables -----------------------------------------------------------------
+    def _show_images(self, ds: Dataset, width: int) -> None:
+        n = min(GRID_IMAGES, ds.n_samples)
+        X = ds.X[:n]
+        lo, hi = float(X.min()), float(X.max())
+        scaled = ((X - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(X)).astype(np.uint8)
+        cell, label_h, pad = 40, 14, 4
+        cols = max(3, min(10, (width - 40) // (cell + pad)))
+        rows = (n + cols - 1) // cols
+        dpr = self.devicePixelRatioF() or 1.0
+        w, h = cols * (cell + pad), rows * (cell + label_h + pad)
+        pm = QPixmap(QSize(round(w * dpr), round(h * dpr)))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        f = QFont(self.font())
+        f.setPixelSize(10)
+        p.setFont(f)
+        p.setPen(colors().subtext)
+        for i in range(n):
+            r, c = divmod(i, cols)
+            x, y = c * (cell + pad), r * (cell + label_h + pad)
+            p.drawImage(QRectF(x, y, cell, cell), _qimage(scaled[i]))
+            if ds.task == "classification":
+                p.drawText(QRectF(x, y + cell, cell, label_h), Qt.AlignmentFlag.AlignCenter,
+                           _class_name(ds, ds.y[i]))
+        p.end()
+        self.image_grid.setPixmap(pm)
+        self._show("images", self.image_grid)
+
+    def _show_table(self, ds: Dataset) -> None:
+        n = min(MAX_TABLE_ROWS, ds.n_samples)
+        headers, columns = _table_columns(ds, n)
+        if ds.task == "classification":
+            target = [_class_name(ds, v) for v in ds.y[:n]]
+            headers.append("class")
+        else:
+            target = [_num(v) for v in ds.y[:n, 0]]
+            headers.append("target")
+        self.table.clear()
+        self.table.setRowCount(n)
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        for j, col in enumerate(columns):
+            for i in range(n):
+                item = QTableWidgetItem(_num(col[i]))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, j, item)
+        for i in range(n):
+            self.table.setItem(i, len(headers) - 1, QTableWidgetItem(target[i]))
+        self.table.resizeColumnsToContents()
+        self._show("table", self.table)
+
+
+# -- texts ---------------------------------------------------------------------------------
+def summary_text(ds: Dataset) -> str:
+    """Sample count, input shape(s) and task, as rich text."""
+    shape = "×".join(str(d) for d in ds.input_shape) or "scalar"
+    if ds.inputs is not None and len(ds.inputs) > 1:
+        shape = ", ".join(f"{k} {'×'.join(str(d) for d in s) or 'id'}"
+                          for k, s in ds.input_shapes.items())
+    what = (f"{ds.n_classes} classes" if ds.task == "classification"
+            else f"regression, {ds.y.shape[1]} target{'s' if ds.y.shape[1] > 1 else ''}")
+    return f"<b>{ds.n_samples:,}</b> samples · input {shape} · {what}"
+
+
+def balance_html(ds: Dataset) -> str:
+    """Each class's sample count and share, with its colour ('' for regression)."""
+    if ds.task != "classification":
+        return ""
+    counts = ds.class_counts()
+    total = max(int(counts.sum()), 1)
+    names = ds.class_names or [str(i) for i in range(len(counts))]
+    parts = []
+    for i, n in enumerate(counts):
+        color = CLASS_COLORS[i % len(CLASS_COLORS)]
+        parts.append(f"<span style='color:{color}'>■</span>&nbsp;{_esc(names[i])}:"
+                     f"&nbsp;{int(n)}&nbsp;({100 * int(n) / total:.0f}%)")
+    return "Class balance: " + ", ".join(parts)
+
+
+def _wrapping_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    return label
+
+
+def _qimage(img: np.ndarray) -> QImage:
+    """One ``(C, H, W)`` uint8 image (1 or 3 channels) as a QImage owning its pixels."""
+    if img.shape[0] == 3:
+        arr = np.ascontiguousarray(np.transpose(img, (1, 2, 0)))
+        return QImage(arr.data, arr.shape[1], arr.shape[0], 3 * arr.shape[1],
+                      QImage.Format.Format_RGB888).copy()
+    arr = np.ascontiguousarray(img[0])
+    return QImage(arr.data, arr.shape[1], arr.shape[0], arr.shape[1],
+                  QImage.Format.Format_Grayscale8).copy()
+
+
+def _table_columns(ds: Dataset, n: int) -> tuple[list[str], list[np.ndarray]]:
+    """Headers and values of the table's input columns (named inputs, else up to 50
+    features) for the first ``n`` samples."""
+    if ds.inputs is not None and len(ds.inputs) > 1:
+        cols = [(k, v) for k, v in ds.inputs.items()]
+        return [k for k, _ in cols], [np.asarray(v[:n]).reshape(n, -1)[:, 0] for _, v in cols]
+    flat = ds.X[:n].reshape(n, -1)
+    k = min(flat.shape[1], 50)
+    names = ds.feature_names or [f"x{i + 1}" for i in range(flat.shape[1])]
+    return list(names[:k]), [flat[:, j] for j in range(k)]
+
+
+def _class_name(ds: Dataset, index: Any) -> str:
+    names = ds.class_names
+    return names[int(index)] if names else str(int(index))
+
+
+def _num(v: Any) -> str:
+    f = float(v)
+    if f.is_integer() and abs(f) < 1e15:
+        return str(int(f))
+    return f"{f:.4g}"
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
