@@ -99,6 +99,8 @@ class OutputSet:
     def commit(self) -> None:
         """Move every staged file into place: all of them, or (on an error) none."""
         staged, self._staged = self._staged, []
+        if not staged:
+            return
         if len(staged) == 1:  # one file: os.replace alone is atomic
             target, tmp = staged[0]
             try:

@@ -40,6 +40,13 @@ class GraphAnalysis:
     def total_params(self) -> int:
         return sum(t for _, t in self.params.values())
 
+    def weight_shapes(self) -> dict[str, Shape]:
+        """``"<node id>/<weight name>"`` -> shape of every array the network built from
+        this graph holds (what a weights file for it contains), without allocating any."""
+        return {f"{n}/{spec.name}": tuple(spec.shape) for n in self.order
+                for spec in self.layers[n].weight_specs(
+                    [self.shapes[i] for i in self.inputs[n]])}
+
     @property
     def trainable_params(self) -> int:
         return sum(t for t, _ in self.params.values())

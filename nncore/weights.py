@@ -19,14 +19,16 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nncore.errors import FormatError, NetCanvasError
+from nncore.errors import FormatError, NetCanvasError, ParameterError
 from nncore.network import Network
+from nncore.outputs import check_class_names, resolve_target_scaling
 from nncore.project import atomic_write_bytes
 from nncore.readers import parse_json, read_npz
 
@@ -48,6 +50,9 @@ class WeightsFile:
     norm_arrays: dict[str, np.ndarray] = field(default_factory=dict)
     #: Where the weights were read from (named in error messages).
     source: str = "weights"
+    #: Keys of ``arrays`` that were judged from their headers and not read: zero-stride
+    #: stand-ins of the declared shape (see :func:`read_weights`).
+    unread: frozenset[str] = frozenset()
 
     @property
     def class_names(self) -> list[str] | None:
@@ -60,6 +65,17 @@ class WeightsFile:
             return pred
         flat = pred.reshape(len(pred), -1) * np.asarray(std) + np.asarray(mean)
         return flat.reshape(pred.shape).astype(pred.dtype)
+
+    def check_outputs(self, network: Network) -> None:
+        """Refuse (FormatError naming the file) class names or target scaling that do not
+        fit ``network``'s output: one name per output unit (two for one sigmoid unit), one
+        mean and one std per output value."""
+        mean, std = self.meta.get("target_mean"), self.meta.get("target_std")
+        try:
+            check_class_names(network, self.class_names)
+            resolve_target_scaling(network, None if mean is None else (mean, std))
+        except ParameterError as e:
+            raise FormatError(f"{self.source}: {e}") from None
 
     def normalizer(self):
         """The saved :class:`nncore.data.Normalizer`, or None."""
@@ -110,10 +126,28 @@ def weights_bytes(network: Network, *, normalizer: Any = None,
     return buf.getvalue()
 
 
-def read_weights(path: str | os.PathLike) -> WeightsFile:
-    """Read a weights file; raise FormatError naming the file and the problem."""
+def read_weights(path: str | os.PathLike,
+                 expected: Mapping[str, tuple[int, ...]] | None = None) -> WeightsFile:
+    """Read a weights file; raise FormatError naming the file and the problem.
+
+    ``expected``: the weight shapes of the network the file is for
+    (``Network.weight_shapes()`` or ``GraphAnalysis.weight_shapes()``). Arrays that this
+    network does not have, or has in another shape, are then judged from their headers
+    and never read: a small file may hold a huge array that compresses to nothing. They
+    stay in ``arrays`` as zero-stride stand-ins of their declared shape, so loading
+    reports them exactly as it reports any mismatch (strict) or skips them (partial)."""
     p = Path(path)
-    raw = read_npz(p, "weights file", FormatError, MAX_ARRAY_BYTES,
+    skipped: dict[str, tuple[int, ...]] = {}
+
+    def keep(name: str, shape: tuple, dtype: np.dtype) -> bool:
+        if expected is None or name == META_KEY or name.startswith(NORM_PREFIX):
+            return True
+        if tuple(expected.get(name, ())) == tuple(shape) and name in expected:
+            return True
+        skipped[name] = tuple(shape)
+        return False
+
+    raw = read_npz(p, "weights file", FormatError, MAX_ARRAY_BYTES, keep,
                    format_name="NetCanvas weights file")
     if META_KEY not in raw:
         raise FormatError(f"{p}: no {META_KEY} entry; not a NetCanvas weights file")
@@ -132,6 +166,17 @@ def read_weights(path: str | os.PathLike) -> WeightsFile:
     _check_meta(meta, p)
     norm = {k[len(NORM_PREFIX):]: v for k, v in raw.items() if k.startswith(NORM_PREFIX)}
     arrays = {k: v for k, v in raw.items() if not k.startswith(NORM_PREFIX)}
+    _check_numbers(arrays, norm, p)
+    for name, shape in skipped.items():  # never read: stand-ins of the declared shape
+        arrays[name] = np.broadcast_to(np.zeros((), np.float32), shape)
+    wf = WeightsFile(arrays, meta, meta.get("normalization"), norm, str(p),
+                     frozenset(skipped))
+    wf.normalizer()  # validates the saved statistics now, naming the file
+    return wf
+
+
+def _check_numbers(arrays: dict[str, np.ndarray], norm: dict[str, np.ndarray],
+                   p: Path) -> None:
     for k, v in arrays.items():
         if v.dtype.kind not in "fiu":
             raise FormatError(f"{p}: weight {k!r} has dtype {v.dtype}; expected numbers")
@@ -140,9 +185,6 @@ def read_weights(path: str | os.PathLike) -> WeightsFile:
     for k, v in norm.items():
         if v.dtype.kind not in "fiu":
             raise FormatError(f"{p}: {NORM_PREFIX}{k} has dtype {v.dtype}; expected numbers")
-    wf = WeightsFile(arrays, meta, meta.get("normalization"), norm, str(p))
-    wf.normalizer()  # validates the saved statistics now, naming the file
-    return wf
 
 
 def _check_meta(meta: dict, p: Path) -> None:
@@ -175,7 +217,16 @@ def load_into(network: Network, weights: WeightsFile, *, partial: bool = False,
               source: str = "weights") -> list[str]:
     """Copy weights into ``network``. Strict unless ``partial``: then every node whose
     arrays all exist with equal shapes is loaded and the others keep their values.
-    Returns the loaded node ids; raises FormatError naming mismatched keys."""
+    Returns the loaded node ids; raises FormatError naming mismatched keys, or a value
+    the network's dtype cannot hold (a float64 of 1e300 would become inf in float32)."""
+    limit = float(np.finfo(network.dtype).max)
+    for key, a in weights.arrays.items():
+        if key in weights.unread:
+            continue  # a stand-in for an array that was not read (see read_weights)
+        if a.dtype.kind == "f" and a.size and float(np.max(np.abs(a))) > limit:
+            raise FormatError(f"{source}: weight {key!r} holds values up to "
+                              f"{float(np.max(np.abs(a))):.3g}, beyond what "
+                              f"{np.dtype(network.dtype).name} can hold ({limit:.3g})")
     try:
         loaded = network.set_weights(weights.arrays, strict=not partial)
     except FormatError as e:

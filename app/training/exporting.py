@@ -80,8 +80,8 @@ def import_weights(training: RunController, path: str | Path, partial: bool) -> 
     needed). Strict: every array must match by name and shape. Partial: the layers that
     match are loaded, the others keep their weights. Returns the loaded node ids."""
     path = Path(path)
-    weights = read_weights(path)
     net = training.current_network()
+    weights = read_weights(path, net.weight_shapes())
     loaded = load_into(net, weights, partial=partial, source=path.name)
     training.weights_loaded(f"imported from {path.name}")
     return loaded

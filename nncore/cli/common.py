@@ -98,8 +98,9 @@ def trained_network(args: argparse.Namespace) -> tuple[Project, Network, Weights
     project, _ = load_project_file(args.project)
     with InProject(args.project):
         net = build_network(project)
-    weights = read_weights(args.weights)
+    weights = read_weights(args.weights, net.weight_shapes())
     load_into(net, weights, source=args.weights)
+    weights.check_outputs(net)
     return project, net, weights
 
 

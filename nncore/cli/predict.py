@@ -73,7 +73,9 @@ def _prediction_csv(pred: np.ndarray, task: str, weights: Any) -> str:
             probs = np.concatenate([1 - pred, pred], axis=1)
         else:
             probs = pred
-        names = weights.class_names or [str(i) for i in range(probs.shape[1])]
+        names = weights.class_names  # checked against the network (check_outputs)
+        if not names or len(names) != probs.shape[1]:  # (one name for one unit: numbers)
+            names = [str(i) for i in range(probs.shape[1])]
         w.writerow(["predicted_class"] + [f"p_{n}" for n in names])
         for row in probs:
             w.writerow([names[int(row.argmax())]] + [f"{v:.6g}" for v in row])

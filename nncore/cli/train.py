@@ -49,6 +49,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nncore.graph import analyze
     from nncore.run import RunRequest
     from nncore.weights import read_weights
 
@@ -58,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.out_weights, "--out-weights", project_file)
     check_output_path(args.metrics, "--metrics", project_file,
                       ("--out-weights", args.out_weights), ("--init-weights", args.init_weights))
-    init = read_weights(args.init_weights) if args.init_weights else None
+    init = None
+    if args.init_weights:
+        analysis = analyze(project.graph)  # the shapes, to judge the file's arrays unread
+        init = read_weights(args.init_weights,
+                            analysis.weight_shapes() if analysis.ok else None)
     request = RunRequest(project, base, epochs=args.epochs, seed=args.seed,
                          init_weights=init, partial=args.partial,
                          freeze_loaded=args.freeze_loaded)

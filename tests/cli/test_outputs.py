@@ -38,6 +38,12 @@ def test_a_set_is_all_new_after_commit(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["m.csv", "w.npz"]  # no temporaries, no backup
 
 
+def test_an_empty_set_commits_nothing(tmp_path):
+    with OutputSet() as out:
+        out.commit()
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_failure_while_staging_leaves_every_target_as_it_was(tmp_path):
     a, b = tmp_path / "w.npz", tmp_path / "m.csv"
     a.write_text("old a")

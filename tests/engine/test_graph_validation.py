@@ -282,3 +282,17 @@ def test_frozen_node_counts_as_non_trainable():
     assert a.params["b1"] == (0, 40)
     assert a.trainable_params == 173 - 40
     assert Network(g).trainable_params == 133
+
+
+def test_weight_shapes_of_an_analysis_are_the_built_networks():
+    """Every example's analysis names exactly the arrays (and shapes) its network holds."""
+    from pathlib import Path
+
+    from nncore.graph import analyze
+    from nncore.network import Network
+    from nncore.project import load_project
+
+    examples = Path(__file__).resolve().parents[2] / "resources" / "examples"
+    for path in sorted(examples.glob("*.json")):
+        graph = load_project(path).graph
+        assert analyze(graph).weight_shapes() == Network(graph).weight_shapes(), path.name
