@@ -39,6 +39,11 @@ ErrorClass = type[NetCanvasError]
 
 #: Deepest nesting of JSON values accepted (a project file nests about 6 deep).
 MAX_JSON_DEPTH = 64
+#: Share of the memory available now that one data file may take once read: the data is
+#: copied at least once more on its way to training (parsing, float32, splits).
+DATA_MEMORY_SHARE = 0.5
+#: Data limit when the available memory cannot be read (not Linux).
+DEFAULT_DATA_LIMIT = 8 * 1024**3
 
 _NPY_MAGIC = b"\x93NUMPY"
 
@@ -92,6 +97,33 @@ def read_bounded(path: str | os.PathLike, what: str, error: ErrorClass,
     if len(data) > max_bytes:
         raise error(f"{p}: grew beyond {max_bytes:,} bytes while being read")
     return data
+
+
+def memory_available() -> int | None:
+    """Bytes of memory available to new allocations now (Linux ``MemAvailable``), or
+    None when the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def data_limit() -> int:
+    """Most bytes one data file may hold once read: a share of the memory available now,
+    so a file too large for this machine is refused before it is read, by name, instead
+    of ending in the kernel's out-of-memory killer."""
+    available = memory_available()
+    return DEFAULT_DATA_LIMIT if available is None else int(available * DATA_MEMORY_SHARE)
+
+
+def too_large(path: Path, nbytes: int, limit: int, what: str) -> str:
+    """The message for data of ``nbytes`` over ``limit``."""
+    return (f"{path}: {what} needs {nbytes / 1e9:,.2f} GB in memory, more than the "
+            f"{limit / 1e9:,.2f} GB this machine can spare now; use a smaller file")
 
 
 # -- JSON -------------------------------------------------------------------------------
@@ -189,8 +221,8 @@ def _npy_header(f: IO[bytes], name: str, error: ErrorClass) -> tuple[tuple, np.d
     except ValueError as e:
         raise error(f"{name} has a bad header ({e})") from None
     if dtype.hasobject:
-        raise error(f"{name} holds Python objects ({dtype}); only numbers and text can be "
-                    "read (nothing is unpickled)")
+        raise error(f"{name} holds Python objects (dtype={dtype}); only numbers and text can "
+                    "be read (nothing is unpickled)")
     return shape, dtype
 
 

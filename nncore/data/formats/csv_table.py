@@ -221,6 +221,10 @@ def read_table(path: PathLike, has_header: bool | None = None,
                delimiter: str | None = None) -> Table:
     """Read a CSV file into a :class:`Table` (validates emptiness, raggedness and header)."""
     p = existing_file(path)
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1
+                                  or delimiter in '"\r\n'):
+        raise DataError(f"{p.name}: delimiter must be one character such as ',' or ';' (not "
+                        f"a quote or a line break), received {delimiter!r}")
     text = read_text(p)
     if not text.strip():
         raise DataError(f"{p.name} is empty")

@@ -1,7 +1,9 @@
 """Reading user files for the format loaders: existence checks, the first bytes, whole text.
 
 Every failure is a :class:`~nncore.errors.DataError` naming the file, never an ``OSError``
-traceback.
+traceback. Only regular files are read (a FIFO, a device or a link to one is refused by
+:func:`nncore.readers.regular_file`), and text is read up to :func:`nncore.readers.
+data_limit` bytes, compressed or not (a gzip "bomb" stops at the limit).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 from pathlib import Path
 
 from nncore.errors import DataError
+from nncore.readers import data_limit, regular_file, too_large
 
 PathLike = str | os.PathLike[str]
 
@@ -20,11 +23,11 @@ GZIP_MAGIC = b"\x1f\x8b"
 def existing_file(path: PathLike) -> Path:
     """``path`` as a :class:`Path`, which must exist and not be a folder."""
     p = Path(path)
-    if not p.exists():
+    if not os.path.lexists(p):
         raise DataError(f"file not found: {p}")
     if p.is_dir():
         raise DataError(f"{p} is a folder, expected a file")
-    return p
+    return regular_file(p, "data file", DataError)
 
 
 def read_head(path: Path, n: int = 8) -> bytes:
@@ -44,11 +47,17 @@ def is_gzip(path: Path) -> bool:
 def read_text(path: Path) -> str:
     """The whole file as text: gunzipped if compressed, UTF-8 (BOM dropped) or Latin-1."""
     raw: bytes
+    limit = data_limit()
     try:
         if is_gzip(path):
             with gzip.open(path, "rb") as f:
-                raw = f.read()
+                raw = f.read(limit + 1)
+            if len(raw) > limit:
+                raise DataError(too_large(path, len(raw), limit, "the decompressed text"))
         else:
+            size = path.stat().st_size
+            if size > limit:
+                raise DataError(too_large(path, size, limit, "the text"))
             raw = path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise DataError(f"cannot read {path.name}: {exc}") from None

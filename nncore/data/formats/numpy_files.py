@@ -7,13 +7,13 @@ renamed to ``.npz`` or ``.npy`` is recognised by its first bytes and refused.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from nncore.errors import DataError
 from nncore.params import Param
+from nncore.readers import data_limit, read_npy, read_npz
 
 from ..dataset import TASKS, Dataset
 from .data_format import DataFormat
@@ -35,28 +35,7 @@ def load_npz_arrays(path: Path) -> dict[str, np.ndarray]:
                         f"with numpy.savez")
     if not head.startswith(ZIP_MAGICS):
         raise DataError(_not_numpy_message(path, head, ".npz archive"))
-    out: dict[str, np.ndarray] = {}
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            for key in npz.files:
-                out[key] = _npz_member(npz, key, path.name)
-    except DataError:
-        raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
-        raise DataError(f"{path.name} is not a valid .npz archive (corrupt or truncated: "
-                        f"{exc})") from None
-    return out
-
-
-def _npz_member(npz: np.lib.npyio.NpzFile, key: str, file: str) -> np.ndarray:
-    try:
-        return npz[key]
-    except ValueError as exc:
-        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise DataError(f"{file}: array '{key}' holds Python objects "
-                            f"(dtype=object); only plain numeric or text arrays "
-                            f"are loaded, never pickled data") from None
-        raise DataError(f"{file}: array '{key}' cannot be read ({exc})") from None
+    return read_npz(path, "data file", DataError, data_limit())
 
 
 def _not_numpy_message(path: Path, head: bytes, expected: str) -> str:
@@ -77,15 +56,7 @@ def load_npy(path: Path) -> np.ndarray:
                         f"to .npz")
     if not head.startswith(NPY_MAGIC):
         raise DataError(_not_numpy_message(path, head, ".npy array"))
-    try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise DataError(f"{path.name} holds Python objects (dtype=object); only plain "
-                            f"numeric arrays are loaded, never pickled data") from None
-        raise DataError(f"{path.name} is not a valid .npy file ({exc})") from None
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{path.name} is not a valid .npy file ({exc})") from None
+    return read_npy(path, "data file", DataError, data_limit())
 
 
 def numeric_array(a: np.ndarray, where: str) -> np.ndarray:
@@ -132,6 +103,8 @@ def load_numpy(path: PathLike, x_key: str = "X", y_key: str = "y",
             raise DataError(f"{p.name} has no array named '{key}'; it holds: "
                             f"{', '.join(repr(k) for k in arrays) or 'nothing'}")
     X = numeric_array(arrays[x_key], f"{p.name}, array '{x_key}'")
+    if len(X) == 0:
+        raise DataError(f"{p.name}: array '{x_key}' has no rows (no samples to train on)")
     if X.ndim == 1:
         X = X[:, None]
     y_raw = arrays[y_key]
