@@ -166,7 +166,7 @@ class Normalizer:
         norm = cls(mode)
         arrays = dict(arrays)
         ndim = arrays.pop("ndim", None)
-        norm._set_state(arrays, None if ndim is None else int(np.asarray(ndim).ravel()[0]))
+        norm._set_state(arrays, None if ndim is None else _saved_ndim(ndim))
         return norm
 
     def _set_state(self, arrays: dict[str, Any], ndim: Any) -> None:
@@ -189,6 +189,19 @@ class Normalizer:
 
     def __repr__(self) -> str:
         return f"Normalizer(mode={self.mode!r}, fitted={self.fitted})"
+
+
+def _saved_ndim(value: Any) -> int:
+    """The saved ``ndim`` (a one-element integer array from 1 to 4); DataError otherwise
+    (an empty array, NaN, Inf or a float of absurd size in a damaged or crafted file)."""
+    a = np.asarray(value)
+    if a.size != 1 or a.dtype.kind not in "iuf":
+        raise DataError(f"normaliser state: 'ndim' must be one integer, got an array of "
+                        f"shape {a.shape} and dtype {a.dtype}")
+    v = a.ravel()[0]
+    if not np.isfinite(v) or v != np.floor(v) or not 1 <= v <= 4:
+        raise DataError(f"normaliser state: 'ndim' must be an integer from 1 to 4, got {v!r}")
+    return int(v)
 
 
 # ---------------------------------------------------------------------------------------------

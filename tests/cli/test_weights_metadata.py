@@ -136,3 +136,13 @@ def test_transfer_from_a_file_with_an_unrelated_huge_array(trained, tmp_path):
     bomb = _bomb(weights, tmp_path / "bomb.npz", keys[-1], (4096, 4096))
     assert cli(["train", str(project), "--epochs", "1", "--quiet", "--init-weights",
                 str(bomb), "--partial"]) == 0
+
+
+@pytest.mark.parametrize("ndim", [np.zeros(0), np.array(np.nan), np.array(np.inf),
+                                  np.array(1e300), np.array([2, 2]), np.array(2.5),
+                                  np.array(9)])
+def test_a_bad_saved_normalizer_ndim(trained, tmp_path, capsys, ndim):
+    project, weights = trained["iris"]
+    bad = _rewrite(weights, tmp_path / "w.npz", arrays={"__norm__/ndim": ndim})
+    _all_refuse(capsys, tmp_path, project, bad, "w.npz", "bad normalization statistics",
+                "'ndim'")
