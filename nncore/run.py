@@ -33,6 +33,7 @@ from nncore.data import BUNDLED, GENERATORS, Dataset, Normalizer, load_bundled, 
 from nncore.errors import DataError, SpecError
 from nncore.events import RunControl, TrainingFinished
 from nncore.graph import analyze
+from nncore.memory import check_fits_memory, estimate_training_memory
 from nncore.network import Network
 from nncore.project import DataSpec, Project
 from nncore.spec import GraphSpec
@@ -303,6 +304,17 @@ def fit(run: CheckedRun, callback: Callable[[Any], None] | None = None,
                            batch_seconds=batch_seconds)
 
 
+def check_run_memory(project: Project, config: TrainingConfig, data: PreparedData) -> None:
+    """Stage 1b: refuse a run whose training would need more memory than is available
+    now (the data is loaded already, so only the network and a batch count). The cap on
+    parameters (:func:`check_network_size`, which names the largest layer) comes first."""
+    check_network_size(project.graph)
+    analysis = analyze(project.graph)
+    if analysis.ok:
+        check_fits_memory(estimate_training_memory(
+            analysis, config, len(data.train.y), len(data.val.y) if data.val else None))
+
+
 # -- the driver -------------------------------------------------------------------------
 
 @dataclass
@@ -330,6 +342,9 @@ class RunRequest:
     on_divergence: str = "stop"
     #: Report batches in bulk at most this often (seconds; 0: after every batch).
     batch_seconds: float = 0.0
+    #: Refuse (MemoryLimitError) a run estimated to need more memory than is available
+    #: (the command line); the window shows the estimate and warns instead.
+    check_memory: bool = True
 
     def config(self) -> TrainingConfig:
         """The project's training settings with this request's overrides."""
@@ -378,6 +393,8 @@ def run_project(request: RunRequest, control: RunControl | None = None,
         hooks.data_ready(data)
     if control is not None and control.stopped:
         return RunResult(request.network, None, data, None, [])
+    if request.check_memory:
+        check_run_memory(request.project, config, data)
     network = request.network if request.network is not None else build_network(
         request.project, config.seed)
     set_frozen_nodes(network, request.frozen)

@@ -17,6 +17,12 @@ from app.document.document import ProjectDocument
 from app.icons import layer_icon
 from app.theme import colors, make_table, theme_notifier
 from nncore.errors import SpecError
+from nncore.memory import (
+    MemoryLimitError,
+    check_fits_memory,
+    estimate_training_memory,
+    format_bytes,
+)
 from nncore.registry import layer_class
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params")
@@ -43,6 +49,7 @@ class SummaryWidget(QWidget):
         lay.addWidget(self.totals)
         doc.analysisChanged.connect(self.refresh)
         doc.projectReset.connect(self.refresh)
+        doc.trainingChanged.connect(self.refresh)  # the batch size sets the estimate
         theme_notifier().changed.connect(self.refresh)
         self.refresh()
 
@@ -90,4 +97,22 @@ class SummaryWidget(QWidget):
             text += (f"<br><span style='color:{colors().error.name()}'>{n} problem"
                      f"{'s' if n > 1 else ''}: totals cover the layers that could be "
                      "resolved</span>")
+        else:
+            text += "<br>" + self._memory_text()
         self.totals.setText(text)
+
+    def _memory_text(self) -> str:
+        """The training-memory estimate, in the warning colour when it exceeds what the
+        machine has available now."""
+        estimate = estimate_training_memory(self.doc.analysis, self.doc.training)
+        text = f"Training memory: about {format_bytes(estimate.total)}"
+        self.totals.setToolTip(f"Training memory: {estimate.describe()}.\nAn estimate from "
+                               "the shapes and the batch size, without the data: weights, "
+                               "gradients and optimizer state, and what each layer keeps "
+                               "for the backward pass of one batch.")
+        try:
+            check_fits_memory(estimate)
+        except MemoryLimitError:
+            return (f"<span style='color:{colors().error.name()}'>{text}: more than this "
+                    "machine has available</span>")
+        return text

@@ -27,7 +27,7 @@ from app.models.history import RunHistory
 from app.models.runs import RunRecord
 from app.training.frames import AfterPending, FrameScheduler
 from app.training.lock import live_changes
-from app.training.notices import Notice, changes_text, divergence_text
+from app.training.notices import Notice, changes_text, divergence_text, memory_notice
 from app.training.probe import Probe
 from app.training.progress import apply_progress, record_outcome
 from app.training.trained_network import TrainedNetwork
@@ -163,6 +163,9 @@ class RunController(QObject):
         run = self.history.next_run(project, epochs if network is not None else 0, continued)
         self._sent = project.training
         self.noticeCleared.emit()
+        warning = memory_notice(self.doc.analysis, project.training, data)
+        if warning is not None:  # the window warns and trains; the command line refuses
+            self.notice.emit(warning)
 
         control = RunControl()
         if step:

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.models.runs import RunRecord
+from nncore.config import TrainingConfig
 from nncore.errors import NetCanvasError
 from nncore.events import Diverged
+from nncore.graph import GraphAnalysis
+from nncore.memory import MemoryLimitError, check_fits_memory, estimate_training_memory
 
 
 @dataclass
@@ -49,3 +52,16 @@ def _fmt(v: Any) -> str:
     if v is None:
         return "off"
     return str(v)
+
+
+def memory_notice(analysis: GraphAnalysis, config: TrainingConfig,
+                  data: Any = None) -> Notice | None:
+    """A warning when the run is estimated to need more memory than is available (the
+    command line refuses such a run; the window lets the person try), else None."""
+    n_train = len(data.train.y) if data is not None else None
+    n_val = len(data.val.y) if data is not None and data.val is not None else None
+    try:
+        check_fits_memory(estimate_training_memory(analysis, config, n_train, n_val))
+    except MemoryLimitError as e:
+        return Notice("warning", f"This run may run out of memory: {e}.", topic="memory")
+    return None

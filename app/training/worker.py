@@ -301,7 +301,7 @@ class TrainingWorker(QObject):
         out = RunOutcome(job.run_id, network=job.network, data=job.data)
         request = RunRequest(job.project, job.base_dir, data=job.data, network=job.network,
                              frozen=job.frozen, on_divergence="pause",
-                             batch_seconds=GRAD_SAMPLE_SECONDS)
+                             batch_seconds=GRAD_SAMPLE_SECONDS, check_memory=False)
         hooks = RunHooks(data_ready=lambda data: self._take_data(out, data),
                          network_ready=lambda net: self._take_network(out, net),
                          fit_starting=self._take_run)

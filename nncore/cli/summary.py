@@ -18,6 +18,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from nncore.graph import analyze
+    from nncore.memory import estimate_training_memory
 
     project, _ = load_project_file(args.project)
     a = analyze(project.graph)
@@ -41,4 +42,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"Total params: {a.total_params:,}")
     print(f"Trainable params: {a.trainable_params:,}")
     print(f"Non-trainable params: {a.total_params - a.trainable_params:,}")
+    memory = estimate_training_memory(a, project.training)
+    print(f"Training memory (estimate, without the data): {memory.describe()}")
     return EXIT_OK

@@ -129,6 +129,14 @@ class Layer(ABC):
         trainable = sum(s.size for s in specs if s.trainable) if self.trainable else 0
         return trainable, sum(s.size for s in specs)
 
+    def training_floats(self, input_shapes: list[Shape]) -> int:
+        """Floats per sample that training this layer holds at its peak: what it keeps from
+        the forward pass for the backward pass and its work buffers. Read by the memory
+        estimate (:mod:`nncore.memory`). The default fits layers that keep their output
+        and one array of its size (the activation's derivative, a mask) and take the
+        output's gradient: three times the output; layers with larger buffers override."""
+        return 3 * int(np.prod(self.compute_output_shape(input_shapes)))
+
     def on_built(self) -> None:
         """Called once the network has assigned weights; layers cache what they need."""
 

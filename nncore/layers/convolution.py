@@ -105,6 +105,14 @@ class Conv2D(_ActivationMixin, WindowedLayer):
             specs.append(WeightSpec("b", (f,), self.config["bias_initializer"]))
         return specs
 
+    def training_floats(self, input_shapes):
+        # The im2col columns and their gradient (C*kh*kw values per output position),
+        # the output planes, and the default three times the output.
+        c = input_shapes[0][0]
+        kh, kw = pair(self.config["kernel_size"])
+        f, oh, ow = self.compute_output_shape(input_shapes)
+        return 2 * c * kh * kw * oh * ow + 4 * f * oh * ow
+
     def on_built(self):
         self._build_geometry()
         c, h, w = self.input_shapes[0]

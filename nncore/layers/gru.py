@@ -84,6 +84,11 @@ class GRU(RecurrentLayer):
             mul(tmp, z, out=tmp)
             add(nn, tmp, out=h)
 
+    def _buffer_shapes(self, T, B):
+        k = self.n_gates * self.units
+        return {"G": (T, k, B), "Q": (T, k, B), "D": (T, k, B), "dA": (T, k, B),
+                "dQ": (T, k, B)}
+
     def forward(self, x, training):
         B, T, F = x.shape
         u, k = self.units, 3 * self.units
@@ -102,8 +107,7 @@ class GRU(RecurrentLayer):
 
             self._run(steps(), UrT, tmp)
             return self._output(H, slot(T))
-        buf = self._allocate(x, {"G": (T, k, B), "Q": (T, k, B), "D": (T, k, B),
-                                 "dA": (T, k, B), "dQ": (T, k, B)})
+        buf = self._allocate(x, self._buffer_shapes(T, B))
         self._project(x, WbT, buf["G"])
         self._run(self._views, UrT, tmp)
         self._stored = True

@@ -94,6 +94,12 @@ class LSTM(RecurrentLayer):
             tanh(c, out=tc)
             mul(o, tc, out=h)
 
+    def _buffer_shapes(self, T, B):
+        u = self.units
+        k = self.n_gates * u
+        return {"G": (T, k, B), "C": (T + 1, u, B), "TC": (T, u, B), "D": (T, k, B),
+                "OTD": (T, u, B), "dZ": (T, k, B), "dh": (u, B), "dc": (u * B,)}
+
     def forward(self, x, training):
         B, T, F = x.shape
         u, k = self.units, 4 * self.units
@@ -114,9 +120,7 @@ class LSTM(RecurrentLayer):
 
             self._run(steps(), UT, tmpk, tmp)
             return self._output(H, slot(T))
-        buf = self._allocate(x, {
-            "G": (T, k, B), "C": (T + 1, u, B), "TC": (T, u, B), "D": (T, k, B),
-            "OTD": (T, u, B), "dZ": (T, k, B), "dh": (u, B), "dc": (u * B,)})
+        buf = self._allocate(x, self._buffer_shapes(T, B))
         buf["C"][0] = 0
         self._project(x, WbT, buf["G"])
         self._run(self._views, UT, tmpk, tmp)

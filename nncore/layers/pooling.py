@@ -69,6 +69,13 @@ class MaxPool2D(_Pool):
         ({"pool_size": [2]}, [(3, 5, 5)]),
     )
 
+    def training_floats(self, input_shapes):
+        # Every tap of every window (kh*kw values per output), the comparison masks of
+        # the backward pass (the input's size each) and the default.
+        kh, kw = pair(self.config["pool_size"])
+        c, oh, ow = self.compute_output_shape(input_shapes)
+        return (kh * kw + 3) * c * oh * ow + 2 * int(np.prod(input_shapes[0]))
+
     def on_built(self):
         super().on_built()
         self._taps = Scratch(-np.inf)

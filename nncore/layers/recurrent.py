@@ -141,6 +141,16 @@ class RecurrentLayer(Layer):
             self._buffer_key = key
         return self._buffers
 
+    def _buffer_shapes(self, T: int, B: int) -> dict[str, tuple[int, ...]]:
+        """The layer's own training buffers for T steps of B samples (besides XT and H)."""
+        return {}
+
+    def training_floats(self, input_shapes):
+        T, F = input_shapes[0]
+        own = sum(int(np.prod(s)) for s in self._buffer_shapes(T, 1).values())
+        return (own + T * (F + 1) + (T + 1) * self._state_rows()
+                + 3 * int(np.prod(self.compute_output_shape(input_shapes))))
+
     def _make_views(self, bufs: dict[str, np.ndarray], T: int) -> list[tuple]:
         """Per-step views (forward and backward) into the training buffers."""
         return []

@@ -84,6 +84,9 @@ class SimpleRNN(RecurrentLayer):
                 np.add(z, tmpf, out=z)
             self._activate(z, h)
 
+    def _buffer_shapes(self, T, B):
+        return {"Z": (T, self.units, B), "dZ": (T, self.units, B)}
+
     def forward(self, x, training):
         B, T, F = x.shape
         u = self.units
@@ -102,7 +105,7 @@ class SimpleRNN(RecurrentLayer):
 
             self._run(steps(), UT, tmp)
             return self._output(H, slot(T))
-        buf = self._allocate(x, {"Z": (T, u, B), "dZ": (T, u, B)})
+        buf = self._allocate(x, self._buffer_shapes(T, B))
         self._project(x, WbT, buf["Z"])
         self._run(self._views, UT, tmp)
         self._stored = True
