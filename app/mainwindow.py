@@ -47,7 +47,7 @@ from app.panels.data import DataPanel
 from app.panels.inspector import InspectorWidget
 from app.panels.palette import PaletteWidget
 from app.panels.summary import SummaryWidget
-from app.panels.training import TrainingPanel
+from app.panels.training_settings import TrainingSettingsPanel
 from app.paths import examples_dir, list_examples
 from app.recovery import AUTOSAVE_MSEC, RecoveryStore
 from app.theme import colors, theme_notifier
@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorWidget(self.editor)
         self.summary = SummaryWidget(self.document)
         self.data_panel = DataPanel(self.editor)
-        self.training_panel = TrainingPanel(self.editor)
+        self.training_panel = TrainingSettingsPanel(self.editor)
         self.training_ui = TrainingUi(self)
         self.training = self.training_ui.session
         self.setCentralWidget(self.training_ui.central_widget(self.view))
