@@ -13,9 +13,9 @@ from typing import Any
 from PySide6.QtWidgets import QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.document.editor import GraphEditor
-from app.panels.forms import SchemaForm
+from app.panels.forms import SchemaForm, label_for
 from app.theme import colors
-from nncore.config import LIVE_SETTINGS, TRAINING_SCHEMA, live_settings_text
+from nncore.config import LIVE_SETTINGS, TRAINING_SCHEMA, live_settings_text, setting_label
 from nncore.losses import LOSSES
 from nncore.optimizers import OPTIMIZERS
 from nncore.schedules import SCHEDULES
@@ -32,6 +32,15 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: choice name -> (its table, the nested parameters key)
 NESTED = {"loss": (LOSSES, "loss_params"), "optimizer": (OPTIMIZERS, "optimizer_params"),
           "schedule": (SCHEDULES, "schedule_params")}
+
+
+def _in_sentence(name: str) -> str:
+    """A setting as the form labels it, for the middle of a sentence ('learning rate',
+    'L1 penalty'); nested parameters as the engine names them ('optimizer parameters')."""
+    if name not in {p.name for p in TRAINING_SCHEMA}:
+        return setting_label(name)
+    text = label_for(name)
+    return text if text[1:2].isupper() or text[1:2].isdigit() else text[:1].lower() + text[1:]
 
 
 def _labels(table: dict) -> dict[str, tuple[str, str]]:
@@ -91,9 +100,9 @@ class TrainingSettingsPanel(QScrollArea):
         self.error.hide()
         lay.addWidget(self.error)
         self._run_active = False
-        self.run_note = QLabel(f"Training is running: the {live_settings_text()} apply to "
-                               "the run from its next batch; the other settings are fixed "
-                               "until it stops.")
+        self.run_note = QLabel(f"Training is running: the {live_settings_text(_in_sentence)} "
+                               "apply to the run from its next batch; the other settings "
+                               "are fixed until it stops.")
         self.run_note.setWordWrap(True)
         self.run_note.setObjectName("hint")
         self.run_note.hide()
