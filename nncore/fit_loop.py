@@ -82,7 +82,7 @@ class FitLoop:
                 reason, message = "diverged", str(outcome)
                 break
             if outcome == STOPPED:
-                reason = STOPPED
+                reason = "stopped"
                 break
             epoch += 1
             ended = self._end_epoch(epoch)
@@ -91,7 +91,7 @@ class FitLoop:
                 break
             if epoch < cfg.epochs and ctl.take_pause_after_epoch() and ctl.hold(
                     lambda e=epoch: self.emit(Paused(e, "step"))):
-                reason = STOPPED
+                reason = "stopped"
                 break
         stopping = self.stopping
         fin = TrainingFinished(reason, epoch, stopping.best_epoch, stopping.best_loss,
