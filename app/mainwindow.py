@@ -38,7 +38,7 @@ from app.panels.data import DataPanel
 from app.panels.inspector import InspectorWidget
 from app.panels.palette import PaletteWidget
 from app.panels.summary import SummaryWidget
-from app.panels.training import TrainingPanel
+from app.panels.training_settings import TrainingSettingsPanel
 from app.paths import examples_dir
 from app.recovery import AUTOSAVE_MSEC, RecoveryStore
 from app.theme import colors, theme_notifier
@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorWidget(self.editor)
         self.summary = SummaryWidget(self.document)
         self.data_panel = DataPanel(self.editor)
-        self.training_panel = TrainingPanel(self.editor)
+        self.training_panel = TrainingSettingsPanel(self.editor)
         self.training = RunController(self.document, self)
         self.context = WindowContext(self.document, self.editor, self.scene, self.view,
                                      self.undo_stack, PartFactory(self), self,

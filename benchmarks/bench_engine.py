@@ -72,6 +72,7 @@ from _common import (  # noqa: E402
 from nncore.config import TrainingConfig  # noqa: E402
 from nncore.events import BatchEnd  # noqa: E402
 from nncore.losses import Loss, get_loss  # noqa: E402
+from nncore.metrics import correct_predictions  # noqa: E402
 from nncore.network import Network, _take  # noqa: E402
 from nncore.optimizers import Optimizer, get_optimizer  # noqa: E402
 from nncore.schedules import learning_rate  # noqa: E402
@@ -668,7 +669,7 @@ def profile_trainer_extras(w: Workload) -> list[str]:
                          batch_size=w.batch, epochs=1, seed=0)
     tr = Trainer(net, cfg)
     x, y = make_data(w, w.n_train)
-    x, t = tr._prepare(x, y, "training data")
+    x, t = tr.prepare(x, y, "training data")
     n, bs = len(t), w.batch
     steps = math.ceil(n / bs)
     idx = net.rng.permutation(n)[:bs]
@@ -692,11 +693,8 @@ def profile_trainer_extras(w: Workload) -> list[str]:
     gn = norms(g_all)
 
     def control_checks() -> None:
-        if ctl._pending:
-            ctl.run_pending()
-        if not ctl._running.is_set():
-            raise RuntimeError("paused")
-        ctl.stop_event.is_set()
+        if ctl.requested and ctl.checkpoint(lambda: None):
+            raise RuntimeError("stopped")
 
     def batch_end() -> Any:
         names = list(net.layer_grad_slices)
@@ -712,7 +710,8 @@ def profile_trainer_extras(w: Workload) -> list[str]:
         (f"gradient norms {how}(grads)", lambda: norms(g_all), 1),
         (f"weight norms {how}(params) for BatchEnd", lambda: norms(p_all), 1),
         ("BatchEnd(...) with dicts of norms", batch_end, 1),
-        ("accuracy bookkeeping _correct", (lambda: tr._correct(out, tb))
+        ("accuracy bookkeeping correct_predictions", (lambda: correct_predictions(
+            out, tb, tr.loss.fused_activation == "softmax"))
          if tr.loss.task == "classification" else (lambda: None), 1),
         ("per epoch: rng.permutation(n)", lambda: net.rng.permutation(n), steps),
         ("per epoch: net.snapshot(good)", lambda: net.snapshot(good), steps),

@@ -32,7 +32,7 @@ class BatchEnd:
     loss: float
     lr: float
     #: Per-layer L2 norms of this batch's gradients, and of the weights (refreshed at most
-    #: every ``trainer.WEIGHT_NORMS_PERIOD`` seconds: a full pass over big networks).
+    #: every ``training_parts.WEIGHT_NORMS_PERIOD`` seconds: a full pass over big networks).
     #: Treat both dicts as read-only: events may share them.
     grad_norms: dict[str, float]
     weight_norms: dict[str, float]
@@ -111,10 +111,17 @@ class TrainingFinished:
 
 
 class RunControl:
-    """Thread-safe steering of a running trainer."""
+    """Thread-safe steering of a running trainer.
+
+    Any thread may stop, pause, resume, step one epoch or hand in a call. The trainer looks
+    at :attr:`requested` before each batch (one attribute read: the cost of steering on the
+    hot path) and, when it is set, calls :meth:`checkpoint`; at the end of an epoch it asks
+    :meth:`take_pause_after_epoch`; where it pauses it calls :meth:`hold`."""
 
     def __init__(self) -> None:
         self.stop_event = threading.Event()
+        #: Set when a stop, a pause or a call waits for the trainer's next checkpoint.
+        self.requested = False
         self._running = threading.Event()  # cleared while paused
         self._running.set()
         self._lock = threading.Lock()
@@ -122,12 +129,16 @@ class RunControl:
         self._pause_after_epoch = False
 
     # -- called from any thread --------------------------------------------------------
+    # Each request changes the state first and sets ``requested`` last, and checkpoint()
+    # clears ``requested`` before it reads the state: no request can go unnoticed.
     def request_stop(self) -> None:
         self.stop_event.set()
         self._running.set()
+        self.requested = True
 
     def pause(self) -> None:
         self._running.clear()
+        self.requested = True
 
     def resume(self) -> None:
         self._running.set()
@@ -145,6 +156,7 @@ class RunControl:
         changes such as a new learning rate while paused)."""
         with self._lock:
             self._pending.append(fn)
+        self.requested = True
 
     @property
     def stopped(self) -> bool:
@@ -155,7 +167,29 @@ class RunControl:
         return not self._running.is_set()
 
     # -- called by the trainer ---------------------------------------------------------
+    def checkpoint(self, on_pause: Callable[[], None]) -> bool:
+        """At a batch boundary, when :attr:`requested`: run the calls handed in; if paused,
+        :meth:`hold` (``on_pause`` reports the pause). True when the run must stop."""
+        self.requested = False
+        self.run_pending()
+        if not self._running.is_set():
+            self.hold(on_pause)
+        if self.stop_event.is_set():
+            self.requested = True  # a stop is for good: every later check sees it
+            return True
+        return False
+
+    def hold(self, on_paused: Callable[[], None]) -> bool:
+        """The trainer stands still here while paused: ``on_paused()`` reports the pause,
+        then wait until resumed or stopped and run the calls handed in meanwhile. True when
+        the run must stop."""
+        on_paused()
+        self.wait_while_paused()
+        self.run_pending()
+        return self.stop_event.is_set()
+
     def take_pause_after_epoch(self) -> bool:
+        """True (and paused) when :meth:`step_epoch` asked for a pause at this epoch's end."""
         with self._lock:
             if self._pause_after_epoch:
                 self._pause_after_epoch = False
@@ -169,6 +203,7 @@ class RunControl:
                 return
 
     def run_pending(self) -> None:
+        """Run the calls handed in through :meth:`call_in_run`, in order."""
         if self._pending:
             with self._lock:
                 pending, self._pending = self._pending, []

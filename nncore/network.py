@@ -72,6 +72,12 @@ class Network:
     # -- weights -----------------------------------------------------------------------
     def _allocate(self, values: dict[str, np.ndarray] | None) -> None:
         """Lay out all weights in flat buffers; keep ``values`` or draw initial ones."""
+        self._lay_out_weights(values)
+        self._plan_backward()
+        self._index_layer_slices()
+
+    def _lay_out_weights(self, values: dict[str, np.ndarray] | None) -> None:
+        """The flat buffers, their slots, and each layer's weight and gradient views."""
         groups: tuple[list, list, list] = ([], [], [])
         for n in self.order:
             layer = self.layers[n]
@@ -101,7 +107,10 @@ class Network:
             layer.weights[spec.name] = view
             if slot.start < self.n_trainable:
                 layer.grads[spec.name] = self.grads_flat[slot.start:slot.stop].reshape(spec.shape)
-        # Which nodes need a gradient: those with trainable weights and everything after.
+
+    def _plan_backward(self) -> None:
+        """Which nodes need a gradient (those with trainable weights and everything after)
+        and the back-propagation plan over them, output first."""
         needs = []
         for layer, ins, _ in self._plan:
             own = bool(layer.grads)
@@ -110,10 +119,13 @@ class Network:
         for (layer, ins, _), _need in zip(self._plan, needs):
             layer.need_input_grad = any(needs[j] for j in ins)
             layer.on_built()
-        # Nodes that take part in back-propagation, output first.
         self._backward_plan = [(i, layer, ins, merge)
                                for i, (layer, ins, merge) in enumerate(self._plan)
                                if ins and needs[i]][::-1]
+
+    def _index_layer_slices(self) -> None:
+        """Per-layer views of the flat layout, for norms and statistics."""
+        slots = self.slots
         # Per-layer norms of the trainable region in one pass: slot starts, and the index
         # (into ``norm_layers``) of the layer each slot belongs to.
         train_slots = sorted((s for s in slots if s.start < self.n_trainable),
@@ -142,10 +154,10 @@ class Network:
         n_layers = len(self.norm_layers)
         if n_layers == 0:
             return np.zeros(0)
-        region = buf[:self.n_trainable]
-        if region.size <= 1 << 15:  # small: three vectorised ops beat a loop of dots
-            r = region.astype(np.float64)
-            sq = np.add.reduceat(r * r, self._norm_starts)
+        n = self.n_trainable
+        region = buf if buf.size == n else buf[:n]  # (gradients: no slicing needed)
+        if n <= 1 << 15:  # small: a few vectorised ops beat a loop of dots
+            sq = np.add.reduceat(np.square(region, dtype=np.float64), self._norm_starts)
         else:
             sq = np.empty(len(self._norm_bounds))
             for k, (a, b) in enumerate(self._norm_bounds):
@@ -155,8 +167,9 @@ class Network:
                     v64 = v.astype(np.float64)
                     s = float(np.dot(v64, v64))
                 sq[k] = s
-        per_layer = np.bincount(self._norm_index, weights=sq, minlength=n_layers)
-        return np.sqrt(per_layer)
+        # (Every layer owns a slot, the last one included: the counts cover n_layers.)
+        per_layer = np.bincount(self._norm_index, sq)
+        return np.sqrt(per_layer, out=per_layer)
 
     def set_frozen(self, node_id: str, frozen: bool) -> None:
         """Freeze or unfreeze a node's weights; keeps every current value."""
@@ -296,7 +309,8 @@ class Network:
                     grads[j] = gj if grads[j] is None else grads[j] + gj
 
     def activations(self) -> dict[str, np.ndarray]:
-        """Outputs of every node from the last forward pass."""
+        """Outputs of every node from the last forward pass, in execution order (the
+        output node last; None for a node not computed yet)."""
         return {n: a for n, a in zip(self.order, self._acts)}
 
     def predict(self, x: Any, batch_size: int = 1024) -> np.ndarray:

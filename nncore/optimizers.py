@@ -55,9 +55,15 @@ class Optimizer(ABC):
         self.params: np.ndarray | None = None
 
     def update_config(self, **params: Any) -> None:
-        """Change hyperparameters between steps (for example while a run is paused)."""
-        merged = {**self.config, **params}
-        self.config = coerce_all(self.schema, merged, f"optimizer {self.name}")
+        """Change hyperparameters between steps (for example while a run is paused);
+        raises ParameterError for a bad value."""
+        self.set_config(coerce_all(self.schema, {**self.config, **params},
+                                   f"optimizer {self.name}"))
+
+    def set_config(self, config: dict[str, Any]) -> None:
+        """Take all hyperparameters, already checked against the schema (for example a
+        validated ``TrainingConfig.optimizer_params``), between steps."""
+        self.config = dict(config)
 
     def bind(self, params: np.ndarray, grads: np.ndarray) -> None:
         if params.shape != grads.shape:
@@ -222,9 +228,9 @@ class Adam(Optimizer):
     which is the same update (bias correction included) in 10 passes per chunk instead of
     the 12 that storing m and v takes. ``state`` holds M and V (keys ``m_scaled``,
     ``v_scaled``); :meth:`moments` gives the true m and v. When beta1 or beta2 change
-    (``update_config``), M and V are rescaled so that they keep representing the same m and
-    v. V is at most 1/(1-b2) times v (1e5 at the largest beta2): float32 holds it for
-    gradients up to about 1e16."""
+    (``set_config``), M and V are rescaled so that they keep representing the same m and v.
+    V is at most 1/(1-b2) times v (1e5 at the largest beta2): float32 holds it for gradients
+    up to about 1e16."""
 
     name, label, help = "adam", "Adam", "Momentum plus per-weight RMS scaling, bias-corrected."
     schema = (
@@ -236,9 +242,9 @@ class Adam(Optimizer):
     )
     state_names = ("m_scaled", "v_scaled")
 
-    def update_config(self, **params: Any) -> None:
+    def set_config(self, config: dict[str, Any]) -> None:
         b1, b2 = self.config["beta1"], self.config["beta2"]
-        super().update_config(**params)
+        super().set_config(config)
         if self.params is None:
             return  # not bound yet: no moments to rescale
         # M (1-b1) = m = M' (1-b1'): the stored moments follow the new scale factors.

@@ -33,6 +33,9 @@ class Param:
     optional: bool = False
     #: Shown on the node on the canvas (units, activation, ...).
     key: bool = False
+    #: A training setting that may change while a run lasts (it reaches the running
+    #: trainer between batches); the others are fixed until the run ends.
+    live: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -1,19 +1,23 @@
 """Learning-rate schedules, as multipliers of the base learning rate.
 
-``learning_rate(...)`` is evaluated before every batch from the global step. Epoch-based
-schedules see the fractional epoch ``step / steps_per_epoch`` (the step schedule uses whole
-epochs). A linear warm-up over ``warmup_epochs`` multiplies whichever schedule is chosen:
-factor ``min(1, (step + 1) / warmup_steps)``.
+``learning_rate(...)`` is evaluated before every batch from the global step
+(:class:`LearningRateSchedule` does it for a run). Epoch-based schedules see the fractional
+epoch ``step / steps_per_epoch`` (the step schedule uses whole epochs). A linear warm-up
+over ``warmup_epochs`` multiplies whichever schedule is chosen: factor
+``min(1, (step + 1) / warmup_steps)``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from nncore.errors import ParameterError
 from nncore.params import Param, coerce_all
+
+if TYPE_CHECKING:  # (the config module imports this one)
+    from nncore.config import TrainingConfig
 
 
 @dataclass(frozen=True)
@@ -75,3 +79,21 @@ def learning_rate(base_lr: float, name: str, params: dict[str, Any], step: int,
         warm_steps = warmup_epochs * max(steps_per_epoch, 1)
         factor *= min(1.0, (step + 1) / warm_steps)
     return base_lr * factor
+
+
+class LearningRateSchedule:
+    """The learning rate of each step of a run, from the run's settings (read at every
+    step, so a change of the rate, schedule or warm-up during the run applies from the next
+    batch)."""
+
+    def __init__(self, config: TrainingConfig, steps_per_epoch: int) -> None:
+        self.config = config
+        self.steps_per_epoch = steps_per_epoch
+
+    def rate(self, step: int) -> float:
+        """The learning rate for global step ``step`` (0-based)."""
+        cfg = self.config
+        if cfg.schedule == "constant" and not cfg.warmup_epochs:
+            return cfg.learning_rate  # the common case, without the arithmetic
+        return learning_rate(cfg.learning_rate, cfg.schedule, cfg.schedule_params, step,
+                             self.steps_per_epoch, cfg.epochs, cfg.warmup_epochs)

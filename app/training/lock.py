@@ -1,6 +1,6 @@
 """The edit lock during a run: the network, the data and the fixed training settings cannot
-change while a run is active; optimizer and regularization settings can
-(``Trainer.LIVE_SETTINGS``), and reach the running trainer.
+change while a run is active; the live ones can (``nncore.config.LIVE_SETTINGS``: marked
+in the settings schema), and reach the running trainer.
 
 :class:`LockingEditor` is the window's editor: when locked it refuses structural edits
 with a reason (``refused`` signal, shown in the status bar) instead of pushing a command.
@@ -16,12 +16,10 @@ from PySide6.QtGui import QUndoCommand
 
 from app.document.commands import SetInfoCommand, SetTrainingCommand
 from app.document.editor import GraphEditor, Point
-from nncore.config import TrainingConfig
+from nncore.config import LIVE_SETTINGS, TrainingConfig, fixed_settings_refusal
 from nncore.errors import NetCanvasError
 from nncore.spec import EdgeSpec, GraphSpec
-from nncore.trainer import Trainer
 
-LIVE_SETTINGS = frozenset(Trainer.LIVE_SETTINGS)
 LOCK_REASON = ("training is running: the network and the data cannot change during a run; "
                "stop it first (Shift+F5)")
 
@@ -37,14 +35,6 @@ def live_changes(old: TrainingConfig, new: TrainingConfig) -> dict[str, Any]:
     return {k: b[k] for k in sorted(changed_settings(old, new)) if k in LIVE_SETTINGS}
 
 
-def fixed_refusal(names: set[str]) -> str:
-    fixed = sorted(names - LIVE_SETTINGS)
-    listed = ", ".join(n.replace("_", " ") for n in fixed)
-    return (f"{listed} cannot change during a run; stop it first. The learning rate, "
-            "schedule, L1/L2, gradient clipping, optimizer parameters and early stopping "
-            "can change while it runs or is paused.")
-
-
 def undo_refusal(cmd: QUndoCommand | None) -> str | None:
     """Why undoing or redoing ``cmd`` is not allowed during a run (None: allowed)."""
     if cmd is None:
@@ -52,8 +42,7 @@ def undo_refusal(cmd: QUndoCommand | None) -> str | None:
     if isinstance(cmd, SetInfoCommand):
         return None
     if isinstance(cmd, SetTrainingCommand):
-        names = changed_settings(cmd.old, cmd.new)
-        return None if names <= LIVE_SETTINGS else fixed_refusal(names)
+        return fixed_settings_refusal(changed_settings(cmd.old, cmd.new))
     return f"cannot undo “{cmd.text()}” now: {LOCK_REASON}"
 
 
@@ -167,9 +156,8 @@ class LockingEditor(GraphEditor):
                 new = self.doc.training.replace(**changes)
             except NetCanvasError as e:
                 return str(e)
-            names = changed_settings(self.doc.training, new)
-            if not names <= LIVE_SETTINGS:
-                reason = fixed_refusal(names)
+            reason = fixed_settings_refusal(changed_settings(self.doc.training, new))
+            if reason is not None:
                 self.refused.emit(reason)
                 return reason
         return super().set_training(text, merge_key, **changes)

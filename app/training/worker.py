@@ -187,7 +187,7 @@ class TrainingWorker(QObject):
         return self._snapshot
 
     def apply_settings(self, changes: dict[str, Any]) -> None:
-        """Hand live setting changes (Trainer.LIVE_SETTINGS) to the run; they take effect
+        """Hand live setting changes (nncore.config.LIVE_SETTINGS) to the run; they take effect
         at the next batch (or when a pause ends)."""
         changes = dict(changes)
         self.control.call_in_run(lambda: self._apply(changes))

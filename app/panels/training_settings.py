@@ -13,15 +13,12 @@ from typing import Any
 from PySide6.QtWidgets import QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.document.editor import GraphEditor
-from app.panels.forms import SchemaForm
+from app.panels.forms import SchemaForm, label_for
 from app.theme import colors
-from nncore.config import TRAINING_SCHEMA
+from nncore.config import LIVE_SETTINGS, TRAINING_SCHEMA, live_settings_text, setting_label
 from nncore.losses import LOSSES
 from nncore.optimizers import OPTIMIZERS
 from nncore.schedules import SCHEDULES
-from nncore.trainer import Trainer
-
-LIVE_SETTINGS = frozenset(Trainer.LIVE_SETTINGS)
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Loss", ("loss",)),
@@ -37,11 +34,23 @@ NESTED = {"loss": (LOSSES, "loss_params"), "optimizer": (OPTIMIZERS, "optimizer_
           "schedule": (SCHEDULES, "schedule_params")}
 
 
+def _in_sentence(name: str) -> str:
+    """A setting as the form labels it, for the middle of a sentence ('learning rate',
+    'L1 penalty'); nested parameters as the engine names them ('optimizer parameters')."""
+    if name not in {p.name for p in TRAINING_SCHEMA}:
+        return setting_label(name)
+    text = label_for(name)
+    return text if text[1:2].isupper() or text[1:2].isdigit() else text[:1].lower() + text[1:]
+
+
 def _labels(table: dict) -> dict[str, tuple[str, str]]:
     return {k: (getattr(v, "label", "") or k, getattr(v, "help", "")) for k, v in table.items()}
 
 
-class TrainingPanel(QScrollArea):
+class TrainingSettingsPanel(QScrollArea):
+    """The training settings form: one group of fields per topic, the chosen optimizer's,
+    schedule's and loss's own parameters under their choice."""
+
     def __init__(self, editor: GraphEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editor = editor
@@ -91,10 +100,9 @@ class TrainingPanel(QScrollArea):
         self.error.hide()
         lay.addWidget(self.error)
         self._run_active = False
-        self.run_note = QLabel("Training is running: the learning rate, schedule, "
-                               "regularization, clipping, optimizer parameters and early "
-                               "stopping apply to the run from its next batch; the other "
-                               "settings are fixed until it stops.")
+        self.run_note = QLabel(f"Training is running: the {live_settings_text(_in_sentence)} "
+                               "apply to the run from its next batch; the other settings "
+                               "are fixed until it stops.")
         self.run_note.setWordWrap(True)
         self.run_note.setObjectName("hint")
         self.run_note.hide()
@@ -105,9 +113,8 @@ class TrainingPanel(QScrollArea):
         self.refresh()
 
     def set_run_active(self, active: bool) -> None:
-        """During a run only the live settings (``Trainer.LIVE_SETTINGS``: learning rate,
-        schedule, L1/L2, clipping, optimizer parameters, early stopping) stay editable;
-        they reach the running trainer at the next batch."""
+        """During a run only the live settings (``nncore.config.LIVE_SETTINGS``) stay
+        editable; they reach the running trainer at the next batch."""
         self._run_active = bool(active)
         for name, form in self.forms.items():
             live = name in LIVE_SETTINGS
