@@ -32,12 +32,17 @@ TRAINING_SCHEMA: tuple[Param, ...] = (
           "epochs.", min=0.0, max=1e4, live=True),
     Param("batch_size", "int", 32, "Samples per gradient step.", min=1, max=1_000_000),
     Param("epochs", "int", 100, "Passes over the training data.", min=1, max=1_000_000),
-    Param("l1", "float", 0.0, "L1 penalty on kernels (pushes weights to exactly zero).",
+    Param("l1", "float", 0.0, "L1 penalty on kernels (pushes weights to exactly zero). Adds "
+          "l1 * sign(W) to the gradients of kernels only (not biases), before clipping.",
           min=0.0, max=10.0, live=True),
-    Param("l2", "float", 0.0, "L2 penalty on kernels (weight decay, keeps weights small).",
+    Param("l2", "float", 0.0, "L2 penalty on kernels (keeps weights small). Adds 2 * l2 * W to "
+          "the gradients of kernels only (not biases), before clipping: Keras' l2(l2); "
+          "PyTorch's weight_decay would be 2 * l2 and apply to biases too.",
           min=0.0, max=10.0, live=True),
     Param("clip_norm", "float", None, "Clip the global gradient norm to this value (empty: "
-          "off).", min=1e-9, max=1e9, optional=True, live=True),
+          "off). The norm covers every layer's gradient with the L1/L2 terms added; above "
+          "the limit all gradients are scaled by exactly clip_norm / norm.", min=1e-9,
+          max=1e9, optional=True, live=True),
     Param("seed", "int", 0, "Seeds initial weights, shuffling and dropout.", min=0,
           max=2**32 - 1),
     Param("shuffle", "bool", True, "Shuffle the training data every epoch."),

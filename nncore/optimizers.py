@@ -168,10 +168,10 @@ class RMSProp(Optimizer):
 
     name, label, help = "rmsprop", "RMSProp", "Divides by a running RMS of recent gradients."
     schema = (
-        Param("rho", "float", 0.9, "Decay of the squared-gradient average.", min=0.0,
-              max=0.9999),
-        Param("epsilon", "float", 1e-7, "Added to the denominator for stability.", min=1e-12,
-              max=1.0),
+        Param("rho", "float", 0.9, "Decay of the squared-gradient average (Keras' default; "
+              "PyTorch calls it alpha and defaults to 0.99).", min=0.0, max=0.9999),
+        Param("epsilon", "float", 1e-7, "Added to sqrt(average) in the denominator, outside "
+              "the root (Keras' default 1e-7; PyTorch's is 1e-8).", min=1e-12, max=1.0),
     )
     state_names = ("square_avg",)
 
@@ -193,10 +193,10 @@ class Adagrad(Optimizer):
 
     name, label, help = "adagrad", "Adagrad", "Per-weight rates shrinking with summed g^2."
     schema = (
-        Param("initial_accumulator", "float", 0.1, "Starting value of the sum of squares.",
-              min=0.0),
-        Param("epsilon", "float", 1e-7, "Added to the denominator for stability.", min=1e-12,
-              max=1.0),
+        Param("initial_accumulator", "float", 0.1, "Starting value of the sum of squares "
+              "(Keras' default; PyTorch starts at 0).", min=0.0),
+        Param("epsilon", "float", 1e-7, "Added to sqrt(sum) in the denominator, outside the "
+              "root as PyTorch does (Keras adds it inside).", min=1e-12, max=1.0),
     )
     state_names = ("sum_sq",)
 

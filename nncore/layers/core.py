@@ -179,8 +179,10 @@ class BatchNormalization(Layer):
                    "and shifts it.")
     glyph = "normalization"
     schema = (
-        Param("momentum", "float", 0.99, "Decay of the moving mean and variance.",
-              min=0.0, max=0.9999),
+        Param("momentum", "float", 0.99, "Decay of the moving mean and variance, which "
+              "inference uses; the variance is the batch's biased one (divided by n), as in "
+              "Keras. PyTorch's momentum is 1 minus this, and its running variance divides "
+              "by n - 1.", min=0.0, max=0.9999),
         Param("epsilon", "float", 1e-3, "Added to the variance to avoid division by zero.",
               min=1e-12, max=1.0),
     )
