@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from nncore.fileio import process_alive
 from nncore.project import Project, atomic_write_text, save_project
 
 AUTOSAVE_MSEC = 60_000
@@ -26,20 +27,6 @@ class RecoveryFile:
     original_path: Path | None
     saved_at: float
     name: str
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 class RecoveryStore:
@@ -79,7 +66,7 @@ class RecoveryStore:
                 pid = int(meta_path.name.split("-")[1].split(".")[0])
             except (IndexError, ValueError):
                 continue
-            if _pid_alive(pid):
+            if process_alive(pid):
                 continue
             project_path = meta_path.with_name(f"recovery-{pid}.json")
             if not project_path.is_file():

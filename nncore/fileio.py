@@ -168,7 +168,7 @@ def clean_stale_temporaries(folder: Path) -> list[Path]:
         return removed
     for name in names:  # journals first: their backups are the old files
         m = _JOURNAL.match(name)
-        if m and not _alive(int(m.group("pid"))):
+        if m and not process_alive(int(m.group("pid"))):
             path = folder / name
             try:
                 _roll_back(json.loads(path.read_text(encoding="utf-8")))
@@ -180,7 +180,7 @@ def clean_stale_temporaries(folder: Path) -> list[Path]:
     for name in os.listdir(folder) if removed else names:
         path = folder / name
         m = _TMP.match(name)
-        stale = (m is not None and not _alive(int(m.group("pid")))) or (
+        stale = (m is not None and not process_alive(int(m.group("pid")))) or (
             m is None and _LEGACY_TMP.match(name) is not None and _older(path, now))
         if stale and _unlink(path):
             removed.append(path)
@@ -191,7 +191,9 @@ def _temporary_name(target: Path, kind: str) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.{kind}")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (this one does; another user's, or one the system will
+    not tell about, counts as running, so its files are left alone)."""
     if pid == os.getpid():
         return True
     try:

@@ -74,11 +74,16 @@ def regular_file(path: str | os.PathLike, what: str, error: ErrorClass) -> Path:
     raise error(f"{p}: is {kind}, not a regular file; cannot read it as a {what}")
 
 
-def file_size(path: Path, what: str, error: ErrorClass) -> int:
+def file_size(path: Path, what: str, error: ErrorClass, max_bytes: int | None = None) -> int:
+    """The size of ``path``; with ``max_bytes``, refused (``error``) when larger."""
     try:
-        return os.stat(path).st_size
+        size = os.stat(path).st_size
     except OSError as e:
         raise error(f"{path}: cannot read the {what} ({e.strerror or e})") from None
+    if max_bytes is not None and size > max_bytes:
+        raise error(f"{path}: {size:,} bytes is too large for a {what} (at most "
+                    f"{max_bytes:,})")
+    return size
 
 
 def read_bounded(path: str | os.PathLike, what: str, error: ErrorClass,
@@ -86,9 +91,7 @@ def read_bounded(path: str | os.PathLike, what: str, error: ErrorClass,
     """The bytes of a regular file of at most ``max_bytes`` (refused from its size first;
     read with a bound too, in case it grows meanwhile)."""
     p = regular_file(path, what, error)
-    size = file_size(p, what, error)
-    if size > max_bytes:
-        raise error(f"{p}: {size:,} bytes is too large for a {what} (at most {max_bytes:,})")
+    file_size(p, what, error, max_bytes)
     try:
         with open(p, "rb") as f:
             data = f.read(max_bytes + 1)
@@ -289,9 +292,7 @@ def read_npy(path: str | os.PathLike, what: str, error: ErrorClass,
              max_bytes: int) -> np.ndarray:
     """One ``.npy`` array, its header checked against the file's size first."""
     p = regular_file(path, what, error)
-    size = file_size(p, what, error)
-    if size > max_bytes:
-        raise error(f"{p}: {size:,} bytes is too large for a {what} (at most {max_bytes:,})")
+    size = file_size(p, what, error, max_bytes)
     try:
         with open(p, "rb") as f:
             if f.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
