@@ -6,6 +6,7 @@ arrays and no behaviour beyond simple look-ups; validation lives in :mod:`nncore
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,3 +79,13 @@ class GraphSpec:
                 g.edges.append(EdgeSpec(prev, node_id))
             prev = node_id
         return g
+
+
+def new_node_id(type_name: str, taken: Iterable[str]) -> str:
+    """The lower-case type name with the smallest counter not in ``taken`` (``dense2``)."""
+    used = set(taken)
+    base = type_name.lower()
+    k = 1
+    while f"{base}{k}" in used:
+        k += 1
+    return f"{base}{k}"

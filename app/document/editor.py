@@ -27,12 +27,12 @@ from app.document.commands import (
 )
 from app.document.document import ProjectDocument
 from app.document.layout import layered_layout
-from app.document.naming import id_problem, new_node_id, with_fresh_ids
+from app.document.naming import id_problem, with_fresh_ids
 from nncore.errors import CycleError, NetCanvasError, ShapeError
 from nncore.graph import analyze
 from nncore.project import DATA_SCHEMA
 from nncore.registry import layer_class
-from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
+from nncore.spec import EdgeSpec, GraphSpec, NodeSpec, new_node_id
 
 Point = tuple[float, float]
 

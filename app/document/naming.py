@@ -9,23 +9,13 @@ from typing import Any
 
 from nncore.errors import FormatError
 from nncore.project import Project, project_from_dict
-from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
+from nncore.spec import EdgeSpec, GraphSpec, NodeSpec, new_node_id
 
 #: Weight keys are "<node id>/<weight name>" and generated code uses ids as names, so an id
 #: is a short identifier-like word.
 _ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}")
 
 CLIPBOARD_MIME = "application/x-netcanvas-nodes"
-
-
-def new_node_id(type_name: str, taken: Iterable[str]) -> str:
-    """The lower-case type name with the smallest counter not in ``taken``."""
-    used = set(taken)
-    base = type_name.lower()
-    k = 1
-    while f"{base}{k}" in used:
-        k += 1
-    return f"{base}{k}"
 
 
 def id_problem(new_id: str, taken: Iterable[str]) -> str | None:
