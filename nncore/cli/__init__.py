@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 
-from nncore.cli import export, predict, summary, train
-from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_USAGE
+from nncore.cli import export, lesson, lessons, predict, summary, train
+from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from nncore.errors import NetCanvasError, TrainingError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (train, summary, export, predict)
+COMMANDS = (train, summary, export, predict, lessons, lesson)
 #: Their names (a command's name is its module's).
 COMMAND_NAMES = tuple(m.__name__.rsplit(".", 1)[1] for m in COMMANDS)
 
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(e.code or 0)
     try:
         return args.run(args)
+    except BrokenPipeError:  # the reader (``| head``) stopped reading: not an error
+        _silence_stdout()
+        return EXIT_OK
     except TrainingError as e:
         _err(str(e))
         return EXIT_FAILED
@@ -82,6 +86,15 @@ def unknown_command(word: str) -> str:
     return (f"unknown command {word!r}{hint}; the commands are {', '.join(COMMAND_NAMES)} "
             "(netcanvas COMMAND --help tells more); to open a project in the window, give "
             "its file alone: netcanvas PROJECT.json")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is no file (an in-memory stream)
+        pass
 
 
 def _err(msg: str) -> None:

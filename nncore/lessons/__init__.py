@@ -1,0 +1,27 @@
+"""Lessons: each principle of deep learning as experiments a student runs and sees.
+
+:data:`LESSONS` lists them in teaching order; :func:`lesson` finds one by name. Each is a
+:class:`~nncore.lessons.base.Lesson`: a project, a short text and steps whose claims are
+checked by training headless (``netcanvas lesson NAME --check``, and the test suite).
+"""
+
+from __future__ import annotations
+
+from nncore.errors import ParameterError
+from nncore.lessons.base import Figure, Lesson, Step
+from nncore.lessons.depth import VANISHING
+from nncore.lessons.foundations import LEARNING_RATE, NONLINEARITY
+from nncore.lessons.generalization import OVERFITTING
+
+LESSONS: tuple[Lesson, ...] = (NONLINEARITY, LEARNING_RATE, OVERFITTING, VANISHING)
+
+
+def lesson(name: str) -> Lesson:
+    for item in LESSONS:
+        if item.name == name:
+            return item
+    raise ParameterError(f"no lesson named {name!r} (lessons: "
+                         f"{', '.join(x.name for x in LESSONS)})")
+
+
+__all__ = ["LESSONS", "Figure", "Lesson", "Step", "lesson"]
