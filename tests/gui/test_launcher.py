@@ -150,7 +150,9 @@ def test_unknown_words_answer_in_the_terminal_without_qt(argv):
     err = r.stderr.strip()
     assert err.count("\n") == 0 and "Traceback" not in err
     assert f"unknown command {argv[0]!r}" in err
-    assert "train, summary, export, predict" in err and "netcanvas PROJECT.json" in err
+    from nncore.cli import COMMAND_NAMES
+
+    assert ", ".join(COMMAND_NAMES) in err and "netcanvas PROJECT.json" in err
 
 
 # -- system libraries of Qt's X11 plugin ------------------------------------------------
