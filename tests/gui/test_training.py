@@ -615,6 +615,9 @@ def test_progress_follows_the_drains_not_the_redraw_budget(window, qtbot, monkey
 
     monkeypatch.setattr(frames_mod, "RUNNING_BUDGET", 0.0)
     monkeypatch.setattr(frames_mod, "MAX_REDRAW_GAP", 1e9)
+    # No starting credit either: the timer's first ticks would otherwise redraw whenever
+    # the run was already training when they came (a race the test does not mean to test).
+    monkeypatch.setattr(frames_mod, "MAX_SLICE", 0.0)
     w = window
     w.editor.set_training(epochs=100000)
     assert w.training.train()
