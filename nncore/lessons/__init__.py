@@ -10,10 +10,16 @@ from __future__ import annotations
 from nncore.errors import ParameterError
 from nncore.lessons.base import Figure, Lesson, Step
 from nncore.lessons.depth import VANISHING
-from nncore.lessons.foundations import LEARNING_RATE, NONLINEARITY
-from nncore.lessons.generalization import OVERFITTING
+from nncore.lessons.foundations import (
+    ACTIVATIONS,
+    EPOCHS_AND_BATCHES,
+    LEARNING_RATE,
+    NONLINEARITY,
+)
+from nncore.lessons.generalization import DROPOUT, OVERFITTING, REGULARIZATION
 
-LESSONS: tuple[Lesson, ...] = (NONLINEARITY, LEARNING_RATE, OVERFITTING, VANISHING)
+LESSONS: tuple[Lesson, ...] = (NONLINEARITY, ACTIVATIONS, LEARNING_RATE, EPOCHS_AND_BATCHES,
+                               OVERFITTING, REGULARIZATION, DROPOUT, VANISHING)
 
 
 def lesson(name: str) -> Lesson:

@@ -20,7 +20,7 @@ import numpy as np
 from nncore.edits import Edit, applied
 from nncore.events import EpochEnd, RunControl
 from nncore.project import Project
-from nncore.run import RunRequest, RunResult, run_project
+from nncore.run import RunRequest, RunResult, network_inputs, run_project
 
 #: Views of the window a step can point at (the lesson panel highlights that one).
 VIEWS = ("curves", "gradients", "boundary", "histograms", "feature_maps", "confusion",
@@ -86,6 +86,22 @@ class Outcome:
     def grad_norms(self, epoch: int = 0) -> dict[str, float]:
         """Per-layer gradient norms averaged over one epoch (0: the first)."""
         return dict(self.epochs[epoch].grad_norms)
+
+    @property
+    def steps_per_epoch(self) -> float:
+        return self.result.trainer.step / max(len(self.epochs), 1)
+
+    def weights(self, *keys: str) -> np.ndarray:
+        """The trained arrays ``keys`` (``"dense1/W"``), flattened into one vector."""
+        arrays = self.result.network.get_weights()
+        return np.concatenate([arrays[k].ravel() for k in keys])
+
+    def outputs(self, node_id: str) -> np.ndarray:
+        """What ``node_id`` outputs for the validation split with the trained weights."""
+        net = self.result.network
+        val = self.result.data.val
+        net.forward(network_inputs(net, val), training=False)
+        return net.activations()[node_id]
 
 
 def train(project: Project, control: RunControl | None = None, **overrides: Any) -> Outcome:
