@@ -8,6 +8,7 @@ checked by training headless (``netcanvas lesson NAME --check``, and the test su
 from __future__ import annotations
 
 from nncore.errors import ParameterError
+from nncore.lessons.architectures import CNN_LESSON
 from nncore.lessons.base import Figure, Lesson, Step
 from nncore.lessons.depth import VANISHING
 from nncore.lessons.foundations import (
@@ -19,7 +20,7 @@ from nncore.lessons.foundations import (
 from nncore.lessons.generalization import DROPOUT, OVERFITTING, REGULARIZATION
 
 LESSONS: tuple[Lesson, ...] = (NONLINEARITY, ACTIVATIONS, LEARNING_RATE, EPOCHS_AND_BATCHES,
-                               OVERFITTING, REGULARIZATION, DROPOUT, VANISHING)
+                               OVERFITTING, REGULARIZATION, DROPOUT, VANISHING, CNN_LESSON)
 
 
 def lesson(name: str) -> Lesson:
