@@ -141,10 +141,12 @@ def test_kinks_are_counted_not_failed(monkeypatch):
 
 def test_five_point_difference_and_jump_against_closed_forms():
     a = np.array([0.3])
-    cubic = lambda: float(a[0] ** 4 - 2 * a[0] ** 3)  # noqa: E731
-    num, jump = _differences(a, (0,), cubic, cubic())
-    assert num == pytest.approx(4 * 0.3**3 - 6 * 0.3**2, rel=1e-9)  # exact to degree 4
-    assert abs(jump) < 1e-9 and a[0] == 0.3  # smooth; the entry is restored
+    steep = lambda: float(np.exp(20 * a[0]))  # noqa: E731
+    num, jump = _differences(a, (0,), steep, steep())
+    # five-point error ~ 20^4 h^4 / 30, relative; a plain central difference would be
+    # 20^2 h^2 / 6 = 7e-9 off
+    assert num == pytest.approx(20 * np.exp(6.0), rel=1e-10)
+    assert abs(jump) < 1e-6 * num and a[0] == 0.3  # smooth; the entry is restored
     b = np.array([0.0])
     kink = lambda: float(abs(b[0]) + 2 * b[0])  # noqa: E731  slopes 3 and 1
     num, jump = _differences(b, (0,), kink, kink())
@@ -204,8 +206,16 @@ def test_bad_requests_are_refused():
 
 
 def test_the_floor_scales_with_the_loss():
+    """A loss of about 1e6 leaves about 2e-5 of rounding noise in a difference quotient: a
+    gradient of 2e-3 (a feature a million times smaller than the other) is judged against
+    the floor 1e-4 * |L| = 100, not against its own size, and passes."""
     assert STEP == 1e-5 and FLOOR == 1e-4 and TOLERANCE == 1e-5
+    from nncore.losses import get_loss
+
     layers = [("Input", {"shape": [2]}), ("Dense", {"units": 1, "activation": "linear"})]
-    far = DataSpec("synthetic", "plane", params={"n_samples": 100})
-    p = project(layers, loss="mse", data=far)
-    assert gradcheck(p, samples=4).passed
+    net = Network(GraphSpec.sequential(layers), dtype=np.float64, seed=0)
+    x = np.column_stack([np.linspace(-1, 1, 6), np.full(6, 1e-6)])
+    result = check_network(net, get_loss("mse"), x, np.full((6, 1), 1000.0))
+    assert result.loss > 9e5 and result.passed, table(result)
+    w = next(r for r in result.rows if r.array == "W")
+    assert abs(w.backprop) > 1e-4 and w.max_rel_error < 1e-6
