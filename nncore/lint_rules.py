@@ -318,9 +318,9 @@ def _unscaled_inputs(v: _View) -> list[Finding]:
         if v.project.data.normalization != "none":
             return []
         arrays = {i: train.X for i in v.analysis.input_ids}
-    else:  # named inputs are never normalized; ids are not values
-        arrays = {i: train.inputs[i] for i in v.analysis.input_ids
-                  if i in train.inputs and not _takes_ids(v, i)}
+    else:  # named inputs are never normalized
+        arrays = {i: train.inputs[i] for i in v.analysis.input_ids if i in train.inputs}
+    arrays = {i: a for i, a in arrays.items() if not _takes_ids(v, i)}  # ids are no values
     found = []
     for n, a in arrays.items():
         if a.dtype.kind not in "fiu" or a.size == 0:

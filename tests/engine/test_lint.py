@@ -273,6 +273,12 @@ def test_unscaled_wide_inputs():
 def test_id_inputs_are_not_values_to_scale():
     p = load_project(EXAMPLES[[e.stem for e in EXAMPLES].index("recommender")])
     assert not lint(p)  # user and item ids run into the hundreds, never scaled
+    layers = [("Input", {"shape": [1]}), ("Embedding", {"input_dim": 100, "output_dim": 4}),
+              ("Flatten", {}), ("Dense", {"units": 1, "activation": "linear"})]
+    ids = np.arange(200).reshape(-1, 1) % 100
+    ds = Dataset(ids, np.zeros(200), task="regression")
+    p = project(layers, loss="mse", data=DataSpec("file", path="x", normalization="none"))
+    assert not lint(p, data=ds)
 
 
 # -- settings ---------------------------------------------------------------------------
