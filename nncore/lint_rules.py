@@ -45,7 +45,7 @@ def network_rules(v: _View) -> list[Finding]:
 
 def data_rules(v: _View) -> list[Finding]:
     return (_task_loss(v) + _output_size(v) + _input_shapes(v) + _unscaled_inputs(v)
-            + _batch_size(v) + _small_validation(v))
+            + _normalized_ids(v) + _batch_size(v) + _small_validation(v))
 
 
 # -- settings -----------------------------------------------------------------------------
@@ -339,6 +339,19 @@ def _unscaled_inputs(v: _View) -> list[Finding]:
                         else "scale these values in the data file", n, edits,
                         "data.normalization"))
     return found
+
+
+def _normalized_ids(v: _View) -> list[Finding]:
+    """One-input data is normalized as a whole, ids included (named inputs never are)."""
+    mode = v.project.data.normalization
+    if v.data.dataset.inputs is not None or mode == "none":
+        return []
+    return [_f("normalized-ids", "error", f"the inputs are normalized ({mode}) but "
+               f"{v.owner(n)} feeds layers that take integer ids", "normalizing turns the "
+               "ids into fractions, which no embedding row matches (training refuses them)",
+               "turn normalization off", n, (SetSetting("data.normalization", "none"),),
+               "data.normalization")
+            for n in v.analysis.input_ids if _takes_ids(v, n)]
 
 
 def _takes_ids(v: _View, input_id: str) -> bool:

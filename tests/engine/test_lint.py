@@ -279,6 +279,9 @@ def test_id_inputs_are_not_values_to_scale():
     ds = Dataset(ids, np.zeros(200), task="regression")
     p = project(layers, loss="mse", data=DataSpec("file", path="x", normalization="none"))
     assert not lint(p, data=ds)
+    p.data.normalization = "minmax"  # ids scaled to fractions, which training refuses
+    f = only(p, "normalized-ids", ds, "error")
+    assert f.node_id == "input1" and f.edits == (SetSetting("data.normalization", "none"),)
 
 
 # -- settings ---------------------------------------------------------------------------
