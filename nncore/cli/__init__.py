@@ -1,15 +1,14 @@
-"""The headless command line: ``netcanvas train | summary | export | predict``.
+"""The headless command line: ``netcanvas COMMAND``, one module per command (:data:`COMMANDS`).
 
 Exit codes: 0 success (also when training is stopped with Ctrl+C: the epochs so far are
-saved); 2 bad usage or bad input (one clear message, no traceback); 1 a training failure such
-as divergence; 130 aborted by a second Ctrl+C. A failed run writes nothing: files named by
---out-weights, --metrics, --output, --onnx or --python keep their old contents. Never
-imports Qt.
+saved); 2 bad usage or bad input (one clear message, no traceback); 1 a finding the command
+defines (a training failure such as divergence, lint warnings, a failed gradient check, a
+lesson claim that does not hold); 130 aborted by a second Ctrl+C. A failed run writes
+nothing: output files keep their old contents. Never imports Qt.
 
-One module per command (:mod:`~nncore.cli.train`, :mod:`~nncore.cli.summary`,
-:mod:`~nncore.cli.export`, :mod:`~nncore.cli.predict`), each with ``add_parser(commands)``
-and ``run(args) -> exit code``; :mod:`nncore.cli.common` and :mod:`nncore.cli.progress`
-hold what they share. A new command is a new module added to :data:`COMMANDS`.
+Each command is a module with ``add_parser(commands)`` and ``run(args) -> exit code``;
+:mod:`nncore.cli.common` and :mod:`nncore.cli.progress` hold what they share. A new command
+is a new module added to :data:`COMMANDS`.
 """
 
 from __future__ import annotations
@@ -19,12 +18,12 @@ import difflib
 import os
 import sys
 
-from nncore.cli import export, lesson, lessons, predict, summary, train
+from nncore.cli import export, gradcheck, lesson, lessons, lint, predict, summary, train
 from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from nncore.errors import NetCanvasError, TrainingError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (train, summary, export, predict, lessons, lesson)
+COMMANDS = (train, summary, export, predict, lint, gradcheck, lessons, lesson)
 #: Their names (a command's name is its module's).
 COMMAND_NAMES = tuple(m.__name__.rsplit(".", 1)[1] for m in COMMANDS)
 

@@ -116,7 +116,7 @@ def test_builtin_spiral_matches_the_example_network():
     (["-platform", "offscreen", "mine.json"], True),
     (["-reverse"], True),
     (["evalute", "x.json"], False),      # a mistyped command with a project
-    (["lint", "--help"], False),         # a command this version does not have
+    (["lnit", "--help"], False),         # a command this version does not have
     (["evalute"], False),                # a word that is neither a command nor a file
     (["train"], False),
     (["train", "x.json"], False),
@@ -136,7 +136,7 @@ def test_an_existing_file_without_json_suffix_opens_the_window(tmp_path, monkeyp
     assert not launcher.opens_window(["train"])  # a command's name stays the command
 
 
-@pytest.mark.parametrize("argv", [["evalute", "x.json"], ["lint", "--help"], ["evalute"]])
+@pytest.mark.parametrize("argv", [["evalute", "x.json"], ["lnit", "--help"], ["evalute"]])
 def test_unknown_words_answer_in_the_terminal_without_qt(argv):
     r = _run(f"""
         import sys
