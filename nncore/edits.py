@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from nncore.errors import FormatError, SpecError
 from nncore.graph import analyze
-from nncore.project import Project
+from nncore.project import Project, project_from_dict
 from nncore.registry import layer_class
 from nncore.spec import EdgeSpec, NodeSpec, new_node_id
 
@@ -236,11 +236,13 @@ def edit_from_dict(d: Mapping[str, Any]) -> Edit:
 
 
 def applied(project: Project, edits: Iterable[Edit]) -> Project:
-    """A copy of ``project`` with ``edits`` applied in order; raises the engine's error
-    (naming the node) when the result is not a valid network."""
+    """A copy of ``project`` with ``edits`` applied in order, validated as the project
+    loader validates a file (FormatError naming the field), and whose network the engine
+    accepts (its error, naming the node, otherwise)."""
     out = project.copy()
     for edit in edits:
         edit.apply(out)
+    out = project_from_dict(out.to_dict())
     errors = analyze(out.graph).errors
     if errors:
         raise errors[0]

@@ -2,10 +2,11 @@
 
 :func:`lint` reads a project (and, when it can, its data) and returns :class:`Finding`\\ s:
 where (a node id and/or a setting path such as ``training.learning_rate``), what, why it
-matters and the fix in words, plus the fix as plain :data:`Edit` data (set a node parameter,
+matters and the fix in words, plus the fix as :mod:`nncore.edits` (set a node parameter,
 set a setting, insert a layer after a node, remove a node) that a window applies as one
-undoable edit; :func:`apply_edits` is their reference meaning. The rules and the reasons for
-their thresholds are in ``docs/understanding.md`` ("Lint"); the thresholds are below.
+undoable edit; :func:`nncore.edits.applied` is their reference meaning. The rules and the
+reasons for their thresholds are in ``docs/understanding.md`` ("Lint"); the thresholds are
+below.
 
 Rules that need the data (output size against the classes or targets, the task against the
 loss, Input shapes, input scale, batch size against the training split, the validation
@@ -15,17 +16,17 @@ split's size) run only when the data loads; otherwise one note says they were sk
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
+from nncore.edits import Edit, InsertAfter, SetNodeParams
 from nncore.errors import NetCanvasError
 from nncore.graph import GraphAnalysis, analyze
-from nncore.project import Project, project_from_dict
+from nncore.project import Project
 from nncore.registry import layer_class
-from nncore.spec import EdgeSpec, NodeSpec
 
 SEVERITIES = ("error", "warning", "note")
 REGRESSION_LOSSES = ("mse", "mae", "huber")
@@ -45,54 +46,6 @@ MIN_VALIDATION = 30
 #: Layers that change no value's meaning between two Dense layers (no non-linearity).
 PASS_THROUGH = ("Dropout", "SpatialDropout2D", "BatchNormalization", "Flatten", "Reshape")
 OUTPUT_REGULARIZERS = ("Dropout", "SpatialDropout2D", "BatchNormalization")
-
-
-# -- fixes as plain data ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SetParam:
-    """Set layer parameter ``name`` of node ``node_id`` to ``value``."""
-
-    node_id: str
-    name: str
-    value: Any
-    op: ClassVar[str] = "set_param"
-
-
-@dataclass(frozen=True)
-class SetSetting:
-    """Set a project setting by its path: ``training.<name>`` or ``data.<name>``."""
-
-    path: str
-    value: Any
-    op: ClassVar[str] = "set_setting"
-
-
-@dataclass(frozen=True)
-class InsertAfter:
-    """Insert a new ``layer_type`` node (with ``params``) after ``node_id``: it takes over
-    every connection ``node_id`` had to later nodes and is fed by ``node_id``."""
-
-    node_id: str
-    layer_type: str
-    params: dict[str, Any] = field(default_factory=dict, hash=False)
-    op: ClassVar[str] = "insert_after"
-
-
-@dataclass(frozen=True)
-class RemoveNode:
-    """Remove ``node_id`` (which has one input) and connect its input to the nodes it fed."""
-
-    node_id: str
-    op: ClassVar[str] = "remove_node"
-
-
-Edit = SetParam | SetSetting | InsertAfter | RemoveNode
-
-
-def edit_to_dict(edit: Edit) -> dict[str, Any]:
-    """``{"op": "set_param", "node_id": ..., ...}``: the edit as JSON-ready data."""
-    return {"op": edit.op, **asdict(edit)}
 
 
 @dataclass(frozen=True)
@@ -124,7 +77,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in ("rule", "severity", "what", "why", "fix",
                                            "node_id", "setting")}
-        d["edits"] = [edit_to_dict(e) for e in self.edits]
+        d["edits"] = [e.to_dict() for e in self.edits]
         return d
 
 
@@ -169,7 +122,7 @@ class _View:
     def set_act(self, n: str, act: str) -> Edit:
         """Give node ``n`` the activation ``act`` (a new Activation layer if it has none)."""
         if self.takes(n, "activation"):
-            return SetParam(n, "activation", act)
+            return SetNodeParams(n, {"activation": act})
         return InsertAfter(n, "Activation", {"activation": act})
 
 
@@ -225,52 +178,6 @@ def _load(project: Project, base_dir: str | Path | None, data: Any) -> tuple[Any
         return None, str(e)
     except MemoryError:
         return None, "not enough memory to load it"
-
-
-# -- applying fixes ---------------------------------------------------------------------------
-
-def apply_edits(project: Project, edits: tuple[Edit, ...] | list[Edit]) -> Project:
-    """A new project with ``edits`` applied in order, validated as the project loader
-    validates a file (ParameterError/FormatError for an edit that makes it invalid)."""
-    new = project.copy()
-    for edit in edits:
-        if isinstance(edit, SetParam):
-            new.graph.node(edit.node_id).params[edit.name] = edit.value
-        elif isinstance(edit, SetSetting):
-            section, _, name = edit.path.partition(".")
-            if section == "training":
-                new.training = new.training.replace(**{name: edit.value})
-            elif section == "data" and hasattr(new.data, name):
-                setattr(new.data, name, edit.value)
-            else:
-                raise KeyError(f"no setting {edit.path!r}")
-        elif isinstance(edit, InsertAfter):
-            _insert_after(new, edit)
-        else:
-            _remove_node(new, edit.node_id)
-    return project_from_dict(new.to_dict())
-
-
-def _insert_after(project: Project, edit: InsertAfter) -> None:
-    g = project.graph
-    ids = set(g.ids())
-    stem = edit.layer_type.lower()
-    new_id = next(f"{stem}{k}" for k in range(1, len(ids) + 2) if f"{stem}{k}" not in ids)
-    x, y = g.node(edit.node_id).position
-    g.nodes.append(NodeSpec(new_id, edit.layer_type, dict(edit.params), (x, y + 80.0)))
-    g.edges = [EdgeSpec(new_id, e.target) if e.source == edit.node_id else e
-               for e in g.edges] + [EdgeSpec(edit.node_id, new_id)]
-
-
-def _remove_node(project: Project, node_id: str) -> None:
-    g = project.graph
-    sources = g.inputs_of(node_id)
-    if len(sources) != 1:
-        raise KeyError(f"node {node_id!r} has {len(sources)} inputs; only a node with one "
-                       "input can be removed and bridged")
-    g.edges = [EdgeSpec(sources[0], e.target) if e.source == node_id else e
-               for e in g.edges if e.target != node_id]
-    g.nodes = [n for n in g.nodes if n.id != node_id]
 
 
 def effective_learning_rate(optimizer: str, lr: float, params: dict[str, Any]) -> float:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nncore.edits import RemoveNode, SetData, SetNodeParams, SetTraining
 from nncore.lint import (
     DEEP_SIGMOID,
     LR_RANGES,
@@ -17,9 +18,6 @@ from nncore.lint import (
     REGRESSION_LOSSES,
     WIDE_INPUT,
     Finding,
-    RemoveNode,
-    SetParam,
-    SetSetting,
     effective_learning_rate,
     suggested_validation_fraction,
     widest_feature,
@@ -28,7 +26,8 @@ from nncore.losses import LOSSES
 from nncore.optimizers import OPTIMIZERS
 
 if TYPE_CHECKING:
-    from nncore.lint import Edit, _View
+    from nncore.edits import Edit
+    from nncore.lint import _View
     from nncore.project import Project
 
 CCE, BCE = "categorical_crossentropy", "binary_crossentropy"
@@ -70,7 +69,7 @@ def _learning_rate(p: Project) -> list[Finding]:
                     f"usual range {lo:g} to {hi:g}", why,
                     f"start from {good:g} and adjust by factors of 3",
                     setting="training.learning_rate",
-                    edits=(SetSetting("training.learning_rate", good),))]
+                    edits=(SetTraining({"learning_rate": good}),))]
 
 
 def _early_stopping(p: Project) -> list[Finding]:
@@ -83,7 +82,7 @@ def _early_stopping(p: Project) -> list[Finding]:
                     "network overfits, so it stops late or never",
                     f"hold out a validation split (val_fraction {frac:g})",
                     setting="training.early_stopping",
-                    edits=(SetSetting("data.val_fraction", frac),))]
+                    edits=(SetData({"val_fraction": frac}),))]
 
 
 # -- the network and the loss ---------------------------------------------------------------
@@ -109,7 +108,7 @@ def _output_loss(v: _View) -> list[Finding]:
         if k == 1:
             return [_f("output-loss", "error", what, why, "one output unit is a yes/no "
                        "question: use sigmoid with binary cross-entropy", out,
-                       (v.set_act(out, "sigmoid"), SetSetting("training.loss", BCE)))]
+                       (v.set_act(out, "sigmoid"), SetTraining({"loss": BCE})))]
         return [_f("output-loss", "error", what, why, "use softmax on the output", out,
                    (v.set_act(out, "softmax"),))]
     if loss == BCE and act != "sigmoid":
@@ -118,7 +117,7 @@ def _output_loss(v: _View) -> list[Finding]:
         if act == "softmax":
             return [_f("output-loss", "error", what, why, "for one-of-k classes with "
                        "softmax use categorical cross-entropy", out,
-                       (SetSetting("training.loss", CCE),), "training.loss")]
+                       (SetTraining({"loss": CCE}),), "training.loss")]
         return [_f("output-loss", "error", what, why, "use sigmoid on the output", out,
                    (v.set_act(out, "sigmoid"),))]
     if loss in REGRESSION_LOSSES and act == "softmax" and task != "classification":
@@ -130,7 +129,7 @@ def _output_loss(v: _View) -> list[Finding]:
                        "not shares", "use a linear output for numbers", out,
                        (v.set_act(out, "linear"),))]
         return [_f("output-loss", "warning", what, why, "for classes use categorical "
-                   "cross-entropy", out, (SetSetting("training.loss", CCE),),
+                   "cross-entropy", out, (SetTraining({"loss": CCE}),),
                    "training.loss")]
     return []
 
@@ -143,7 +142,7 @@ def _softmax_one_unit(v: _View) -> list[Finding]:
         edits: tuple[Edit, ...] = (v.set_act(n, "sigmoid"),)
         refused = n == v.out and v.loss in (CCE, BCE)
         if n == v.out and v.loss == CCE:
-            edits += (SetSetting("training.loss", BCE),)
+            edits += (SetTraining({"loss": BCE}),)
         found.append(_f("softmax-one-unit", "error" if refused else "warning",
                         f"{v.owner(n)} applies softmax over a single unit",
                         "softmax divides each unit by the sum over the units, so over one "
@@ -192,7 +191,7 @@ def _linear_stack(v: _View) -> list[Finding]:
                             "two linear layers in a row compute a single linear map "
                             "(W2 (W1 x + b1) + b2 = W x + b): the first adds weights but no "
                             "power to fit curved boundaries", f"give '{n}' an activation "
-                            "such as relu", n, (SetParam(n, "activation", "relu"),)))
+                            "such as relu", n, (SetNodeParams(n, {"activation": "relu"}),)))
     return found
 
 
@@ -216,7 +215,7 @@ def _deep_sigmoid(v: _View) -> list[Finding]:
                "the sigmoid's slope is at most 1/4, so the gradient shrinks about 4-fold "
                "at each of them: the first layers barely learn (vanishing gradients)",
                "use relu in the hidden layers, or put a BatchNormalization after each",
-               longest[0], tuple(SetParam(n, "activation", "relu") for n in longest))]
+               longest[0], tuple(SetNodeParams(n, {"activation": "relu"}) for n in longest))]
 
 
 # -- the data ---------------------------------------------------------------------------------
@@ -231,14 +230,14 @@ def _task_loss(v: _View) -> list[Finding]:
         if k == 2 and _units(v, out) == 1:
             return [_f("task-loss", "error", f"the data holds 2 classes and the loss is "
                        f"{label}", why, "use sigmoid with binary cross-entropy", out,
-                       (v.set_act(out, "sigmoid"), SetSetting("training.loss", BCE)),
+                       (v.set_act(out, "sigmoid"), SetTraining({"loss": BCE})),
                        "training.loss")]
         return [_f("task-loss", "error", f"the data holds {k} classes and the loss is "
                    f"{label}", why, "use softmax with categorical cross-entropy", out,
-                   (v.set_act(out, "softmax"), SetSetting("training.loss", CCE)),
+                   (v.set_act(out, "softmax"), SetTraining({"loss": CCE})),
                    "training.loss")]
     if ds.task == "regression" and loss in (CCE, BCE):
-        edits: tuple[Edit, ...] = (SetSetting("training.loss", "mse"),)
+        edits: tuple[Edit, ...] = (SetTraining({"loss": "mse"}),)
         if v.act(out) == "softmax":
             edits += (v.set_act(out, "linear"),)
         return [_f("task-loss", "error", f"the data holds numeric targets and the loss is "
@@ -259,7 +258,7 @@ def _output_size(v: _View) -> list[Finding]:
                        "question per output unit, not one of several classes",
                        f"use softmax with {k} units and categorical cross-entropy", out,
                        _resize(v, k) + (v.set_act(out, "softmax"),
-                                        SetSetting("training.loss", CCE)))]
+                                        SetTraining({"loss": CCE})))]
         want = (k,) if loss == CCE else (1,)
         what = (f"the data holds {k} classes" if loss == CCE else
                 "binary cross-entropy over 2 classes needs 1 unit")
@@ -281,7 +280,7 @@ def _output_size(v: _View) -> list[Finding]:
 def _resize(v: _View, units: int) -> tuple[Edit, ...]:
     out = v.out
     if v.takes(out, "units") and len(v.analysis.shapes[out]) == 1:
-        return (SetParam(out, "units", units),)
+        return (SetNodeParams(out, {"units": units}),)
     return ()
 
 
@@ -308,7 +307,7 @@ def _input_shapes(v: _View) -> list[Finding]:
             found.append(_f("input-shape", "error", f"{v.owner(n)} expects samples of "
                             f"shape {have}, the data's are {want}", "the network cannot "
                             "take the data (training refuses it)", f"set the Input's shape "
-                            f"to {list(want)}", n, (SetParam(n, "shape", list(want)),)))
+                            f"to {list(want)}", n, (SetNodeParams(n, {"shape": list(want)}),)))
     return found
 
 
@@ -330,7 +329,7 @@ def _unscaled_inputs(v: _View) -> list[Finding]:
             continue
         names = ds.feature_names if ds.inputs is None else None
         feature = f"feature '{names[j]}'" if names and j < len(names) else f"feature {j}"
-        edits = (SetSetting("data.normalization", "standardize"),) if ds.inputs is None else ()
+        edits = (SetData({"normalization": "standardize"}),) if ds.inputs is None else ()
         found.append(_f("unscaled-inputs", "warning",
                         f"the inputs are not scaled and {feature} reaches {big:g}",
                         "weights start sized for inputs of about unit scale; inputs this "
@@ -349,7 +348,7 @@ def _normalized_ids(v: _View) -> list[Finding]:
     return [_f("normalized-ids", "error", f"the inputs are normalized ({mode}) but "
                f"{v.owner(n)} feeds layers that take integer ids", "normalizing turns the "
                "ids into fractions, which no embedding row matches (training refuses them)",
-               "turn normalization off", n, (SetSetting("data.normalization", "none"),),
+               "turn normalization off", n, (SetData({"normalization": "none"}),),
                "data.normalization")
             for n in v.analysis.input_ids if _takes_ids(v, n)]
 
@@ -368,7 +367,7 @@ def _batch_size(v: _View) -> list[Finding]:
                     "all samples, so the run makes far fewer updates than the setting "
                     "suggests", f"use a batch size of at most {n} ({good} is usual)",
                     setting="training.batch_size",
-                    edits=(SetSetting("training.batch_size", good),))]
+                    edits=(SetTraining({"batch_size": good}),))]
 
 
 def _small_validation(v: _View) -> list[Finding]:
@@ -388,7 +387,7 @@ def _small_validation(v: _View) -> list[Finding]:
     what = (f"the validation split holds {n_val} samples" if n_val < MIN_VALIDATION else
             f"the validation split has no sample of class {', '.join(missing[:3])}")
     frac = suggested_validation_fraction(n, spec.test_fraction)
-    edits = (SetSetting("data.val_fraction", frac),) if frac and frac > spec.val_fraction \
+    edits = (SetData({"val_fraction": frac}),) if frac and frac > spec.val_fraction \
         else ()
     fix = (f"hold out more (val_fraction {frac:g})" if edits else
            f"use more data: {n} samples cannot spare {MIN_VALIDATION} for validation")

@@ -12,16 +12,14 @@ import pytest
 
 from nncore.config import TrainingConfig
 from nncore.data import Dataset
+from nncore.edits import InsertAfter, RemoveNode, SetData, SetNodeParams, SetTraining
+from nncore.edits import applied as apply_edits
+from nncore.errors import SpecError
 from nncore.lint import (
     DEEP_SIGMOID,
     LR_RANGES,
     MIN_VALIDATION,
     WIDE_INPUT,
-    InsertAfter,
-    RemoveNode,
-    SetParam,
-    SetSetting,
-    apply_edits,
     lint,
 )
 from nncore.project import DataSpec, Project, load_project
@@ -76,7 +74,7 @@ def test_every_shipped_example_lints_clean(path):
 
 def test_softmax_with_mse_without_data_suggests_cross_entropy():
     f = only(project(mlp("relu"), loss="mse", data=NO_DATA), "output-loss", None, "warning")
-    assert f.node_id == "dense2" and f.edits == (SetSetting("training.loss", CCE),)
+    assert f.node_id == "dense2" and f.edits == (SetTraining({"loss": CCE}),)
     assert "softmax" in f.what and "mean squared error" in f.what
 
 
@@ -89,28 +87,28 @@ def test_softmax_with_mse_on_numbers_suggests_a_linear_output():
                  np.random.default_rng(1).normal(size=(200, 2)), task="regression")
     p = project(mlp("relu", out=2, act="softmax"), loss="mse")
     f = only(p, "output-loss", ds, "warning")
-    assert f.edits == (SetParam("dense2", "activation", "linear"),)
+    assert f.edits == (SetNodeParams("dense2", {"activation": "linear"}),)
 
 
 def test_softmax_with_binary_cross_entropy_suggests_categorical():
     f = only(project(mlp("relu"), loss=BCE), "output-loss", None, "error")
-    assert f.edits == (SetSetting("training.loss", CCE),)
+    assert f.edits == (SetTraining({"loss": CCE}),)
 
 
 def test_sigmoid_with_categorical_cross_entropy_suggests_softmax():
     f = only(project(mlp("relu", act="sigmoid")), "output-loss", None, "error")
-    assert f.edits == (SetParam("dense2", "activation", "softmax"),)
+    assert f.edits == (SetNodeParams("dense2", {"activation": "softmax"}),)
 
 
 def test_one_sigmoid_unit_with_categorical_cross_entropy_suggests_binary():
     f = only(project(mlp("relu", out=1, act="sigmoid")), "output-loss", None, "error")
-    assert SetSetting("training.loss", BCE) in f.edits
+    assert SetTraining({"loss": BCE}) in f.edits
 
 
 @pytest.mark.parametrize("act", ["linear", "relu", "tanh"])
 def test_linear_output_for_classes(act):
     f = only(project(mlp("relu", act=act)), "output-loss", None, "error")
-    assert f.edits == (SetParam("dense2", "activation", "softmax"),)
+    assert f.edits == (SetNodeParams("dense2", {"activation": "softmax"}),)
 
 
 def test_an_output_without_activation_gets_an_activation_layer():
@@ -122,7 +120,7 @@ def test_an_output_without_activation_gets_an_activation_layer():
 def test_softmax_over_one_unit():
     f = only(project(mlp("relu", out=1, act="softmax"), loss=BCE), "softmax-one-unit",
              None, "error")
-    assert f.edits == (SetParam("dense2", "activation", "sigmoid"),)
+    assert f.edits == (SetNodeParams("dense2", {"activation": "sigmoid"}),)
     hidden = [("Input", {"shape": [2]}), ("Dense", {"units": 1, "activation": "softmax"}),
               ("Dense", {"units": 2, "activation": "softmax"})]
     assert only(project(hidden), "softmax-one-unit", None, "warning").node_id == "dense1"
@@ -132,44 +130,44 @@ def test_softmax_over_one_unit():
 
 def test_output_units_must_match_the_classes():
     f = only(project(mlp("relu", out=3)), "output-size", None, "error")
-    assert f.edits == (SetParam("dense2", "units", 2),) and "2 classes" in f.what
+    assert f.edits == (SetNodeParams("dense2", {"units": 2}),) and "2 classes" in f.what
 
 
 def test_binary_cross_entropy_needs_one_unit_and_two_classes():
     f = only(project(mlp("relu", out=2, act="sigmoid"), loss=BCE), "output-size")
-    assert f.edits == (SetParam("dense2", "units", 1),)
+    assert f.edits == (SetNodeParams("dense2", {"units": 1}),)
     three = DataSpec("synthetic", "spiral", params={"n_samples": 300, "n_classes": 3})
     f = only(project(mlp("relu", out=1, act="sigmoid"), loss=BCE, data=three),
              "output-size")
-    assert SetSetting("training.loss", CCE) in f.edits and "3 classes" in f.what
+    assert SetTraining({"loss": CCE}) in f.edits and "3 classes" in f.what
 
 
 def test_output_units_must_match_the_regression_targets():
     plane = DataSpec("synthetic", "plane", params={"n_samples": 200})
     f = only(project(mlp("relu", out=3, act="linear"), loss="mse", data=plane),
              "output-size")
-    assert f.edits == (SetParam("dense2", "units", 1),)
+    assert f.edits == (SetNodeParams("dense2", {"units": 1}),)
 
 
 def test_regression_loss_on_classes():
     f = only(project(mlp("relu", out=2, act="softmax"), loss="mse"), "task-loss",
              None, "error")
-    assert SetSetting("training.loss", CCE) in f.edits
+    assert SetTraining({"loss": CCE}) in f.edits
     f = only(project(mlp("relu", out=1, act="linear"), loss="mae"), "task-loss")
-    assert SetSetting("training.loss", BCE) in f.edits
+    assert SetTraining({"loss": BCE}) in f.edits
 
 
 def test_cross_entropy_on_numbers():
     plane = DataSpec("synthetic", "plane", params={"n_samples": 200})
     f = only(project(mlp("relu", out=1, act="linear"), loss=CCE, data=plane), "task-loss")
-    assert f.edits == (SetSetting("training.loss", "mse"),)
+    assert f.edits == (SetTraining({"loss": "mse"}),)
     assert not rule(lint(project(mlp("relu", out=1, act="linear"), loss=CCE, data=plane)),
                     "output-loss")  # one finding, the right one
 
 
 def test_input_shape_must_match_the_data():
     f = only(project(mlp("relu", n_in=3)), "input-shape", None, "error")
-    assert f.edits == (SetParam("input1", "shape", [2]),)
+    assert f.edits == (SetNodeParams("input1", {"shape": [2]}),)
 
 
 def test_without_data_the_data_rules_are_a_note():
@@ -191,7 +189,7 @@ def test_two_dense_layers_without_a_non_linearity():
               ("Dropout", {"rate": 0.2}), ("BatchNormalization", {}),
               ("Dense", {"units": 2, "activation": "softmax"})]
     f = only(project(layers), "linear-stack", None, "warning")
-    assert f.node_id == "dense1" and f.edits == (SetParam("dense1", "activation", "relu"),)
+    assert f.node_id == "dense1" and f.edits == (SetNodeParams("dense1", {"activation": "relu"}),)
     layers.insert(2, ("Activation", {"activation": "tanh"}))
     assert not rule(lint(project(layers)), "linear-stack")
 
@@ -264,7 +262,7 @@ def test_unscaled_wide_inputs():
     p = project(mlp("relu"), data=DataSpec("synthetic", "xor", normalization="none"))
     f = only(p, "unscaled-inputs", _wide(5 * WIDE_INPUT), "warning")
     assert "feature 'b'" in f.what
-    assert f.edits == (SetSetting("data.normalization", "standardize"),)
+    assert f.edits == (SetData({"normalization": "standardize"}),)
     assert not rule(lint(p, data=_wide(0.9 * WIDE_INPUT)), "unscaled-inputs")
     p.data.normalization = "minmax"
     assert not rule(lint(p, data=_wide(5 * WIDE_INPUT)), "unscaled-inputs")
@@ -281,7 +279,7 @@ def test_id_inputs_are_not_values_to_scale():
     assert not lint(p, data=ds)
     p.data.normalization = "minmax"  # ids scaled to fractions, which training refuses
     f = only(p, "normalized-ids", ds, "error")
-    assert f.node_id == "input1" and f.edits == (SetSetting("data.normalization", "none"),)
+    assert f.node_id == "input1" and f.edits == (SetData({"normalization": "none"}),)
 
 
 # -- settings ---------------------------------------------------------------------------
@@ -309,7 +307,7 @@ def test_momentum_is_judged_by_its_effective_rate():
 
 def test_batch_size_larger_than_the_training_split():
     f = only(project(mlp("relu"), batch_size=161), "batch-size", None, "warning")
-    assert "160 samples" in f.what and f.edits == (SetSetting("training.batch_size", 32),)
+    assert "160 samples" in f.what and f.edits == (SetTraining({"batch_size": 32}),)
     assert not rule(lint(project(mlp("relu"), batch_size=160)), "batch-size")
 
 
@@ -317,7 +315,7 @@ def test_early_stopping_without_validation_data():
     p = project(mlp("relu"), early_stopping=True,
                 data=DataSpec("synthetic", "xor", val_fraction=0.0))
     f = only(p, "early-stopping-without-validation", None, "warning")
-    assert f.edits == (SetSetting("data.val_fraction", 0.2),)
+    assert f.edits == (SetData({"val_fraction": 0.2}),)
     assert not lint(project(mlp("relu"), early_stopping=True))
 
 
@@ -325,7 +323,7 @@ def test_validation_split_too_small():
     small = DataSpec("synthetic", "xor", val_fraction=0.1, params={"n_samples": 200})
     f = only(project(mlp("relu"), data=small), "small-validation", None, "warning")
     assert "holds 20 samples" in f.what
-    assert f.edits == (SetSetting("data.val_fraction", 0.15),)  # 30 of 200
+    assert f.edits == (SetData({"val_fraction": 0.15}),)  # 30 of 200
     enough = DataSpec("synthetic", "xor", val_fraction=0.15, params={"n_samples": 200})
     assert not lint(project(mlp("relu"), data=enough))
     assert MIN_VALIDATION == 30
@@ -360,8 +358,8 @@ def test_findings_are_plain_data():
     assert [f.severity for f in findings] == sorted(
         (f.severity for f in findings), key=["error", "warning", "note"].index)
     data = json.loads(json.dumps([f.to_dict() for f in findings]))
-    assert {"op": "set_param", "node_id": "dense2", "name": "activation",
-            "value": "sigmoid"} in [e for d in data for e in d["edits"]]
+    assert {"edit": "set_node_params", "node": "dense2", "params": {"activation": "sigmoid"}} \
+        in [e for d in data for e in d["edits"]]
     line = findings[0].line()
     assert line.startswith("error: node 'dense2': ") and "Why: " in line and "Fix: " in line
 
@@ -373,5 +371,5 @@ def test_insert_after_and_remove_node_keep_the_graph_connected():
     edges = {(e.source, e.target) for e in q.graph.edges}
     assert edges == {("input1", "dense1"), ("dense1", "dropout2"), ("dropout2", "dense2")}
     assert q.graph.node("dropout2").params == {"rate": 0.1}
-    with pytest.raises(KeyError):
+    with pytest.raises(SpecError):
         apply_edits(p, [RemoveNode("input1")])
