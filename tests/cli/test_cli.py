@@ -397,8 +397,8 @@ def test_every_command_module_is_listed_in_help_and_reached_from_the_launcher(ca
     from app.launcher import opens_window
     from nncore.cli import COMMANDS, main
 
-    names = [m.__name__.rsplit(".", 1)[1] for m in COMMANDS]
-    assert names == ["train", "summary", "export", "predict"]
+    names = [m.__name__.rsplit(".", 1)[1].replace("_", "-") for m in COMMANDS]
+    assert names == ["train", "summary", "export", "predict", "trace"]
     assert main(["--help"]) == 0
     listed = capsys.readouterr().out
     assert [listed.index(f"    {n} ") for n in names] == sorted(
