@@ -127,7 +127,7 @@ def test_weights_of_another_network_and_an_output_over_an_input_are_refused(
     assert r.code == 2 and "--output" in r.err
 
 
-def test_trace_never_imports_qt(tmp_path, xor_weights):
+def test_trace_and_lr_find_never_import_qt(tmp_path, xor_weights):
     import subprocess
     import sys
 
@@ -138,6 +138,8 @@ import sys
 from nncore.cli import main
 code = main(["trace", {str(EXAMPLES / "xor.json")!r}, "--weights", {str(xor_weights)!r},
              "--sample", "1", "--output", {str(tmp_path / "t.json")!r}])
+code += main(["lr-find", {str(EXAMPLES / "xor.json")!r}, "--plot",
+              {str(tmp_path / "p.png")!r}])
 bad = sorted(m for m in sys.modules
              if m.split(".")[0] in ("PySide6", "shiboken6", "pyqtgraph", "app"))
 print("RESULT", code, bad)
