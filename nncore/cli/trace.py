@@ -127,13 +127,18 @@ def _sample_info(part: Dataset, split: str, index: int) -> dict[str, Any]:
 
 
 def _report(trace: Any, args: argparse.Namespace) -> None:
-    """A few lines on stdout: the loss, the prediction, and each layer's largest update."""
+    """A few lines on stdout: the loss, the prediction, and per layer the largest weight
+    gradient and weight change."""
+    import numpy as np
+
+    prediction = np.array2string(np.asarray(trace.prediction), precision=4, max_line_width=70)
     print(f"sample {args.sample} of the {args.split} split: loss {trace.loss:.6g} "
-          f"({trace.loss_name}), learning rate {trace.learning_rate:.6g} ({trace.optimizer})")
+          f"({trace.loss_name}), prediction {prediction}, target {trace.target}")
+    print(f"one step at learning rate {trace.learning_rate:.6g} ({trace.optimizer}):")
     for layer in trace.layers:
-        if layer.updates:
-            biggest = max(float(abs(u).max()) if u.size else 0.0
-                          for u in layer.updates.values())
-            print(f"  {layer.node_id} ({layer.type_name}): largest weight change "
-                  f"{biggest:.3g}")
+        if layer.grad_weights:
+            grad = max(float(np.abs(g).max()) for g in layer.grad_weights.values())
+            change = max(float(np.abs(u).max()) for u in layer.updates.values())
+            print(f"  {layer.node_id} ({layer.type_name}): |dL/dW| up to {grad:.3g}, "
+                  f"weights change by up to {change:.3g}")
     print(f"trace of {len(trace.layers)} nodes written to {args.output}")

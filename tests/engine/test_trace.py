@@ -38,7 +38,7 @@ RNG = np.random.default_rng(7)
 
 # name -> (graph, loss, sample x (batch of one), target)
 CASES = {
-    "mlp_dropout": (seq(("Input", {"shape": [3]}), ("Dense", {"units": 5, "activation": "tanh"}),
+    "mlp_dropout": (seq(("Input", {"shape": [3]}), ("Dense", {"units": 5, "activation": "relu"}),
                         ("Dropout", {"rate": 0.4}), ("Dense", {"units": 4, "activation": "elu"}),
                         ("Dense", {"units": 3, "activation": "softmax"})),
                     "categorical_crossentropy", RNG.normal(size=(1, 3)), np.array([2])),
