@@ -2,8 +2,9 @@
 settings. It is the contract between the window, the command line and other tools.
 
 Loading validates every field and names the bad one by its path
-(``network.nodes[3].params.units: expected a positive integer, got -4``). A file from a
-newer format version is refused with a clear message. Nothing in a file is executed.
+(``network.nodes[3].params.units: expected a positive integer, got -4``). A file from an
+older format version is brought up to this one (:data:`MIGRATIONS`); a file from a newer
+one is refused with a clear message. Nothing in a file is executed.
 Saving is atomic: the JSON goes to a temporary file in the same folder, then replaces the
 target. The format is documented in ``docs/file-formats.md``.
 """
@@ -17,8 +18,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nncore.config import TrainingConfig
-from nncore.errors import FormatError, NetCanvasError, ParameterError, SpecError
+from nncore.data import Dataset
+from nncore.errors import DataError, FormatError, NetCanvasError, ParameterError, SpecError
 from nncore.fileio import atomic_write_bytes, atomic_write_text  # noqa: F401 (re-exported)
 from nncore.params import Param
 from nncore.readers import parse_json, read_bounded
@@ -26,12 +30,15 @@ from nncore.registry import layer_class
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
 
 FORMAT_NAME = "netcanvas-project"
-FORMAT_VERSION = 1
+#: 2: the "points" data source (the data itself in the file).
+FORMAT_VERSION = 2
 #: Largest project file read (bytes): far above any real project, stops absurd inputs.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
 
-DATA_SOURCES = ("synthetic", "bundled", "file")
+DATA_SOURCES = ("synthetic", "bundled", "file", "points")
+#: Most points a "points" data source holds (points are placed and edited by hand).
+MAX_POINTS = 100_000
 NORMALIZATIONS = ("standardize", "minmax", "none")
 
 DATA_SCHEMA: tuple[Param, ...] = (
@@ -64,10 +71,15 @@ class DataSpec:
     standardize_target: bool = False
     #: Generator parameters (n_samples, noise, seed, ...) or loader options (target, ...).
     params: dict[str, Any] = field(default_factory=dict)
+    #: The data of the "points" source, as plain JSON data (see :func:`points_dataset`):
+    #: {"task", "x", "y", "class_names"?, "feature_names"?}; None for other sources.
+    points: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {p.name: getattr(self, p.name) for p in DATA_SCHEMA}
         d["params"] = dict(self.params)
+        if self.points is not None:
+            d["points"] = self.points
         return d
 
 
@@ -135,6 +147,8 @@ def project_from_dict(data: Any) -> Project:
         raise FormatError(f"version: this file was written by a newer NetCanvas (format "
                           f"version {version}); this program reads versions up to "
                           f"{FORMAT_VERSION}")
+    for older in range(version, FORMAT_VERSION):
+        data = MIGRATIONS[older](data)
     _only_keys(data, {"format", "version", "name", "description", "network", "data",
                       "training"}, "")
     name = _get(data, "name", str, "", "name")
@@ -229,16 +243,129 @@ def _data_from(raw: Any) -> DataSpec:
     if not isinstance(raw, dict):
         raise FormatError(f"data: expected an object, got {_short(raw)}")
     schema = {p.name: p for p in DATA_SCHEMA}
-    _only_keys(raw, set(schema) | {"params"}, "data")
-    values = {k: _coerce(schema[k], v, f"data.{k}") for k, v in raw.items() if k != "params"}
+    _only_keys(raw, set(schema) | {"params", "points"}, "data")
+    values = {k: _coerce(schema[k], v, f"data.{k}") for k, v in raw.items()
+              if k not in ("params", "points")}
     params = raw.get("params", {})
     if not isinstance(params, dict):
         raise FormatError(f"data.params: expected an object, got {_short(params)}")
-    spec = DataSpec(**values, params=dict(params))
+    spec = DataSpec(**values, params=dict(params), points=raw.get("points"))
     if spec.val_fraction + spec.test_fraction >= 0.95:
         raise FormatError("data: val_fraction + test_fraction leave too little training data "
                           f"({spec.val_fraction} + {spec.test_fraction})")
+    if (spec.source == "points") != (spec.points is not None):
+        raise FormatError("data.points: holds the data of the \"points\" source, and only "
+                          f"of it (the source is {spec.source!r})")
+    if spec.points is not None:
+        try:
+            points_dataset(spec.points)  # (kept as written: the values exactly)
+        except DataError as e:
+            raise FormatError(str(e)) from None
+        if spec.params:
+            raise FormatError("data.params: the points source takes no parameters")
     return spec
+
+
+# -- the points source --------------------------------------------------------------------
+
+def points_dataset(points: Any) -> Dataset:
+    """The :class:`~nncore.data.Dataset` of a "points" source's data (``DataSpec.points``):
+    ``task`` "classification" or "regression"; ``x`` a list of points, each a list of the
+    same number of numbers; ``y`` one class index (classification) or one number or list of
+    numbers (regression) per point; optional ``class_names`` (classification; default
+    "0", "1", ...) and ``feature_names``. Raises DataError naming the bad field by its path
+    in the project file (``data.points.x[3][1]``)."""
+    where = "data.points"
+    if not isinstance(points, dict):
+        raise DataError(f"{where}: expected an object, got {_short(points)}")
+    allowed = {"task", "x", "y", "class_names", "feature_names"}
+    for key in points:
+        if key not in allowed:
+            raise DataError(f"{where}.{key}: unknown field (allowed: "
+                            f"{', '.join(sorted(allowed))})")
+    task = points.get("task")
+    if task not in ("classification", "regression"):
+        raise DataError(f"{where}.task: expected \"classification\" or \"regression\", got "
+                        f"{_short(task)}")
+    x = _number_rows(points.get("x"), f"{where}.x", None)
+    y = _targets(points.get("y"), task, len(x), f"{where}.y")
+    names = {k: _names(points.get(k), f"{where}.{k}") for k in ("class_names",
+                                                                "feature_names")}
+    if task == "regression" and names["class_names"] is not None:
+        raise DataError(f"{where}.class_names: regression targets have no classes")
+    if names["feature_names"] is not None and len(names["feature_names"]) != x.shape[1]:
+        raise DataError(f"{where}.feature_names: {len(names['feature_names'])} names for "
+                        f"{x.shape[1]} features")
+    try:
+        return Dataset(x, y, task, names["class_names"], names["feature_names"],
+                       name="points", description="points stored in the project")
+    except DataError as e:
+        raise DataError(f"{where}: {e}") from None
+
+
+def points_to_json(ds: Dataset) -> dict[str, Any]:
+    """A data set of flat samples as ``DataSpec.points`` (plain JSON data; the inverse of
+    :func:`points_dataset`): each value the shortest decimal that reads back as the same
+    float32."""
+    y = ds.y[:, 0] if ds.task == "regression" and ds.y.shape[1] == 1 else ds.y
+    out: dict[str, Any] = {"task": ds.task, "x": _shortest(ds.X),
+                           "y": _shortest(y) if ds.task == "regression" else y.tolist()}
+    if ds.task == "classification":
+        out["class_names"] = list(ds.class_names or [])
+    if ds.feature_names is not None:
+        out["feature_names"] = list(ds.feature_names)
+    return out
+
+
+def _shortest(a: np.ndarray) -> list:
+    flat = np.empty(a.size, dtype=object)
+    flat[:] = [float(str(v)) for v in a.astype(np.float32).ravel()]
+    return flat.reshape(a.shape).tolist()
+
+
+def _number_rows(raw: Any, where: str, width: int | None) -> np.ndarray:
+    """A list of rows of finite numbers, all of one width (``width`` if given)."""
+    if not isinstance(raw, list) or not raw:
+        raise DataError(f"{where}: expected a non-empty list, got {_short(raw)}")
+    if len(raw) > MAX_POINTS:
+        raise DataError(f"{where}: {len(raw):,} points is more than the {MAX_POINTS:,} a "
+                        "project holds; save them as a CSV file and use the file source")
+    for i, row in enumerate(raw):
+        if not isinstance(row, list) or not row:
+            raise DataError(f"{where}[{i}]: expected a list of numbers, got {_short(row)}")
+        width = len(row) if width is None else width
+        if len(row) != width:
+            raise DataError(f"{where}[{i}]: expected {width} numbers, got {len(row)}")
+        for j, v in enumerate(row):
+            if not (_is_number(v) and math.isfinite(v)):
+                raise DataError(f"{where}[{i}][{j}]: expected a number, got {_short(v)}")
+    return np.array(raw, dtype=np.float64)
+
+
+def _targets(raw: Any, task: str, n: int, where: str) -> np.ndarray:
+    """One target per point: class indices, or numbers (lists of numbers) for regression."""
+    if not isinstance(raw, list) or len(raw) != n:
+        count = len(raw) if isinstance(raw, list) else _short(raw)
+        raise DataError(f"{where}: expected a list of {n} targets (one per point), got "
+                        f"{count}")
+    if task == "regression" and isinstance(raw[0], list):
+        return _number_rows(raw, where, None)
+    for i, v in enumerate(raw):
+        ok = (isinstance(v, int) and not isinstance(v, bool) and v >= 0
+              if task == "classification" else _is_number(v) and math.isfinite(v))
+        if not ok:
+            want = "a class index (0, 1, ...)" if task == "classification" else "a number"
+            raise DataError(f"{where}[{i}]: expected {want}, got {_short(v)}")
+    return np.array(raw, dtype=np.int64 if task == "classification" else np.float64)
+
+
+def _names(raw: Any, where: str) -> list[str] | None:
+    if raw is None:
+        return None
+    if (not isinstance(raw, list) or not all(isinstance(v, str) for v in raw)
+            or len(set(raw)) != len(raw)):
+        raise DataError(f"{where}: expected a list of different texts, got {_short(raw)}")
+    return list(raw)
 
 
 def _training_from(raw: Any) -> TrainingConfig:
@@ -288,6 +415,22 @@ def _refusal(settings: dict) -> ParameterError | None:
     except ParameterError as e:
         return e
     return None
+
+
+# -- older versions ---------------------------------------------------------------------
+
+def _from_version_1(data: dict) -> dict:
+    """Version 1 -> 2. Version 2 added the "points" data source; a version-1 file cannot
+    use it (its readers would refuse it), and is otherwise a valid version-2 file."""
+    raw = data.get("data")
+    if isinstance(raw, dict) and (raw.get("source") == "points" or "points" in raw):
+        raise FormatError("data.source: the \"points\" source needs format version 2 or "
+                          "later; this file says version 1")
+    return {**data, "version": 2}
+
+
+#: version -> the function bringing a file's dict from it to the next version.
+MIGRATIONS = {1: _from_version_1}
 
 
 # -- saving -----------------------------------------------------------------------------

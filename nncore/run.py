@@ -35,7 +35,7 @@ from nncore.events import RunControl, TrainingFinished
 from nncore.graph import analyze
 from nncore.memory import check_fits_memory, estimate_training_memory
 from nncore.network import Network
-from nncore.project import DataSpec, Project
+from nncore.project import DataSpec, Project, points_dataset
 from nncore.spec import GraphSpec
 from nncore.trainer import Trainer
 from nncore.weights import WeightsFile, load_into
@@ -75,6 +75,10 @@ def resolve_path(path: str, base_dir: str | Path | None) -> Path:
 
 def load_dataset(spec: DataSpec, base_dir: str | Path | None = None) -> Dataset:
     """The full, raw data set a project's data settings name."""
+    if spec.source == "points":
+        if spec.points is None:
+            raise DataError("data.points: the points source needs its points (none given)")
+        return points_dataset(spec.points)
     if spec.source == "synthetic":
         if spec.name not in GENERATORS:
             raise DataError(f"data.name: unknown generator {spec.name!r} (known: "

@@ -18,14 +18,25 @@ import difflib
 import os
 import sys
 
-from nncore.cli import export, gradcheck, lesson, lessons, lint, predict, summary, train
+from nncore.cli import (
+    export,
+    gradcheck,
+    lesson,
+    lessons,
+    lint,
+    lr_find,
+    predict,
+    summary,
+    trace,
+    train,
+)
 from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from nncore.errors import NetCanvasError, TrainingError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (train, summary, export, predict, lint, gradcheck, lessons, lesson)
-#: Their names (a command's name is its module's).
-COMMAND_NAMES = tuple(m.__name__.rsplit(".", 1)[1] for m in COMMANDS)
+COMMANDS = (train, summary, export, predict, lint, gradcheck, lr_find, trace, lessons, lesson)
+#: Their names (a command's name is its module's, "_" written "-").
+COMMAND_NAMES = tuple(m.__name__.rsplit(".", 1)[1].replace("_", "-") for m in COMMANDS)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,6 +59,7 @@ class Layer(ABC):
     * ``glyph``: the name of the picture the GUI draws for the type (``app/icons.py`` maps
       names to painters; empty: the type's initial in a box);
     * ``examples``: configurations the registry-wide test harnesses run;
+    * ``formula``: what it computes forward and backward, as text;
 
     and, per weight, its valid range (:attr:`WeightSpec.minimum`).
     """
@@ -78,6 +79,11 @@ class Layer(ABC):
     #: Example configurations ``(params, input_shapes)`` that the registry-wide test
     #: harness runs (shapes, gradient checks, config round trip) and the docs show.
     examples: ClassVar[tuple[tuple[dict[str, Any], list[Shape]], ...]] = ()
+    #: What the layer computes, as text: (forward, backward). Names: x the input, y the
+    #: output, z the pre-activation, f the activation, W/b/... the weights, dL/dv the
+    #: gradient of the loss with respect to v. The single-sample trace shows it
+    #: (:mod:`nncore.trace`); every registered type fills it.
+    formula: ClassVar[tuple[str, str]] = ("", "")
 
     def __init__(self, name: str = "", **params: Any) -> None:
         self.name = name or self.type_name.lower()

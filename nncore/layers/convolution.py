@@ -40,6 +40,14 @@ _PADDING = Param("padding", "choice", "same",
 @register
 class Conv2D(_ActivationMixin, WindowedLayer):
     type_name = "Conv2D"
+    formula = (
+        "z[f, i, j] = b[f] + sum over c, u, v of W[f, c, u, v] * x[c, i * stride + u * "
+        "dilation - pad, j * stride + v * dilation - pad] (zero outside the image);  y = f(z)",
+        "dL/dz = dL/dy * f'(z);  dL/dW[f, c, u, v] = sum over i, j of dL/dz[f, i, j] * (the "
+        "input pixel W[f, c, u, v] met at (i, j));  dL/db[f] = sum over i, j of dL/dz[f, i, "
+        "j];  dL/dx = each dL/dz[f, i, j] sent back through W[f] to the pixels it came from "
+        "(a transposed convolution)",
+    )
     description = ("2-D convolution: slides `filters` learned kernels over the image; each "
                    "output channel is f(sum of kernel * input patch + b).")
     glyph = "convolution"

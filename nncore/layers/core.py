@@ -42,6 +42,10 @@ class _ActivationMixin:
 @register
 class Input(Layer):
     type_name = "Input"
+    formula = (
+        "y = x (the sample, normalized as in training)",
+        "dL/dx = dL/dy (where back-propagation ends)",
+    )
     description = "Where data enters the network; its shape is one sample's shape."
     schema = (Param("shape", "shape", (2,), "Shape of one sample, e.g. [2] or [1, 8, 8].",
                     key=True),)
@@ -62,6 +66,11 @@ class Input(Layer):
 @register
 class Dense(_ActivationMixin, Layer):
     type_name = "Dense"
+    formula = (
+        "z = x @ W + b;  y = f(z)",
+        "dL/dz = dL/dy * f'(z);  dL/dW = x^T @ dL/dz;  dL/db = sum over the batch of dL/dz;  "
+        "dL/dx = dL/dz @ W^T",
+    )
     description = "Fully connected layer: every input feeds every unit, y = f(xW + b)."
     glyph = "dense"
     schema = (
@@ -127,6 +136,10 @@ class Dense(_ActivationMixin, Layer):
 @register
 class Activation(_ActivationMixin, Layer):
     type_name = "Activation"
+    formula = (
+        "y = f(x)",
+        "dL/dx = dL/dy * f'(x)",
+    )
     description = "Applies a non-linearity element by element."
     glyph = "activation"
     schema = (_ACT,)
@@ -150,6 +163,11 @@ class Activation(_ActivationMixin, Layer):
 @register
 class Dropout(Layer):
     type_name = "Dropout"
+    formula = (
+        "training: y = x * m / (1 - rate), each m_i 0 or 1 (1 with probability 1 - rate); "
+        "inference: y = x",
+        "training: dL/dx = dL/dy * m / (1 - rate);  inference: dL/dx = dL/dy",
+    )
     description = "During training zeroes a random fraction of inputs (regularization)."
     glyph = "dropout"
     schema = (Param("rate", "float", 0.5, "Fraction of inputs dropped during training.",
@@ -175,6 +193,15 @@ class Dropout(Layer):
 @register
 class BatchNormalization(Layer):
     type_name = "BatchNormalization"
+    formula = (
+        "training: mu, var = mean and variance (divided by n) of x over the batch, per "
+        "feature; moving_mean = momentum * moving_mean + (1 - momentum) * mu (and moving_var "
+        "from var); inference: mu, var = moving_mean, moving_var;  xhat = (x - mu) / sqrt(var "
+        "+ epsilon);  y = gamma * xhat + beta",
+        "dL/dgamma = sum of dL/dy * xhat;  dL/dbeta = sum of dL/dy;  training: dL/dx = gamma "
+        "/ sqrt(var + epsilon) * (dL/dy - mean(dL/dy) - xhat * mean(dL/dy * xhat));  "
+        "inference: dL/dx = gamma / sqrt(var + epsilon) * dL/dy",
+    )
     description = ("Normalises each feature (or image channel) over the batch, then scales "
                    "and shifts it.")
     glyph = "normalization"
@@ -254,6 +281,10 @@ class BatchNormalization(Layer):
 @register
 class Flatten(Layer):
     type_name = "Flatten"
+    formula = (
+        "y = x as one vector (row-major order)",
+        "dL/dx = dL/dy in the shape of x",
+    )
     description = "Turns an image or sequence into one flat vector per sample."
     glyph = "flatten"
     examples = (({}, [(2, 3, 4)]), ({}, [(5, 2)]))
@@ -272,6 +303,10 @@ class Flatten(Layer):
 @register
 class Reshape(Layer):
     type_name = "Reshape"
+    formula = (
+        "y = x in the shape target_shape (row-major order)",
+        "dL/dx = dL/dy in the shape of x",
+    )
     description = "Gives each sample a new shape with the same number of values."
     glyph = "reshape"
     schema = (Param("target_shape", "shape", (1, 8, 8), "The new per-sample shape.",

@@ -30,6 +30,11 @@ class Embedding(Layer):
     """
 
     type_name = "Embedding"
+    formula = (
+        "y = E[x]: each id x picks its row of the table E (input_dim, output_dim)",
+        "dL/dE[i] = sum of dL/dy over the positions holding id i (other rows 0); ids get no "
+        "gradient",
+    )
     category = "core"
     description = ("Turns integer ids (words, users, items...) into learned vectors: row id "
                    "of a table of input_dim vectors.")
@@ -107,6 +112,11 @@ class Dot(Layer):
     """
 
     type_name = "Dot"
+    formula = (
+        "y = sum_k a_k * b_k (normalize: a and b divided by their lengths first)",
+        "dL/da = dL/dy * b;  dL/db = dL/dy * a  (normalize: dL/da = dL/dy * (v - y u) / |a| "
+        "with u, v the unit vectors, and the same for b)",
+    )
     category = "merge"
     description = ("Dot product of two vectors of the same length (one number per sample); "
                    "with normalize, their cosine similarity.")

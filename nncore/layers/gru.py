@@ -30,6 +30,16 @@ class GRU(RecurrentLayer):
     """
 
     type_name = "GRU"
+    formula = (
+        "h_0 = 0;  a = x_t @ W + b;  q = h_(t-1) @ U + rb (blocks z, r, h);  z = sigmoid(a_z "
+        "+ q_z);  r = sigmoid(a_r + q_r);  n = tanh(a_h + r * q_h);  h_t = z * h_(t-1) + (1 - "
+        "z) * n;  y = h_T (return_sequences: h_1 ... h_T)",
+        "back through time, t = T ... 1: dL/dn = dL/dh_t * (1 - z);  dL/dz = dL/dh_t * "
+        "(h_(t-1) - n);  da_h = dL/dn * (1 - n^2);  dq_h = da_h * r;  dr = da_h * q_h;  da_z "
+        "= dq_z = dL/dz * z (1 - z);  da_r = dq_r = dr * r (1 - r);  dL/dh_(t-1) = dL/dh_t * "
+        "z + dq @ U^T;  dL/dW = sum_t x_t^T @ da;  dL/db = sum_t da;  dL/dU = sum_t h_(t-1)^T "
+        "@ dq;  dL/drb = sum_t dq;  dL/dx_t = da @ W^T",
+    )
     description = ("Gated recurrent unit: update and reset gates decide how much of the "
                    "state to keep; fewer weights than an LSTM.")
     schema = (UNITS, RETURN_SEQUENCES, KERNEL_INIT, RECURRENT_INIT)

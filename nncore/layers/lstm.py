@@ -33,6 +33,17 @@ class LSTM(RecurrentLayer):
     """
 
     type_name = "LSTM"
+    formula = (
+        "h_0 = c_0 = 0;  z_t = x_t @ W + h_(t-1) @ U + b (blocks i, f, c, o);  i, f, o = "
+        "sigmoid(z_i), sigmoid(z_f), sigmoid(z_o);  g = tanh(z_c);  c_t = f * c_(t-1) + i * "
+        "g;  h_t = o * tanh(c_t);  y = h_T (return_sequences: h_1 ... h_T)",
+        "back through time, t = T ... 1: dL/dh_t = dL/dy_t + dL/dz_(t+1) @ U^T;  dL/dc_t = "
+        "dL/dh_t * o * (1 - tanh(c_t)^2) + dL/dc_(t+1) * f_(t+1);  dL/dz_o = dL/dh_t * "
+        "tanh(c_t) * o (1 - o);  dL/dz_i = dL/dc_t * g * i (1 - i);  dL/dz_f = dL/dc_t * "
+        "c_(t-1) * f (1 - f);  dL/dz_c = dL/dc_t * i * (1 - g^2);  dL/dW = sum_t x_t^T @ "
+        "dL/dz_t;  dL/dU = sum_t h_(t-1)^T @ dL/dz_t;  dL/db = sum_t dL/dz_t;  dL/dx_t = "
+        "dL/dz_t @ W^T",
+    )
     description = ("Long short-term memory: input, forget and output gates control a cell "
                    "state, so the layer can keep information over many time steps.")
     schema = (UNITS, RETURN_SEQUENCES, KERNEL_INIT, RECURRENT_INIT)

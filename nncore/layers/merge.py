@@ -12,6 +12,10 @@ from nncore.registry import register
 @register
 class Add(Layer):
     type_name = "Add"
+    formula = (
+        "y = x1 + x2 + ...",
+        "dL/dxk = dL/dy for every input k",
+    )
     category = "merge"
     description = "Adds its inputs element by element (a residual connection)."
     glyph = "add"
@@ -38,6 +42,10 @@ class Add(Layer):
 @register
 class Concatenate(Layer):
     type_name = "Concatenate"
+    formula = (
+        "y = [x1, x2, ...] joined along axis",
+        "dL/dxk = the part of dL/dy where xk was placed",
+    )
     category = "merge"
     description = "Joins its inputs along one axis (features, or channels for images)."
     glyph = "concatenate"

@@ -59,6 +59,11 @@ class _Pool(WindowedLayer):
 @register
 class MaxPool2D(_Pool):
     type_name = "MaxPool2D"
+    formula = (
+        "y[c, i, j] = the largest x[c] in window (i, j) (padding ignored)",
+        "dL/dx: each dL/dy[c, i, j] goes to the first largest cell of its window; every other "
+        "cell gets 0",
+    )
     description = ("Keeps the largest value of each window: halves the image (2x2) while "
                    "keeping the strongest responses.")
     examples = (
@@ -130,6 +135,11 @@ class MaxPool2D(_Pool):
 @register
 class AvgPool2D(_Pool):
     type_name = "AvgPool2D"
+    formula = (
+        "y[c, i, j] = mean of the real (not padded) cells of x[c] in window (i, j)",
+        "dL/dx[cell] = sum over the windows holding the cell of dL/dy / (real cells in that "
+        "window)",
+    )
     description = "Averages each window: a smooth way to shrink the image."
     examples = (
         ({}, [(2, 4, 6)]),
@@ -178,6 +188,10 @@ class AvgPool2D(_Pool):
 @register
 class GlobalAveragePooling2D(ImageLayer):
     type_name = "GlobalAveragePooling2D"
+    formula = (
+        "y[c] = mean of x[c, h, w] over the H x W image",
+        "dL/dx[c, h, w] = dL/dy[c] / (H * W)",
+    )
     description = "Averages each channel over the whole image: (C, H, W) -> (C,)."
     glyph = "pooling"
     examples = (({}, [(3, 4, 5)]), ({}, [(2, 1, 1)]))

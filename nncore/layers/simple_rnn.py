@@ -23,6 +23,13 @@ class SimpleRNN(RecurrentLayer):
     f one of tanh, relu, sigmoid, linear (the activations the ONNX RNN operator has)."""
 
     type_name = "SimpleRNN"
+    formula = (
+        "h_0 = 0;  z_t = x_t @ W + h_(t-1) @ U + b;  h_t = f(z_t);  y = h_T "
+        "(return_sequences: h_1 ... h_T)",
+        "back through time, t = T ... 1: dL/dz_t = (dL/dh_t + dL/dz_(t+1) @ U^T) * f'(z_t);  "
+        "dL/dW = sum_t x_t^T @ dL/dz_t;  dL/dU = sum_t h_(t-1)^T @ dL/dz_t;  dL/db = sum_t "
+        "dL/dz_t;  dL/dx_t = dL/dz_t @ W^T",
+    )
     description = ("Fully connected recurrent layer: h_t = f(x_t W + h_(t-1) U + b), "
                    "starting from h = 0.")
     schema = (

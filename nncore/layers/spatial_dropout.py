@@ -10,6 +10,11 @@ from nncore.registry import register
 @register
 class SpatialDropout2D(ImageLayer):
     type_name = "SpatialDropout2D"
+    formula = (
+        "training: y[c] = x[c] * m_c / (1 - rate), one m_c (0 or 1) per image channel; "
+        "inference: y = x",
+        "training: dL/dx[c] = dL/dy[c] * m_c / (1 - rate);  inference: dL/dx = dL/dy",
+    )
     description = ("During training zeroes whole channels at random (neighbouring pixels are "
                    "correlated, so dropping single pixels would barely regularise).")
     glyph = "dropout"

@@ -397,9 +397,9 @@ def test_every_command_module_is_listed_in_help_and_reached_from_the_launcher(ca
     from app.launcher import opens_window
     from nncore.cli import COMMANDS, main
 
-    names = [m.__name__.rsplit(".", 1)[1] for m in COMMANDS]
+    names = [m.__name__.rsplit(".", 1)[1].replace("_", "-") for m in COMMANDS]
     assert names[:6] == ["train", "summary", "export", "predict", "lint", "gradcheck"]
-    assert {"lessons", "lesson"} <= set(names)
+    assert {"lr-find", "trace", "lessons", "lesson"} <= set(names)
     assert main(["--help"]) == 0
     listed = capsys.readouterr().out
     # (argparse puts the help of a long name such as gradcheck on the next line)
