@@ -20,7 +20,7 @@ The suggested rate (:func:`suggest`) is read off the smoothed curve by one of :d
 (fast.ai's three); the default, "valley", and the smoothing were chosen by measurement:
 ``benchmarks/bench_lr_finder.py`` trains every shipped example with the rate each rule
 suggests and counts the runs that reach the example's bar (figures at :data:`RULES` and in
-``docs/understanding_trace.md``).
+``docs/understanding.md``).
 """
 
 from __future__ import annotations
