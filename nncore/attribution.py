@@ -17,6 +17,8 @@ Long computations take ``stop``, a callable checked between passes (a
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -249,3 +251,37 @@ def _logits(network: Network, x: np.ndarray) -> np.ndarray:
 def check_stop(stop: StopFlag) -> None:
     if stop is not None and stop():
         raise Stopped("stopped")
+
+
+# -- the attributions file -----------------------------------------------------------------
+
+FORMAT_NAME = "netcanvas-attributions"
+FORMAT_VERSION = 1
+
+
+def attribution_bytes(result: Attribution, inputs: np.ndarray,
+                      class_names: list[str] | None = None,
+                      baseline: np.ndarray | None = None,
+                      meta: dict[str, Any] | None = None) -> bytes:
+    """The ``.npz`` bytes of ``result`` (see docs/file-formats.md, "Attributions"):
+    ``inputs`` and ``baseline`` in the data's own units, ``meta`` (JSON values) added to
+    ``__meta__``."""
+    arrays: dict[str, np.ndarray] = {
+        "inputs": np.asarray(inputs), "attributions": result.values,
+        "targets": result.targets, "scores": result.scores}
+    if class_names:
+        arrays["class_names"] = np.array(class_names, dtype=str)
+    if result.baseline_scores is not None:
+        arrays["baseline"] = np.asarray(baseline if baseline is not None
+                                        else result.baseline)
+        arrays["baseline_scores"] = result.baseline_scores
+        arrays["completeness_error"] = result.completeness_error
+        arrays["steps"] = result.steps
+    if result.layer_map is not None:
+        arrays["layer_map"] = result.layer_map
+    info = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "method": result.method,
+            "score": result.score, "layer": result.layer, **(meta or {})}
+    arrays["__meta__"] = np.array(json.dumps(info))
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
