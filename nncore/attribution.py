@@ -262,10 +262,11 @@ FORMAT_VERSION = 1
 def attribution_bytes(result: Attribution, inputs: np.ndarray,
                       class_names: list[str] | None = None,
                       baseline: np.ndarray | None = None,
-                      meta: dict[str, Any] | None = None) -> bytes:
+                      meta: dict[str, Any] | None = None,
+                      extra: dict[str, np.ndarray] | None = None) -> bytes:
     """The ``.npz`` bytes of ``result`` (see docs/file-formats.md, "Attributions"):
     ``inputs`` and ``baseline`` in the data's own units, ``meta`` (JSON values) added to
-    ``__meta__``."""
+    ``__meta__``, ``extra`` arrays (the data-set view) added as they are."""
     arrays: dict[str, np.ndarray] = {
         "inputs": np.asarray(inputs), "attributions": result.values,
         "targets": result.targets, "scores": result.scores}
@@ -279,6 +280,7 @@ def attribution_bytes(result: Attribution, inputs: np.ndarray,
         arrays["steps"] = result.steps
     if result.layer_map is not None:
         arrays["layer_map"] = result.layer_map
+    arrays.update(extra or {})
     info = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "method": result.method,
             "score": result.score, "layer": result.layer, **(meta or {})}
     arrays["__meta__"] = np.array(json.dumps(info))

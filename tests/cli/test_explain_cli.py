@@ -150,3 +150,39 @@ def test_iris_class_names_as_targets(cli, tmp_path):
     assert r.code == 0, r.err
     assert r.out.count("target virginica") == 2
     assert list(np.load(out)["targets"]) == [2, 2]
+
+
+def test_a_split_adds_the_data_set_view(cli, tmp_path):
+    from nncore.importance import mean_abs_attribution, permutation_importance
+
+    weights = tmp_path / "iris.npz"
+    assert cli("train", IRIS, "--quiet", "--epochs", "20", "--out-weights",
+               weights).code == 0
+    out = tmp_path / "view.npz"
+    r = cli("explain", IRIS, "--weights", weights, "--split", "val", "--method", "saliency",
+            "--repeats", "3", "--seed", "2", "--output", out)
+    assert r.code == 0, r.err
+    assert "permutation importance on the val split" in r.out
+    a = np.load(out)
+    project = load_project(IRIS)
+    data = prepare_data(project.data)
+    net, _ = network(IRIS, weights)
+    want = saliency(net, data.val.X)
+    np.testing.assert_allclose(a["attributions"], want.values, rtol=1e-10)
+    np.testing.assert_allclose(a["mean_abs_attribution"], mean_abs_attribution(want))
+    np.testing.assert_array_equal(a["labels"], data.val.y)
+    imp = permutation_importance(net, data.val.X, data.val.y, "categorical_crossentropy",
+                                 repeats=3, seed=2)
+    np.testing.assert_allclose(a["permutation_loss_increase"], imp.loss_increase)
+    np.testing.assert_allclose(a["permutation_metric_drop_std"], imp.metric_drop_std)
+    assert list(a["permutation_features"]) == data.dataset.feature_names
+    np.testing.assert_allclose(a["inputs"], data.normalizer.inverse_transform(data.val.X),
+                               rtol=1e-6)
+    meta = json.loads(str(a["__meta__"]))
+    assert (meta["split"], meta["metric"], meta["repeats"]) == ("val", "accuracy", 3)
+    r = cli("explain", IRIS, "--weights", weights, "--input", weights, "--method",
+            "saliency", "--repeats", "3", "--output", out)
+    assert r.code == 2 and "--repeats needs --split" in r.err
+    r = cli("explain", IRIS, "--weights", weights, "--split", "test", "--method",
+            "saliency", "--output", tmp_path / "x.npz")
+    assert r.code == 2 and "no test split" in r.err
