@@ -297,8 +297,10 @@ class Network:
                 acts[i] = layer.forward(acts[ins[0]], training)
         return acts[-1]
 
-    def backward(self, grad: np.ndarray) -> None:
-        """Back-propagate ``grad`` (dLoss/dOutput); fills ``grads_flat``."""
+    def backward(self, grad: np.ndarray) -> list[Any]:
+        """Back-propagate ``grad`` (dLoss/dOutput); fills ``grads_flat``. Returns what
+        flowed into each node's output, in execution order (None where nothing did; the
+        Inputs' only when :meth:`track_gradients` asked for them)."""
         grads: list[Any] = [None] * len(self._plan)
         grads[-1] = grad
         for i, layer, ins, merge in self._backward_plan:
@@ -315,8 +317,7 @@ class Network:
             for j, gj in zip(ins, gin):
                 if self._needs_grad[j]:
                     grads[j] = gj if grads[j] is None else grads[j] + gj
-        if self._track:
-            self._grads = grads
+        return grads
 
     # -- gradients for explanations ----------------------------------------------------
     def track_gradients(self, on: bool = True) -> None:
@@ -327,7 +328,17 @@ class Network:
         if on != self._track:
             self._track = on
             self._grads = None
+            # The keeping backward is bound on the instance only while tracking: training
+            # calls the class's backward, which pays nothing for this.
+            if on:
+                self.backward = self._backward_keeping  # type: ignore[method-assign]
+            else:
+                del self.backward
             self._plan_backward()
+
+    def _backward_keeping(self, grad: np.ndarray) -> list[Any]:
+        self._grads = grads = Network.backward(self, grad)
+        return grads
 
     @property
     def tracking_gradients(self) -> bool:
