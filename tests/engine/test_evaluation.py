@@ -98,6 +98,11 @@ def test_regression_metrics_are_in_the_targets_units():
     assert ev.loss == pytest.approx(result.finished.history.val_loss[-1], rel=1e-12)
     np.testing.assert_allclose(ev.predictions, pred, rtol=1e-5)
     assert ev.confusion is None and "predictions" not in ev.to_dict()
+    e = (np.asarray(net.predict(data.val.X), np.float64) - data.val.y).ravel()
+    huber = evaluate_split(net, data, "huber", loss_params={"delta": 0.1})
+    want = np.mean(np.where(np.abs(e) <= 0.1, 0.5 * e ** 2, 0.1 * (np.abs(e) - 0.05)))
+    assert huber.loss == pytest.approx(want, rel=1e-5)
+    assert huber.metrics == ev.metrics
 
 
 def test_a_class_never_predicted_scores_zero():

@@ -285,6 +285,15 @@ def test_grad_cam_against_a_hand_computation():
         np.testing.assert_allclose(a.layer_map[0], cam, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(a.values[0], upsample_bilinear(cam[None], (4, 4))[0],
                                    rtol=1e-12, atol=1e-15)
+        # the probability's gradient: d p_c / d z_j = p_c (delta_cj - p_j)
+        z = acts.ravel() @ w + net.layers["dense1"].weights["b"]
+        p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+        dz = p[target] * ((np.arange(3) == target) - p)
+        alpha = (w @ dz).reshape(2, 2, 2).mean(axis=(1, 2))
+        cam = np.maximum(np.tensordot(alpha, acts, axes=1), 0.0)
+        a = grad_cam(net, x, target=target, score="probability")
+        np.testing.assert_allclose(a.layer_map[0], cam, rtol=1e-10, atol=1e-15)
+        assert a.scores[0] == pytest.approx(p[target], rel=1e-12)
 
 
 def test_grad_cam_on_a_chosen_layer_and_its_errors():

@@ -67,6 +67,16 @@ def test_permutation_importance_equals_a_hand_computation():
         assert imp.loss_increase_std[j] == pytest.approx(np.std(rises), rel=1e-9, abs=1e-12)
         assert imp.metric_drop[j] == pytest.approx(np.mean(drops), rel=1e-9, abs=1e-12)
     assert imp.loss == pytest.approx(base_loss) and imp.metric == "r2"
+    huber = permutation_importance(net, x, y[:, None], "huber", {"delta": 0.05},
+                                   repeats=1, seed=9)
+
+    def huber_loss(xx, d=0.05):
+        e = np.abs(xx @ w + 0.5 - y)
+        return np.mean(np.where(e <= d, 0.5 * e ** 2, d * (e - 0.5 * d)))
+
+    xx = x.copy()
+    xx[:, 0] = x[np.random.default_rng(9).permutation(40), 0]
+    assert huber.loss_increase[0] == pytest.approx(huber_loss(xx) - huber_loss(x), rel=1e-9)
     assert imp.loss_increase[2] == 0.0  # a feature with weight 0 cannot matter
     assert imp.features == ["x[0]", "x[1]", "x[2]"]
 

@@ -53,6 +53,9 @@ def test_against_numpys_svd():
     coords = p.project(rows)
     np.testing.assert_allclose(np.abs(coords), np.abs(centred @ vt[:3].T), atol=1e-9)
     assert Projection.fit(rows[:, :2], components=3).axes.shape == (2, 2)
+    two = Projection.fit(rows, components=2)
+    np.testing.assert_array_equal(two.axes, p.axes[:2])
+    assert two.project(rows).shape == (50, 2)
 
 
 def test_later_rows_land_on_the_same_axes_and_a_refit_never_flips_them():

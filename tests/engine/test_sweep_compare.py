@@ -121,9 +121,12 @@ def test_a_stopped_control_ends_the_sweep_with_the_rows_so_far():
     p = xor()
     combos = plan(p, [parse_set("training.seed=1,2,3")])
     control = RunControl()
+    events = []
     rows = run_sweep(p, combos, EXAMPLES, epochs=2, control=control,
-                     on_row=lambda row: control.request_stop())
+                     on_row=lambda row: control.request_stop(), callback=events.append)
     assert len(rows) == 1 and rows[0].status == "completed"
+    assert [type(e).__name__ for e in events if type(e).__name__ == "EpochEnd"] == [
+        "EpochEnd"] * 2  # the one run's trainer events
 
 
 def test_a_run_that_fails_or_diverges_is_a_row_and_the_sweep_goes_on(monkeypatch):
