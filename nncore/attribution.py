@@ -207,8 +207,7 @@ class Prepared(NamedTuple):
 
 def prepare_inputs(network: Network, x: Any, target: Any, score: str) -> Prepared:
     """The inputs checked against the network (one sample, or a batch), the targets (the
-    predicted classes when ``target`` is None) and a float64 twin of the network: float32
-    rounding would blur the small differences integrated gradients add up."""
+    predicted classes when ``target`` is None) and a float64 twin of the network."""
     check_explainable(network)
     want = network.input_shape
     x = np.asarray(x)
@@ -220,19 +219,20 @@ def prepare_inputs(network: Network, x: Any, target: Any, score: str) -> Prepare
     if x.dtype.kind not in "fiu" or not np.isfinite(x).all():
         raise ParameterError("inputs: expected finite numbers")
     head = ScoreHead(network, score)
+    twin = float64_twin(network)
+    x = x.astype(np.float64)
     if target is None:
-        x_net = x.astype(network.dtype, copy=False)
-        out = network.predict(x_net) if not head.logits else _logits(network, x_net)
+        out = twin.predict(x) if not head.logits else _logits(twin, x)
         targets = head.default_targets(out)
     else:
         targets = head.check_targets(target, len(x))
-    return Prepared(float64_twin(network), x.astype(np.float64), head, targets)
+    return Prepared(twin, x, head, targets)
 
 
 def float64_twin(network: Network) -> Network:
-    """``network`` itself when it computes in float64, otherwise a float64 copy."""
-    if network.dtype == np.float64:
-        return network
+    """A float64 copy of ``network`` (its weights read once): float32 rounding would blur
+    the small differences integrated gradients add up, and the copy leaves the network
+    itself untouched for any thread that trains it."""
     twin = Network(network.graph, dtype=np.float64, seed=None)
     twin.set_weights(network.get_weights())
     return twin
