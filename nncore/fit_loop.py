@@ -55,7 +55,12 @@ class FitLoop:
         self.schedule = LearningRateSchedule(cfg, self.steps)
         self.metrics = MetricsAccumulator(trainer.loss, t, exact=False)
         self.guard = guard
-        self.stopping = EarlyStopping(net, cfg)
+        self.stopping = trainer.stopping = EarlyStopping(net, cfg)
+        #: Epochs done before this fit: those of a checkpoint it resumes (Trainer.resume).
+        self.start_epoch = 0
+        if trainer.resume_at is not None:
+            self._resume(trainer.resume_at)
+            trainer.resume_at = None
         self.lr = cfg.learning_rate  # of the last batch trained
         self.start = time.perf_counter()
         # Without a listener nothing is called per batch besides the step and the metrics.
@@ -69,11 +74,20 @@ class FitLoop:
             self.emit = self.reporter.emit
         self.batch_end = combine_hooks(hooks)
 
+    def _resume(self, point: Any) -> None:
+        """Start after ``point.epoch`` with its early-stopping state."""
+        self.start_epoch = self.guard.good_epoch = point.epoch
+        stopping = self.stopping
+        stopping.best_epoch, stopping.best_loss = point.best_epoch, point.best_loss
+        stopping.bad_epochs = point.bad_epochs
+        if stopping.best is not None and point.best_weights is not None:
+            np.copyto(stopping.best, point.best_weights)
+
     def run(self) -> TrainingFinished:
         cfg, ctl = self.config, self.control
         n_val = len(self.validation[1]) if self.validation is not None else 0
-        self.emit(TrainingStarted(cfg.epochs, self.steps, self.n, n_val))
-        reason, message, epoch = "completed", "", 0
+        self.emit(TrainingStarted(cfg.epochs, self.steps, self.n, n_val, self.start_epoch))
+        reason, message, epoch = "completed", "", self.start_epoch
         while epoch < cfg.epochs:
             outcome = self._train_epoch(epoch)
             if isinstance(outcome, DivergenceError):
@@ -85,6 +99,7 @@ class FitLoop:
                 reason = "stopped"
                 break
             epoch += 1
+            self.trainer.epoch = epoch
             ended = self._end_epoch(epoch)
             if ended is not None:
                 reason, message = ended

@@ -67,6 +67,9 @@ class Network:
         self._input_index = [index[n] for n in self.input_ids]
         self._acts: list[Any] = [None] * len(self.order)
         self._fused = False
+        #: Backward also keeps every node's and Input's gradient (track_gradients).
+        self._track = False
+        self._grads: list[Any] | None = None
         self._allocate(None)
 
     # -- weights -----------------------------------------------------------------------
@@ -113,7 +116,7 @@ class Network:
         and the back-propagation plan over them, output first."""
         needs = []
         for layer, ins, _ in self._plan:
-            own = bool(layer.grads)
+            own = bool(layer.grads) or (self._track and not ins)  # (tracked: the Inputs)
             needs.append(own or any(needs[j] for j in ins))
         self._needs_grad = needs
         for (layer, ins, _), _need in zip(self._plan, needs):
@@ -251,6 +254,11 @@ class Network:
         return self.shapes[self.output_id]
 
     @property
+    def fused_output(self) -> bool:
+        """Whether :meth:`forward` returns the output layer's pre-activation."""
+        return self._fused
+
+    @property
     def output_activation(self) -> str | None:
         """The activation of the output layer (``None`` if it has none)."""
         return self.layers[self.output_id].activation_name
@@ -289,8 +297,10 @@ class Network:
                 acts[i] = layer.forward(acts[ins[0]], training)
         return acts[-1]
 
-    def backward(self, grad: np.ndarray) -> None:
-        """Back-propagate ``grad`` (dLoss/dOutput); fills ``grads_flat``."""
+    def backward(self, grad: np.ndarray) -> list[Any]:
+        """Back-propagate ``grad`` (dLoss/dOutput); fills ``grads_flat``. Returns what
+        flowed into each node's output, in execution order (None where nothing did; the
+        Inputs' only when :meth:`track_gradients` asked for them)."""
         grads: list[Any] = [None] * len(self._plan)
         grads[-1] = grad
         for i, layer, ins, merge in self._backward_plan:
@@ -307,6 +317,60 @@ class Network:
             for j, gj in zip(ins, gin):
                 if self._needs_grad[j]:
                     grads[j] = gj if grads[j] is None else grads[j] + gj
+        return grads
+
+    # -- gradients for explanations ----------------------------------------------------
+    def track_gradients(self, on: bool = True) -> None:
+        """Ask :meth:`backward` for more than the weights' gradients: the gradient with
+        respect to every node's output and every Input, which :meth:`gradients` returns
+        (attributions, Grad-CAM, input-gradient checks). Off by default: training skips
+        the first layer's input gradient, its largest matmul. Keeps every weight."""
+        if on != self._track:
+            self._track = on
+            self._grads = None
+            # The keeping backward is bound on the instance only while tracking: training
+            # calls the class's backward, which pays nothing for this.
+            if on:
+                self.backward = self._backward_keeping  # type: ignore[method-assign]
+            else:
+                del self.backward
+            self._plan_backward()
+
+    def _backward_keeping(self, grad: np.ndarray) -> list[Any]:
+        self._grads = grads = Network.backward(self, grad)
+        return grads
+
+    @property
+    def tracking_gradients(self) -> bool:
+        return self._track
+
+    def gradients(self) -> dict[str, np.ndarray | None]:
+        """After :meth:`backward` with :meth:`track_gradients` on: the gradient of what was
+        back-propagated with respect to each node's output (an Input's: with respect to the
+        data fed to it), keyed by node id in execution order; None where none flows (an
+        Input of integer ids). Some arrays are work buffers of the layers that the next
+        backward overwrites: copy what you keep."""
+        if self._grads is None:
+            raise SpecError("no gradients kept: call track_gradients() and then backward()")
+        return dict(zip(self.order, self._grads))
+
+    def forward_for_gradients(self, x: Any) -> np.ndarray:
+        """The inference function (dropout off, BatchNormalization on its moving
+        statistics), keeping what :meth:`backward` needs: a layer that keeps its backward
+        buffers only in training mode (max pooling's switches, recurrent states) runs in
+        training mode unless training changes what it computes (a random mask, batch
+        statistics). Its gradients are those of :meth:`predict`'s function."""
+        self._feed(x)
+        acts = self._acts
+        for i, (layer, ins, merge) in enumerate(self._plan):
+            if not ins:
+                continue
+            training = not _differs_in_training(layer)
+            if merge:
+                acts[i] = layer.forward([acts[j] for j in ins], training)
+            else:
+                acts[i] = layer.forward(acts[ins[0]], training)
+        return acts[-1]
 
     def activations(self) -> dict[str, np.ndarray]:
         """Outputs of every node from the last forward pass, in execution order (the
@@ -331,6 +395,13 @@ class Network:
         """(node id, type, output shape, parameter count) per node in execution order."""
         return [(n, self.layers[n].type_name, self.shapes[n], self.analysis.params[n][1])
                 for n in self.order]
+
+
+def _differs_in_training(layer: Layer) -> bool:
+    """Whether training mode makes ``layer`` compute another function: a random mask (a
+    dropout ``rate``) or batch statistics (state arrays that training updates)."""
+    return "rate" in layer.config or any(
+        not s.trainable for s in layer.weight_specs(layer.input_shapes))
 
 
 def _n_samples(x: Any) -> int:

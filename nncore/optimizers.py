@@ -69,7 +69,7 @@ class Optimizer(ABC):
         if params.shape != grads.shape:
             raise ValueError("parameters and gradients must have the same shape")
         self.params, self.grads = params, grads
-        self.state = {n: self._initial_state(n, params) for n in self.state_names}
+        self.state = {n: self.initial_state(n, params) for n in self.state_names}
         # One scratch chunk per worker (NumPy releases the GIL inside ufuncs on large
         # arrays, so big networks update their two halves on two threads).
         self._workers = _WORKERS if params.size >= PARALLEL_MIN else 1
@@ -78,8 +78,29 @@ class Optimizer(ABC):
         self._tmp = self._tmps[0]
         self.iterations = 0
 
-    def _initial_state(self, name: str, params: np.ndarray) -> np.ndarray:
+    def initial_state(self, name: str, params: np.ndarray) -> np.ndarray:
+        """State array ``name`` of ``params`` before any step."""
         return np.zeros_like(params)
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Copies of the per-parameter state arrays (:attr:`state_names`, flat over the
+        bound parameters), as a checkpoint saves them with :attr:`iterations` and
+        :attr:`config`."""
+        return {n: self.state[n].copy() for n in self.state_names}
+
+    def set_state(self, iterations: int, state: dict[str, np.ndarray]) -> None:
+        """Continue from a checkpoint: ``iterations`` steps made and each state array (flat,
+        the size of the bound parameters), saved under the current :attr:`config` (to
+        continue with other hyperparameters, call :meth:`set_config` after this). Raises
+        ValueError for a missing array or a wrong size."""
+        for name in self.state_names:
+            a = state.get(name)
+            if a is None or np.shape(a) != self.state[name].shape:
+                raise ValueError(f"optimizer {self.name}: state {name!r} must be an array "
+                                 f"of {self.state[name].size} values")
+        for name in self.state_names:
+            self.state[name][...] = state[name]
+        self.iterations = int(iterations)
 
     def step(self, lr: float) -> None:
         self.iterations += 1
@@ -200,7 +221,7 @@ class Adagrad(Optimizer):
     )
     state_names = ("sum_sq",)
 
-    def _initial_state(self, name, params):
+    def initial_state(self, name, params):
         return np.full_like(params, self.config["initial_accumulator"])
 
     def _update(self, p, g, s, tmp, lr):

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from nncore.metrics import MetricsAccumulator
 from nncore.network import Network, _take
 from nncore.optimizers import get_optimizer
 from nncore.training_parts import StepResult, new_step_result, sum_of_squares
+
+if TYPE_CHECKING:
+    from nncore.training_parts import EarlyStopping
 
 EventCallback = Callable[[Any], None]
 
@@ -59,6 +63,29 @@ def check_loss_matches(network: Network, loss: Loss) -> None:
                         node_id=network.output_id)
 
 
+@dataclass
+class ResumePoint:
+    """Where a run stands between epochs: what a checkpoint saves
+    (:mod:`nncore.checkpoint`) and :meth:`Trainer.resume` continues from. Optimizer state
+    arrays are flat over the network's trainable weights, saved under
+    ``optimizer_config``."""
+
+    epoch: int
+    step: int
+    optimizer: str
+    optimizer_config: dict[str, Any]
+    iterations: int
+    optimizer_state: dict[str, np.ndarray]
+    rng_state: dict[str, Any]
+    history: History
+    #: Early stopping: the best epoch so far, its loss, epochs since, its weights (the
+    #: network's flat buffer; None when not kept).
+    best_epoch: int = 0
+    best_loss: float = math.inf
+    bad_epochs: int = 0
+    best_weights: np.ndarray | None = None
+
+
 class Trainer:
     """Trains one network with one configuration: single steps, or whole runs (``fit``).
 
@@ -82,6 +109,12 @@ class Trainer:
         #: Updates made so far (the learning-rate schedule's clock).
         self.step = 0
         self.history = History()
+        #: Epochs completed (counting those of a checkpoint resumed from); the last fit's
+        #: early stopping. Both for checkpoints (:meth:`resume_point`).
+        self.epoch = 0
+        self.stopping: EarlyStopping | None = None
+        #: Set by :meth:`resume`: the next fit starts after this point.
+        self.resume_at: ResumePoint | None = None
 
     # -- data checks -------------------------------------------------------------------
     def prepare(self, x: Any, y: np.ndarray, what: str) -> tuple[Any, np.ndarray]:
@@ -163,6 +196,35 @@ class Trainer:
         """Bind the optimizer to the network's buffers with fresh state (moments at 0)."""
         net = self.net
         self.optimizer.bind(net.params_flat[:net.n_trainable], net.grads_flat)
+
+    # -- checkpoints -------------------------------------------------------------------
+    def resume_point(self) -> ResumePoint:
+        """Where the run stands now (call it between fits, e.g. after one)."""
+        opt, stopping = self.optimizer, self.stopping
+        best = stopping.best if stopping is not None else None
+        return ResumePoint(
+            self.epoch, self.step, opt.name, dict(opt.config), opt.iterations,
+            opt.get_state(), self.net.rng.bit_generator.state, self.history,
+            stopping.best_epoch if stopping else 0,
+            stopping.best_loss if stopping else math.inf,
+            stopping.bad_epochs if stopping else 0, None if best is None else best.copy())
+
+    def resume(self, point: ResumePoint) -> None:
+        """Continue a run from ``point`` (the network holds its weights already): the
+        optimizer's state (kept only for the same optimizer; its hyperparameters may have
+        changed), the step count, the network's random generator, the history; the next
+        :meth:`fit` starts after ``point.epoch`` with its early-stopping state. Raises
+        ValueError when the state does not fit the network's trainable weights."""
+        opt = self.optimizer
+        if point.optimizer == opt.name:
+            config = opt.config
+            opt.set_config(point.optimizer_config)
+            opt.set_state(point.iterations, point.optimizer_state)
+            opt.set_config(config)
+        self.step, self.epoch = int(point.step), int(point.epoch)
+        self.net.rng.bit_generator.state = point.rng_state
+        self.history = point.history
+        self.resume_at = point
 
     # -- evaluation --------------------------------------------------------------------
     def evaluate(self, x: Any, t: np.ndarray, batch_size: int = 1024) -> tuple[float, dict]:

@@ -19,6 +19,8 @@ import os
 import sys
 
 from nncore.cli import (
+    evaluate,
+    explain,
     export,
     gradcheck,
     lesson,
@@ -27,6 +29,7 @@ from nncore.cli import (
     lr_find,
     predict,
     summary,
+    sweep,
     trace,
     train,
 )
@@ -34,7 +37,8 @@ from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from nncore.errors import NetCanvasError, TrainingError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (train, summary, export, predict, lint, gradcheck, lr_find, trace, lessons, lesson)
+COMMANDS = (train, summary, export, predict, evaluate, lint, gradcheck, lr_find, trace,
+            explain, sweep, lessons, lesson)
 #: Their names (a command's name is its module's, "_" written "-").
 COMMAND_NAMES = tuple(m.__name__.rsplit(".", 1)[1].replace("_", "-") for m in COMMANDS)
 

@@ -42,6 +42,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
                         "shape (transfer learning)")
     t.add_argument("--freeze-loaded", action="store_true",
                    help="with --partial: keep the loaded layers fixed during training")
+    t.add_argument("--resume", metavar="CKPT.npz",
+                   help="continue the run saved in this checkpoint (its weights, optimizer "
+                        "state, epoch and step); --epochs counts all epochs, those before "
+                        "included; changed settings apply from there on")
+    t.add_argument("--checkpoint", metavar="CKPT.npz",
+                   help="save a checkpoint at the end, to --resume from later")
     t.add_argument("--out-weights", metavar="W.npz", help="where to save the trained weights")
     t.add_argument("--metrics", metavar="M.csv", help="write one row of metrics per epoch")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -59,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.out_weights, "--out-weights", project_file)
     check_output_path(args.metrics, "--metrics", project_file,
                       ("--out-weights", args.out_weights), ("--init-weights", args.init_weights))
+    check_output_path(args.checkpoint, "--checkpoint", project_file,
+                      ("--out-weights", args.out_weights), ("--metrics", args.metrics),
+                      ("--init-weights", args.init_weights), ("--resume", args.resume))
+    resume = _read_resume(args, project)
     init = None
     if args.init_weights:
         analysis = analyze(project.graph)  # the shapes, to judge the file's arrays unread
@@ -67,11 +77,11 @@ def run(args: argparse.Namespace) -> int:
     request = RunRequest(project, base, epochs=args.epochs, seed=args.seed,
                          init_weights=init, partial=args.partial,
                          freeze_loaded=args.freeze_loaded)
-    result = _train(args, request)
+    result = _train(args, request, resume)
     # Only Ctrl+C stops the control, and only once training runs: the run reached fit.
     fin = result.finished
     if fin.reason == "diverged":
-        outs = [o for o in (args.out_weights, args.metrics) if o]
+        outs = [o for o in (args.out_weights, args.metrics, args.checkpoint) if o]
         raise TrainingError(fin.message + (f" Nothing was written to {', '.join(outs)}."
                                            if outs else ""))
     _save(args, project, result)
@@ -93,6 +103,26 @@ def _check_usage(args: argparse.Namespace) -> None:
     if args.freeze_loaded and not args.partial:
         raise UsageError("--freeze-loaded needs --partial (a strict load would freeze every "
                          "layer, leaving nothing to train)")
+    if args.resume and args.init_weights:
+        raise UsageError("--resume and --init-weights both give the starting weights; use "
+                         "one")
+
+
+def _read_resume(args: argparse.Namespace, project: Project) -> Any:
+    """The checkpoint of ``--resume`` (None without it), checked against the network and
+    the number of epochs."""
+    if not args.resume:
+        return None
+    from nncore.checkpoint import read_checkpoint
+    from nncore.graph import analyze
+
+    analysis = analyze(project.graph)
+    ckpt = read_checkpoint(args.resume, analysis.weight_shapes() if analysis.ok else None)
+    epochs = args.epochs if args.epochs is not None else project.training.epochs
+    if ckpt.epoch >= epochs:
+        raise UsageError(f"--resume: {args.resume} is at epoch {ckpt.epoch} and the run has "
+                         f"{epochs} epochs in all: nothing to train (raise --epochs)")
+    return ckpt
 
 
 class _CtrlCStops:
@@ -122,8 +152,9 @@ class _CtrlCStops:
             self.installed = False
 
 
-def _train(args: argparse.Namespace, request: RunRequest) -> RunResult:
-    """Run the pipeline, printing progress; Ctrl+C stops it gracefully once training runs."""
+def _train(args: argparse.Namespace, request: RunRequest, resume: Any = None) -> RunResult:
+    """Run the pipeline, printing progress; Ctrl+C stops it gracefully once training runs.
+    ``resume``: a checkpoint the run continues."""
     from nncore.events import RunControl
     from nncore.run import RunHooks, run_project
 
@@ -131,10 +162,18 @@ def _train(args: argparse.Namespace, request: RunRequest) -> RunResult:
     progress = Progress(args.quiet)
     ctrl_c = _CtrlCStops(control)
     init = request.init_weights
+
+    def fit_starting(run: Any) -> None:
+        if resume is not None:
+            from nncore.checkpoint import resume as resume_run
+
+            resume_run(run.trainer, resume)
+        ctrl_c.install()
+
     try:
-        with InProject(args.project, init.source if init is not None else None):
-            return run_project(request, control, progress,
-                               RunHooks(fit_starting=ctrl_c.install))
+        with InProject(args.project, init.source if init is not None else None,
+                       resume.source if resume is not None else None):
+            return run_project(request, control, progress, RunHooks(fit_starting=fit_starting))
     finally:
         ctrl_c.restore()
         progress.close()
@@ -155,6 +194,11 @@ def _save(args: argparse.Namespace, project: Project, result: RunResult) -> None
         if args.metrics:
             out.add_text(args.metrics, metrics_csv(result.finished.history,
                                                    data.dataset.task))
+        if args.checkpoint:
+            from nncore.checkpoint import checkpoint_bytes
+
+            settings = {**project.to_dict(), "training": result.trainer.config.to_dict()}
+            out.add_bytes(args.checkpoint, checkpoint_bytes(result.trainer, settings))
         out.commit()
 
 
@@ -177,6 +221,8 @@ def _report(args: argparse.Namespace, fin: TrainingFinished) -> None:
         print(f"weights written to {args.out_weights}")
     if args.metrics:
         print(f"metrics written to {args.metrics}")
+    if args.checkpoint:
+        print(f"checkpoint written to {args.checkpoint}")
 
 
 def metrics_csv(history: Any, task: str) -> str:

@@ -615,21 +615,20 @@ def test_progress_follows_the_drains_not_the_redraw_budget(window, qtbot, monkey
 
     monkeypatch.setattr(frames_mod, "RUNNING_BUDGET", 0.0)
     monkeypatch.setattr(frames_mod, "MAX_REDRAW_GAP", 1e9)
-    # No starting credit either: the timer's first ticks would otherwise redraw whenever
-    # the run was already training when they came (a race the test does not mean to test).
-    monkeypatch.setattr(frames_mod, "MAX_SLICE", 0.0)
+    monkeypatch.setattr(frames_mod, "MAX_SLICE", 0.0)  # and no credit to start with
     w = window
     w.editor.set_training(epochs=100000)
+    # The window's own first redraw may come before or after this point (it depends on the
+    # machine's load): count from here.
+    before = w.training.frames.redraws
     assert w.training.train()
     _wait_epochs(qtbot, w, 3)
     bar = w.run_controls.progress.bar
     seen = set()
     qtbot.waitUntil(lambda: seen.add(bar.format()) or len(seen) >= 3, timeout=TIMEOUT)
     assert all(f.startswith("Epoch ") for f in seen)
-    # The plots did not redraw while the run trained (no budget). (Counted before Stop:
-    # while a run stops the idle budget applies, and on a busy machine the thread may take
-    # long enough to end for a redraw to come.)
-    assert w.training.frames.redraws == 0
+    # The plots did not redraw while the run trained (no budget).
+    assert w.training.frames.redraws == before
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         w.training.stop()
 
