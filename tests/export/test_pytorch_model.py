@@ -6,6 +6,7 @@ check what needs no PyTorch (the converter table, the generated text, refusals).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -223,3 +224,42 @@ def test_module_attribute_names_cover_torch_nn_module():
     public = {n for n in set(dir(torch.nn.Module)) | set(vars(torch.nn.Module()))
               if not n.startswith("_")}
     assert public <= MODULE_ATTRIBUTES, sorted(public - MODULE_ATTRIBUTES)
+
+
+def test_data_file_holds_the_prepared_splits_and_statistics(tmp_path):
+    from nncore.run import prepare_data
+
+    from .pytorch_support import EXAMPLES, example
+
+    project = example("regression")  # standardized inputs and targets
+    folder = export(project, tmp_path / "proj")
+    data = prepare_data(project.data, EXAMPLES)
+    with np.load(folder / "data.npz", allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    info = json.loads(str(arrays.pop("info")))
+    for split in ("train", "val"):
+        np.testing.assert_array_equal(arrays[f"{split}/x/input1"], getattr(data, split).X)
+        np.testing.assert_array_equal(arrays[f"{split}/y"].ravel(),
+                                      getattr(data, split).y.ravel())
+    assert "test/y" not in arrays
+    for k, v in data.normalizer.state_arrays().items():
+        np.testing.assert_array_equal(arrays[f"norm/{k}"], v)
+    assert info["normalization"] == "standardize" and info["task"] == "regression"
+    np.testing.assert_allclose(info["target_mean"], data.target_mean)
+    np.testing.assert_allclose(info["target_std"], data.target_std)
+    assert info["inputs"] == ["input1"]
+
+
+def test_given_weights_become_the_default_start(tmp_path):
+    from nncore.run import build_network
+    from nncore.weights import save_weights
+
+    project = spiral_project()
+    net = build_network(project, seed=99)
+    save_weights(tmp_path / "w.npz", net)
+    folder = export(project, tmp_path / "proj", weights=read_weights(tmp_path / "w.npz"))
+    start = read_weights(folder / "init_weights.npz")
+    for key, want in net.get_weights().items():
+        np.testing.assert_array_equal(start.arrays[key], want)
+    assert "INIT_WEIGHTS = 'init_weights.npz'" in (folder / "train.py").read_text()
+    assert "INIT_WEIGHTS = None" in (export(project, tmp_path / "p2") / "train.py").read_text()
