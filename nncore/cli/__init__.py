@@ -18,14 +18,14 @@ import argparse
 import difflib
 import sys
 
-from nncore.cli import export, predict, summary, train
+from nncore.cli import export, import_onnx, predict, summary, train
 from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_USAGE
 from nncore.errors import NetCanvasError, TrainingError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (train, summary, export, predict)
-#: Their names (a command's name is its module's).
-COMMAND_NAMES = tuple(m.__name__.rsplit(".", 1)[1] for m in COMMANDS)
+COMMANDS = (train, summary, export, predict, import_onnx)
+#: Their names (a command's name is its module's, or the module's explicit NAME).
+COMMAND_NAMES = tuple(getattr(m, "NAME", m.__name__.rsplit(".", 1)[1]) for m in COMMANDS)
 
 
 def build_parser() -> argparse.ArgumentParser:
