@@ -67,6 +67,9 @@ def _convert(imp: Importer) -> None:
             handler(imp, node)
         except Skip as e:
             imp.problem(node, str(e))
+        except (KeyError, IndexError, TypeError, ValueError) as e:  # a malformed node
+            imp.problem(node, f"cannot read its attributes or inputs ({type(e).__name__}: "
+                              f"{str(e)[:80]})")
         except Unreached:
             pass  # an input could not be converted: that node is the problem
 

@@ -174,3 +174,18 @@ def test_imported_project_trains_and_keeps_metadata(tmp_path):
     imported.save(tmp_path / "unused.json", tmp_path / "i.npz")
     assert main(["train", str(tmp_path / "i.json"), "--epochs", "1", "--quiet",
                  "--init-weights", str(tmp_path / "i.npz")]) == 0
+
+
+def test_a_malformed_node_is_a_problem_not_a_crash(tmp_path):
+    """An LSTM without hidden_size passes the ONNX checker (the attribute is optional)."""
+    rng = np.random.default_rng(2)
+    model = _model([
+        helper.make_node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+        helper.make_node("LSTM", ["t", "w", "r"], ["", "h"], name="no_size"),
+        helper.make_node("Squeeze", ["h", "axes"], ["y"]),
+    ], [_float("x", 4, 2)], [_float("y", 3)],
+        [("w", rng.normal(size=(1, 12, 2))), ("r", rng.normal(size=(1, 12, 3)))])
+    model.graph.initializer.append(numpy_helper.from_array(np.array([0], np.int64), "axes"))
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(UnsupportedModelError, match="LSTM \\(node 'no_size'\\): cannot read"):
+        import_onnx(tmp_path / "m.onnx")

@@ -226,3 +226,18 @@ def test_training_from_given_weights_matches_the_engine(tmp_path):
     assert run_train(folder, "--float64", "--quiet", "--out-weights",
                      str(folder / "w.npz")) == 0
     assert max_relative(read_weights(folder / "w.npz").arrays, net.get_weights()) < 1e-9
+
+
+def test_missing_or_foreign_files_exit_2_with_a_message(tmp_path, capsys):
+    folder = export(spiral_project(), tmp_path / "proj")
+    assert run_train(folder, "--quiet", "--data", str(tmp_path / "none.npz")) == 2
+    assert "none.npz" in capsys.readouterr().err
+    from nncore.run import build_network
+    from nncore.spec import GraphSpec as G
+    from nncore.weights import save_weights
+
+    other = spiral_project()
+    other.graph = G.sequential([("Input", {"shape": [2]}), ("Dense", {"units": 2})])
+    save_weights(tmp_path / "other.npz", build_network(other))
+    assert run_train(folder, "--quiet", "--init-weights", str(tmp_path / "other.npz")) == 2
+    assert "dense1/W" in capsys.readouterr().err
