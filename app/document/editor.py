@@ -26,10 +26,10 @@ from app.document.commands import (
     SetTrainingCommand,
 )
 from app.document.document import ProjectDocument
-from app.document.layout import layered_layout
 from app.document.naming import id_problem, with_fresh_ids
 from nncore.errors import CycleError, NetCanvasError, ShapeError
 from nncore.graph import analyze
+from nncore.layout import layered_layout
 from nncore.project import DATA_SCHEMA
 from nncore.registry import layer_class
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec, new_node_id

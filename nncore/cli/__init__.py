@@ -23,6 +23,7 @@ from nncore.cli import (
     explain,
     export,
     gradcheck,
+    import_onnx,
     lesson,
     lessons,
     lint,
@@ -37,10 +38,11 @@ from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from nncore.errors import NetCanvasError, TrainingError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (train, summary, export, predict, evaluate, lint, gradcheck, lr_find, trace,
-            explain, sweep, lessons, lesson)
-#: Their names (a command's name is its module's, "_" written "-").
-COMMAND_NAMES = tuple(m.__name__.rsplit(".", 1)[1].replace("_", "-") for m in COMMANDS)
+COMMANDS = (train, summary, export, predict, evaluate, import_onnx, lint, gradcheck, lr_find,
+            trace, explain, sweep, lessons, lesson)
+#: Their names: a module's explicit NAME, or its name with "_" written "-".
+COMMAND_NAMES = tuple(getattr(m, "NAME", m.__name__.rsplit(".", 1)[1].replace("_", "-"))
+                      for m in COMMANDS)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,5 @@
 """``netcanvas export``: a project's network with trained weights as an ONNX model or a
-standalone NumPy Python script."""
+standalone NumPy Python script, or the project as a PyTorch training project (a folder)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,28 @@ from nncore.cli.common import EXIT_OK, UsageError, check_output_path, trained_ne
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
-    e = commands.add_parser("export", help="export trained weights to ONNX or a Python script")
+    e = commands.add_parser("export", help="export trained weights to ONNX or a Python script, "
+                                           "or the project to a PyTorch training project")
     e.add_argument("project")
-    e.add_argument("--weights", required=True, metavar="W.npz")
+    e.add_argument("--weights", metavar="W.npz",
+                   help="trained weights (needed for --onnx and --python; with --pytorch, "
+                        "the weights training starts from)")
     g = e.add_mutually_exclusive_group(required=True)
     g.add_argument("--onnx", metavar="OUT.onnx")
     g.add_argument("--python", metavar="OUT.py")
+    g.add_argument("--pytorch", metavar="DIR",
+                   help="a folder with model.py, train.py (also under torchrun), data.npz")
     return e
 
 
 def run(args: argparse.Namespace) -> int:
     from nncore import export
 
+    if args.pytorch:
+        return _pytorch(args)
+    if not args.weights:
+        raise UsageError(f"--{'onnx' if args.onnx else 'python'} needs --weights W.npz "
+                         "(the trained weights to export)")
     check_output_path(args.onnx or args.python, "--onnx" if args.onnx else "--python",
                       ("project file", args.project), ("--weights", args.weights))
     project, net, weights = trained_network(args)
@@ -46,6 +56,30 @@ def run(args: argparse.Namespace) -> int:
                              target_scaling=_target_scaling(weights), write_weights=not here)
         print(f"Python script written to {args.python} (it reads {Path(args.weights).name} "
               "from its own folder)")
+    return EXIT_OK
+
+
+def _pytorch(args: argparse.Namespace) -> int:
+    """The PyTorch training project of ``args.project`` in the folder ``args.pytorch``."""
+    from nncore.cli.common import InProject, load_project_file
+    from nncore.export import export_pytorch_project
+    from nncore.graph import analyze
+    from nncore.weights import read_weights
+
+    folder = Path(args.pytorch)
+    if not folder.resolve().parent.is_dir():
+        raise UsageError(f"--pytorch: folder {folder.resolve().parent} does not exist")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--pytorch: {folder} is a file; give a folder")
+    project, base = load_project_file(args.project)
+    weights = None
+    if args.weights:
+        analysis = analyze(project.graph)
+        weights = read_weights(args.weights, analysis.weight_shapes() if analysis.ok else None)
+    with InProject(args.project, args.weights):
+        export_pytorch_project(project, folder, base_dir=base, weights=weights)
+    print(f"PyTorch project written to {folder}: python {folder / 'train.py'} --help "
+          "(see its README.md)")
     return EXIT_OK
 
 

@@ -229,16 +229,20 @@ def batchnorm_axis(layer: Any) -> int:
 from nncore.export import onnx_conv, onnx_recurrent, py_conv, py_recurrent  # noqa: E402, F401
 from nncore.export.onnx_export import ONNX_CONVERTERS, OPSET, export_onnx  # noqa: E402
 from nncore.export.python_script import PY_TEMPLATES, export_python  # noqa: E402
+from nncore.export.pytorch_model import PT_CONVERTERS  # noqa: E402
+from nncore.export.pytorch_project import export_pytorch_project  # noqa: E402
 
 __all__ = [
     "EXPORT_FORMAT_VERSION",
     "ONNX_CONVERTERS",
     "OPSET",
     "PY_TEMPLATES",
+    "PT_CONVERTERS",
     "InputNormalization",
     "UnsupportedLayerError",
     "export_onnx",
     "export_python",
+    "export_pytorch_project",
     "resolve_normalization",
     "resolve_target_scaling",
 ]

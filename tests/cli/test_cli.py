@@ -395,12 +395,12 @@ def test_every_command_module_is_listed_in_help_and_reached_from_the_launcher(ca
     """A command is one module in nncore.cli.COMMANDS: its parser is in --help (in order)
     and ``netcanvas NAME`` goes to the command line, not the window."""
     from app.launcher import opens_window
-    from nncore.cli import COMMANDS, main
+    from nncore.cli import COMMAND_NAMES, COMMANDS, main
 
-    names = [m.__name__.rsplit(".", 1)[1].replace("_", "-") for m in COMMANDS]
+    names = list(COMMAND_NAMES)
     assert names[:4] == ["train", "summary", "export", "predict"]  # then added commands
     assert {"lint", "gradcheck", "lr-find", "trace", "explain", "evaluate", "sweep",
-            "lessons", "lesson"} <= set(names)
+            "import", "lessons", "lesson"} <= set(names)
     assert main(["--help"]) == 0
     listed = capsys.readouterr().out
     # (argparse puts the help of a long name such as gradcheck on the next line)

@@ -8,10 +8,10 @@ import random
 import pytest
 
 from app.document import GraphEditor, ProjectDocument
-from app.document.layout import layered_layout
 from app.document.naming import id_problem, subgraph_from_text, subgraph_to_text
 from app.examples import builtin_spiral
 from nncore.errors import FormatError
+from nncore.layout import layered_layout
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec, new_node_id
 
 

@@ -26,24 +26,7 @@ def layered_layout(graph: GraphSpec, sizes: dict[str, tuple[float, float]],
             preds[e.target].append(e.source)
             succs[e.source].append(e.target)
 
-    # Longest-path layering over a topological order (Kahn). Nodes on a cycle are placed
-    # one column after everything that feeds them from outside the cycle.
-    indeg = {i: len(preds[i]) for i in ids}
-    ready = [i for i in ids if indeg[i] == 0]
-    order: list[str] = []
-    while ready:
-        n = ready.pop(0)
-        order.append(n)
-        for s in succs[n]:
-            indeg[s] -= 1
-            if indeg[s] == 0:
-                ready.append(s)
-    layer: dict[str, int] = {}
-    for n in order:
-        layer[n] = max((layer[p] + 1 for p in preds[n]), default=0)
-    rest = [i for i in ids if i not in layer]
-    for n in rest:
-        layer[n] = max((layer[p] + 1 for p in preds[n] if p in layer), default=0)
+    layer = _layers(ids, preds, succs)
 
     n_layers = max(layer.values(), default=-1) + 1
     columns: list[list[str]] = [[] for _ in range(n_layers)]
@@ -79,3 +62,27 @@ def layered_layout(graph: GraphSpec, sizes: dict[str, tuple[float, float]],
             y += size(n)[1] + V_GAP
         x += col_width[c] + H_GAP
     return out
+
+
+def _layers(ids: list[str], preds: dict[str, list[str]], succs: dict[str, list[str]]
+            ) -> dict[str, int]:
+    """Column of each node: the length of the longest path reaching it (Kahn's order)."""
+    # Longest-path layering over a topological order (Kahn). Nodes on a cycle are placed
+    # one column after everything that feeds them from outside the cycle.
+    indeg = {i: len(preds[i]) for i in ids}
+    ready = [i for i in ids if indeg[i] == 0]
+    order: list[str] = []
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for s in succs[n]:
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                ready.append(s)
+    layer: dict[str, int] = {}
+    for n in order:
+        layer[n] = max((layer[p] + 1 for p in preds[n]), default=0)
+    rest = [i for i in ids if i not in layer]
+    for n in rest:
+        layer[n] = max((layer[p] + 1 for p in preds[n] if p in layer), default=0)
+    return layer
