@@ -17,7 +17,6 @@ show at once: new data, the start, pauses, divergences, the end.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
@@ -27,9 +26,16 @@ from app.models.history import RunHistory
 from app.models.runs import RunRecord
 from app.training.frames import AfterPending, FrameScheduler
 from app.training.lock import live_changes
-from app.training.notices import Notice, changes_text, divergence_text, memory_notice
+from app.training.notices import (
+    Notice,
+    changes_text,
+    divergence_text,
+    invalid_network_notice,
+    memory_notice,
+)
 from app.training.probe import Probe
 from app.training.progress import apply_progress, record_outcome
+from app.training.run_clock import RunClock
 from app.training.trained_network import TrainedNetwork
 from app.training.worker import (
     DataReady,
@@ -93,7 +99,7 @@ class RunController(QObject):
         self.control: RunControl | None = None
         #: The settings the running trainer has (live changes are sent as differences).
         self._sent: TrainingConfig | None = None
-        self._running_since: float | None = None
+        self.clock = RunClock()
         self.probe = Probe(self)
         self._after_pending = AfterPending(self)
         self.frames = FrameScheduler(self._training_now, self._busy, self.drain,
@@ -190,15 +196,10 @@ class RunController(QObject):
 
     def _network_is_valid(self) -> bool:
         """True when the graph has no problems; otherwise a notice names the first."""
-        errors = self.doc.analysis.errors
-        if not errors:
-            return True
-        e = errors[0]
-        more = f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" \
-            if len(errors) > 1 else ""
-        self.notice.emit(Notice("error", f"Cannot train: {e}{more}",
-                            getattr(e, "node_id", None), "failed"))
-        return False
+        refusal = invalid_network_notice(self.doc.analysis.errors)
+        if refusal is not None:
+            self.notice.emit(refusal)
+        return refusal is None
 
     def _start_thread(self, thread: QThread) -> None:
         if thread is not self.thread or thread.isRunning() or thread.isFinished():
@@ -389,20 +390,11 @@ class RunController(QObject):
         return False
 
     def _account_active(self, running: bool = False) -> None:
-        """Add the time since the run last (re)started to its active time; ``running``
-        says whether it trains from now on."""
-        run = self.history.active_run
-        now = time.perf_counter()
-        if run is not None and self._running_since is not None:
-            run.active_time += now - self._running_since
-        self._running_since = now if running and run is not None else None
+        self.clock.account(self.history.active_run, running)
 
     def elapsed(self, run: RunRecord) -> float:
         """Seconds ``run`` has been training (pauses excluded)."""
-        t = run.active_time
-        if run is self.history.active_run and self._running_since is not None:
-            t += time.perf_counter() - self._running_since
-        return t
+        return self.clock.elapsed(run, run is self.history.active_run)
 
     def _on_worker_done(self, outcome: RunOutcome) -> None:
         # Only the current worker's own outcome: a run ended by shutdown() was finished
