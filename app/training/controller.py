@@ -318,6 +318,8 @@ class RunController(QObject):
         self._sent = self._sent.replace(**changes)
         run = self.history.active_run
         if run is not None:
+            run.settings = self._sent  # its label and the history follow the change
+            self.history.run_updated(run)
             when = "on Resume" if self.state == PAUSED else "from the next batch"
             self.statusMessage.emit(f"{run.name}: {changes_text(changes)} (applies {when})")
 

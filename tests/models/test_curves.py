@@ -54,7 +54,7 @@ def test_gradient_samples_and_a_divergence_drop_the_redone_epoch():
 
 
 def test_summary_names_the_best_loss_and_the_final_metric():
-    run = RunRecord(1, "#000", "x", builtin_spiral(), builtin_spiral().training,
+    run = RunRecord(1, "#000", builtin_spiral(), builtin_spiral().training,
                     start_epoch=0, continued=False, task="classification")
     run.status = "completed"
     run.active_time = 3.0
