@@ -57,6 +57,8 @@ class GradNormPlot(QWidget):
             self.run = run
             self._seen = ()
             self.ranges.reset()
+            self.readout.setText(" ")
+            self.cursor_line.hide()
 
     def _sync_curves(self, layers: list[str]) -> None:
         if list(self.curves) == layers:
