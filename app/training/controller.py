@@ -124,6 +124,10 @@ class RunController(QObject):
     def has_weights(self) -> bool:
         return self.trained.network is not None
 
+    def continue_from(self) -> int | None:
+        """The epoch the next run continues from (None: it starts from fresh weights)."""
+        return None if self.active else self.trained.continues_from(self.doc.graph)
+
     def _training_now(self) -> bool:
         return self.state == RUNNING
 
@@ -155,18 +159,20 @@ class RunController(QObject):
         self.stateChanged.emit()
 
     # -- commands --------------------------------------------------------------------------
-    def train(self, step: bool = False) -> bool:
-        """Start a run on a snapshot of the project (continuing from the current weights
-        when the network did not change). False, with a notice, when it cannot start."""
+    def train(self, step: bool = False, fresh: bool = False) -> bool:
+        """Start a run on a snapshot of the project: from fresh initial weights (``fresh``)
+        or continuing from the current weights when the network did not change. False,
+        with a notice, when it cannot start."""
         if self.active or not self._network_is_valid():
             return False
+        if fresh:
+            self.trained.reset()
         project = self.doc.snapshot()
         base_dir = self.doc.base_dir
+        start = self.trained.continues_from(project.graph)
         network, frozen = self.trained.lend(project)
         data = self.trained.cached_data(project, base_dir)
-        epochs = self.trained.epochs_trained
-        continued = network is not None and (epochs > 0 or bool(self.trained.weights_origin))
-        run = self.history.next_run(project, epochs if network is not None else 0, continued)
+        run = self.history.next_run(project, start or 0, start is not None)
         self._sent = project.training
         self.noticeCleared.emit()
         warning = memory_notice(self.doc.analysis, project.training, data)
