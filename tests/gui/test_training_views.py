@@ -179,3 +179,85 @@ def test_the_run_label_follows_a_live_learning_rate_change(window, qtbot):
         w.training.stop()
     assert _runs_row(w, run)["Run"] == title
     assert "lr 0.03 → 0.001" in w.plot_docks.runs.items[run.number].toolTip(0)
+
+
+# -- small plots and the toolbar's progress (item 6) -------------------------------------------
+
+def _tick_labels(axis) -> list:
+    """The tick labels the axis draws now: (rect, flags, text)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    img = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(img)
+    try:
+        return axis.generateDrawSpecs(painter)[2]
+    finally:
+        painter.end()
+
+
+def _overlaps(labels) -> list[tuple[str, str]]:
+    return [(a[2], b[2]) for i, a in enumerate(labels) for b in labels[i + 1:]
+            if a[0].intersects(b[0])]
+
+
+def test_small_plots_keep_their_axis_labels_apart(window, qtbot, tmp_path):
+    """Docks made small: no two tick labels overlap (on the gradient plot's log axis the
+    decades are kept first), and axis titles are hidden when the plot has no room for
+    them, shown again when it grows."""
+    w = window
+    w.editor.set_training(epochs=30)
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        assert w.training.train()
+    grads = w.plot_docks.inside.grads
+    loss = w.plot_docks.curves.loss_plot
+    for plot in (grads.plot, loss.plot):
+        plot.setFixedSize(260, 130)
+    qtbot.wait(50)
+    w.training.frames.redraw_all()
+    grads.refresh()
+    grads.plot.grab().save(str(tmp_path / "small_gradients.png"))
+    for plot in (grads.plot, loss.plot):
+        item = plot.getPlotItem()
+        for name in ("left", "bottom"):
+            labels = _tick_labels(item.getAxis(name))
+            assert labels and not _overlaps(labels), (name, _overlaps(labels))
+    texts = [t for _r, _f, t in _tick_labels(grads.plot.getPlotItem().getAxis("left"))]
+    assert any(t in ("0.1", "1") for t in texts), texts
+    # No room under a 130-pixel plot for "epoch", nor beside it for "gradient norm".
+    assert not loss.plot.getPlotItem().getAxis("bottom").label.isVisible()
+    assert not grads.plot.getPlotItem().getAxis("left").label.isVisible()
+    for plot in (grads.plot, loss.plot):
+        plot.setMinimumSize(0, 0)
+        plot.setMaximumSize(16777215, 16777215)
+        plot.resize(420, 300)
+    qtbot.wait(50)
+    for plot, name in ((loss.plot, "bottom"), (grads.plot, "left")):
+        assert plot.getPlotItem().getAxis(name).label.isVisible()
+
+
+def test_with_no_run_the_toolbar_shows_no_empty_field(window, qtbot, tmp_path):
+    """No run: the progress bar is not drawn (an empty bar looked like a text field); its
+    place is kept, so the toolbar does not move when a run starts."""
+    from PySide6.QtGui import QColor
+
+    w = window
+    progress = w.run_controls.progress
+    assert not progress.bar.isVisible() and progress.label.text() == ""
+    size, x = progress.size(), progress.mapTo(w, progress.rect().topLeft()).x()
+    shot = progress.grab()
+    shot.save(str(tmp_path / "progress_idle.png"))
+    img = shot.toImage()
+    bar = progress.bar.geometry()
+    colours = {img.pixelColor(px, py).name() for px in range(bar.left(), bar.right(), 3)
+               for py in range(bar.top(), bar.bottom(), 3)}
+    background = progress.palette().color(progress.backgroundRole()).name()
+    assert colours <= {background, QColor(background).name()}, colours
+    w.editor.set_training(epochs=100000)
+    assert w.training.train()
+    run = w.training.history.active_run
+    qtbot.waitUntil(lambda: run.epochs_done >= 1, timeout=TIMEOUT)
+    qtbot.wait(50)  # any layout the start asked for is done
+    assert progress.bar.isVisible() and progress.bar.format().endswith("/100000")
+    assert progress.size() == size and progress.mapTo(w, progress.rect().topLeft()).x() == x
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.stop()
