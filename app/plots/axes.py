@@ -1,6 +1,7 @@
 """Axes that stay readable when a plot is small: tick labels that would overlap one another
 are left out (the coarser ticks' labels are kept first), and an axis title is hidden while
-the plot is too small for it, shown again when the plot grows.
+the plot is too small for it, shown again when the plot grows. The gradient plot's log axis
+also labels the row where norms of 0 (and ones too small to draw) are put.
 """
 
 from __future__ import annotations
@@ -127,3 +128,37 @@ def fit_axes(widget: pg.PlotWidget) -> None:
     widget.installEventFilter(fitter)
     fitter.fit()
 
+
+class FloorAxis(CompactAxis):
+    """A log axis whose lowest labelled row stands for "0": the gradient plot puts there
+    the norms of 0 and those too small to draw (below ``10 ** floor``), labelled
+    ``floor_text``. No other tick is labelled below the row above it."""
+
+    def __init__(self, orientation: str = "left", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        #: log10 of the row of zeros (None: no such row).
+        self.floor: float | None = None
+        self.floor_text = "0"
+
+    def set_floor(self, floor: float | None, text: str = "0") -> None:
+        if (floor, text) != (self.floor, self.floor_text):
+            self.floor, self.floor_text = floor, text
+            self.picture = None
+            self.update()
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803
+        levels = super().tickValues(minVal, maxVal, size)
+        if self.floor is None or not self.logMode:
+            return levels
+        floor = self.floor
+        out = [(spacing, [v for v in values if v >= floor + 0.5]) for spacing, values in levels]
+        if out and minVal <= floor <= maxVal:
+            out[0] = (out[0][0], [floor, *out[0][1]])
+        return out
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802
+        strings = super().logTickStrings(values, scale, spacing)
+        if self.floor is None:
+            return strings
+        return [self.floor_text if abs(v - self.floor) < 1e-9 else s
+                for v, s in zip(values, strings)]

@@ -18,6 +18,7 @@ from app.models.runs import STATUS_TEXT, RunRecord, format_duration
 from app.theme import theme_notifier
 from app.training.controller import PAUSED, RUNNING, STOPPING, RunController
 from app.training.frames import WINDOW_SLOT
+from app.training.health_review import HealthReview
 from app.training.lock import LOCK_REASON
 from app.training.notices import Notice
 from app.training.widgets import NoticeBanner, RunProgress, TrainButtonAction, run_icon
@@ -88,6 +89,8 @@ class RunControls(QObject):
                            "Forget the trained weights: the next run starts afresh")
         self.train_button = TrainButtonAction(self.act_train, self.act_scratch,
                                               context.dialog_parent)
+        # Layers that stopped learning are named, with advice, when a run ends or pauses.
+        self.health_review = HealthReview(training, self)
         self.update_actions_icons()
         self._connect()
         self._on_state()
@@ -114,6 +117,7 @@ class RunControls(QObject):
         t.progressed.connect(self._on_progressed)
         t.history.run_changed.connect(self._on_run_changed)
         t.notice.connect(self._on_notice)
+        self.health_review.notice.connect(self._on_notice)
         t.noticeCleared.connect(self.banner.dismiss)
         t.statusMessage.connect(self._status)
         t.runFinished.connect(self._on_finished)
