@@ -20,15 +20,15 @@ from app.training.health import (
     gradient_health,
 )
 
-#: Remedies, in the order they are offered.
+#: Remedies, in the order they are offered: (short, long) texts.
 REMEDIES = {
-    "lr": "a smaller learning rate",
-    "relu": "ReLU instead of sigmoid or tanh",
-    "leaky": "leaky_relu or elu instead of relu",
-    "bn": "batch normalization",
-    "init": "another initializer (Glorot for tanh and sigmoid, He for ReLU)",
-    "clip": "gradient clipping (clip norm 1)",
-    "shallow": "a shallower network",
+    "lr": ("a smaller learning rate", "a smaller learning rate"),
+    "relu": ("ReLU", "ReLU instead of sigmoid or tanh"),
+    "leaky": ("leaky_relu or elu", "leaky_relu or elu instead of relu"),
+    "bn": ("batch normalization", "batch normalization"),
+    "init": ("another initializer", "another initializer (Glorot, or He for ReLU)"),
+    "clip": ("gradient clipping", "gradient clipping (clip norm 1)"),
+    "shallow": ("a shallower network", "a shallower network"),
 }
 #: What to try, by problem.
 TRY = {
@@ -39,10 +39,13 @@ TRY = {
 }
 
 
-def try_text(problems: list[str], learning_rate: float | None = None) -> str:
-    """"Try a, b or c" for ``problems``, each remedy once, in ``REMEDIES`` order."""
+def try_text(problems: list[str], learning_rate: float | None = None,
+             short: bool = False, most: int | None = None) -> str:
+    """"Try a, b or c" for ``problems``: each remedy once, in ``REMEDIES`` order, at most
+    ``most`` of them, ``short`` or long."""
     wanted = {r for p in problems for r in TRY[p]}
-    tries = [text for key, text in REMEDIES.items() if key in wanted]
+    tries = [texts[0 if short else 1] for key, texts in REMEDIES.items() if key in wanted]
+    tries = tries[:most]
     if learning_rate is not None and "lr" in wanted:
         tries[0] = f"{tries[0]} (now {learning_rate:g})"
     return "Try " + (", ".join(tries[:-1]) + " or " + tries[-1] if len(tries) > 1
@@ -131,17 +134,14 @@ def _norm(g: float) -> str:
     return "0" if g <= 0 else f"{g:.1e}" if math.isfinite(g) else "not finite"
 
 
-_SAYS = {
-    "vanishing": lambda ls: f"the gradients of {_names(ls, _norm)} vanished: these layers "
-                            "barely learn, or not at all",
-    "exploding": lambda ls: f"the gradients of {_names(ls, _norm)} exploded: each step "
-                            "throws their weights far",
-    "saturated": lambda ls: f"most units of {_names(ls, lambda f: f'{f:.0%}')} are "
-                            "saturated: their outputs sit where the activation is flat "
-                            "and pass almost no gradient",
-    "dead": lambda ls: f"most units of {_names(ls, lambda f: f'{f:.0%}')} are dead: they "
-                       "output 0 for every sample and no longer learn",
-}
+_WHAT = {"vanishing": "vanishing gradients", "exploding": "exploding gradients",
+         "saturated": "saturated units", "dead": "dead units"}
+
+
+def _phrase(f: Finding) -> str:
+    """"saturated units in dense1 (100%) and dense2 (97%)"."""
+    fmt = _norm if f.kind in ("vanishing", "exploding") else (lambda v: f"{v:.0%}")
+    return f"{_WHAT[f.kind]} in {_names(f.layers, fmt)}"
 
 
 def _result(run: RunRecord) -> str:
@@ -160,10 +160,20 @@ def review_text(run: RunRecord, found: list[Finding], learning_rate: float | Non
     """The notice after ``run`` ended or paused with ``found`` problems: what happened,
     what it means and what to try (plain text)."""
     if run.active:
-        head = f"{run.name} is paused at epoch {run.start_epoch + run.epochs_done}: "
+        head = f"{run.name} is paused at epoch {run.start_epoch + run.epochs_done}, with "
     else:
-        head = f"{run.name} {STATUS_TEXT.get(run.status, run.status)}{_result(run)}, but "
-    says = "; ".join(_SAYS[f.kind](f.layers) for f in found)
-    advice = try_text([f.kind for f in found], learning_rate)
+        head = f"{run.name} {STATUS_TEXT.get(run.status, run.status)}{_result(run)}, " \
+            "but with "
+    phrases = [_phrase(f) for f in found]
+    says = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + \
+        phrases[-1]
+    kinds = [f.kind for f in found]
+    meanings = []
+    if any(k != "exploding" for k in kinds):
+        meanings.append("these layers barely learn, if at all")
+    if "exploding" in kinds:
+        meanings.append("each step throws the weights far")
+    meaning = "; ".join(meanings)
+    advice = try_text(kinds, learning_rate, short=True, most=4)
     then = ", then Train from Scratch (Ctrl+F5)." if not run.active else "."
-    return f"{head}{says}. {advice}{then}"
+    return f"{head}{says}: {meaning}. {advice}{then}"

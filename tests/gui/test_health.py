@@ -171,8 +171,9 @@ def test_a_dead_layer_is_drawn_on_the_row_of_zeros_and_the_banner_advises(window
 
     message = w.run_controls.banner.message()
     assert message.startswith("Run 1 completed at ")
-    assert "gradients of dense1 (0) and dense2 (0) vanished" in message
-    assert "saturated" in message and "smaller learning rate (now 1000)" in message
+    assert "vanishing gradients in dense1 (0) and dense2 (0)" in message
+    assert "saturated units in dense1 (100%) and dense2 (100%)" in message
+    assert "barely learn" in message and "smaller learning rate (now 1000)" in message
     assert "Train from Scratch (Ctrl+F5)" in message
     assert "Show layer" in w.run_controls.banner.button_texts()
 
