@@ -192,3 +192,20 @@ def test_a_pause_with_dead_layers_says_so(window, qtbot):
     assert w.run_controls.banner.message() == ""
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         w.training.stop()
+
+
+def test_the_row_of_zeros_holds_zeros_and_norms_too_small_to_draw():
+    from app.plots.inside import SHOWN_DECADES, zero_row
+
+    g = np.array([[0.5, 3e-4], [2.0, 2e-3]])
+    assert zero_row(g)[0] is None  # every norm can be drawn: no row
+    floor, pinned, text = zero_row(np.array([[0.5, 0.0], [2.0, 0.0]]))
+    assert floor == -2 and text == "0" and pinned.tolist() == [[False, True], [False, True]]
+    # A norm 20 decades below the largest: on the row, which then says "below".
+    floor, pinned, text = zero_row(np.array([[1.0, 1e-20], [5.0, 0.0], [np.nan, 0.1]]))
+    lowest = 1 - SHOWN_DECADES
+    assert floor == lowest - 1 and text == f"<1e{lowest}"
+    assert pinned.tolist() == [[False, True], [False, True], [False, False]]
+    # Nothing but zeros: a row under 1.
+    floor, pinned, text = zero_row(np.zeros((3, 2)))
+    assert floor == -1 and pinned.all() and text == "0"
