@@ -14,6 +14,22 @@ from nncore.events import Diverged, EpochEnd, TrainingStarted
 BATCH_POINTS_PER_EPOCH = 40
 
 
+def smoothed_norms(recent: np.ndarray) -> list[float]:
+    """Per column of ``recent`` (samples x layers): 0 when at least half of the finite
+    values are 0, else the geometric mean of the positive ones; NaN when none is finite."""
+    out = []
+    for col in np.asarray(recent, np.float64).T:
+        col = col[np.isfinite(col)]
+        positive = col[col > 0]
+        if not col.size:
+            out.append(math.nan)
+        elif 2 * positive.size <= col.size:
+            out.append(0.0)
+        else:
+            out.append(float(np.exp(np.mean(np.log(positive)))))
+    return out
+
+
 class RunCurves:
     """Everything the plots draw for one run, in growing buffers. ``x`` values are epochs
     counted over the life of the weights (a run that continues from earlier weights starts
@@ -91,16 +107,14 @@ class RunCurves:
 
     @property
     def grad_now(self) -> dict[str, float]:
-        """Latest gradient norms per layer, smoothed over the last 8 samples (geometric
-        mean, robust to the noise of single batches)."""
+        """Latest gradient norms per layer, smoothed over the last 8 samples: the geometric
+        mean of the positive ones (robust to the noise of single batches); 0 for a layer
+        whose norm was 0 in at least half of them (no gradient reaches it)."""
         if self._grad_now is None:
             if self.grad is None or not len(self.grad):
                 self._grad_now = {}
             else:
-                recent = self.grad.data[-8:]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    now = np.exp(np.nanmean(np.log(np.maximum(recent, 1e-30)), axis=0))
-                self._grad_now = dict(zip(self.layers, now.tolist()))
+                self._grad_now = dict(zip(self.layers, smoothed_norms(self.grad.data[-8:])))
         return self._grad_now
 
     @property

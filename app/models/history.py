@@ -8,8 +8,7 @@ list observe the :class:`~app.models.events.Event` attributes.
 from __future__ import annotations
 
 from app.models.events import Event
-from app.models.runs import RUN_COLORS, RunRecord, run_label
-from nncore.losses import LOSSES
+from app.models.runs import RUN_COLORS, RunRecord, task_of
 from nncore.project import Project
 
 
@@ -67,10 +66,9 @@ class RunHistory:
         """The record of the next run of ``project`` (numbered and coloured); it joins the
         history with :meth:`begin`."""
         number = self._next_number
-        cfg = project.training
-        return RunRecord(number, RUN_COLORS[(number - 1) % len(RUN_COLORS)],
-                         run_label(project), project, cfg, start_epoch=start_epoch,
-                         continued=continued, task=LOSSES[cfg.loss].task,
+        cfg = project.training.replace()  # a copy: the run changes the snapshot's in place
+        return RunRecord(number, RUN_COLORS[(number - 1) % len(RUN_COLORS)], project, cfg,
+                         start_epoch=start_epoch, continued=continued, task=task_of(cfg),
                          epochs_planned=cfg.epochs)
 
     def begin(self, run: RunRecord) -> None:

@@ -46,21 +46,42 @@ def hidden_activations(project: Project) -> list[str]:
     return seen
 
 
-def run_label(project: Project) -> str:
-    """How the history names a run: hidden activations, optimizer and learning rate."""
-    cfg = project.training
+def task_of(config: TrainingConfig) -> str:
+    """"classification" or "regression": what the loss of ``config`` trains for."""
+    return config.task
+
+
+def metric_of(task: str) -> str:
+    """The metric the window shows for ``task``: "accuracy" or "rmse"."""
+    return "accuracy" if task == "classification" else "rmse"
+
+
+def metric_title(metric: str) -> str:
+    return "accuracy" if metric == "accuracy" else "RMSE"
+
+
+def run_label(project: Project, config: TrainingConfig | None = None,
+              settings: TrainingConfig | None = None) -> str:
+    """How the history names a run: hidden activations, optimizer and learning rate
+    (``config``: the settings it started with, the project's by default); a learning rate
+    changed while the run trained shows as "sgd 0.1 → 0.01" (``settings``: the settings in
+    effect now)."""
+    cfg = config if config is not None else project.training
     acts = " + ".join(hidden_activations(project)) or "linear"
-    return f"{acts} · {cfg.optimizer} {cfg.learning_rate:g}"
+    lr = f"{cfg.learning_rate:g}"
+    if settings is not None and settings.learning_rate != cfg.learning_rate:
+        lr += f" → {settings.learning_rate:g}"
+    return f"{acts} · {cfg.optimizer} {lr}"
 
 
 @dataclass
 class RunRecord:
-    """One run: what it trained (a snapshot of the project), how far it got, how it ended,
-    and its curves and final weights."""
+    """One run: what it trained (a snapshot of the project, and a copy of the settings it
+    started with: the trainer changes the snapshot's settings in place when they change
+    while it runs), how far it got, how it ended, and its curves and final weights."""
 
     number: int
     color: str
-    label: str
     project: Project
     config: TrainingConfig
     start_epoch: int
@@ -82,10 +103,19 @@ class RunRecord:
     n_train: int = 0
     n_val: int = 0
     last_lr: float | None = None
+    #: The settings in effect now: ``config`` with the live changes made while it ran.
+    settings: TrainingConfig | None = None
     curves: RunCurves = field(init=False)
 
     def __post_init__(self) -> None:
         self.curves = RunCurves(self.start_epoch, self.metric)
+        if self.settings is None:
+            self.settings = self.config
+
+    @property
+    def label(self) -> str:
+        """Hidden activations, optimizer and learning rate (following live changes)."""
+        return run_label(self.project, self.config, self.settings)
 
     @property
     def name(self) -> str:
@@ -97,11 +127,19 @@ class RunRecord:
 
     @property
     def metric(self) -> str:
-        return "accuracy" if self.task == "classification" else "rmse"
+        return metric_of(self.task)
 
     @property
     def epochs_done(self) -> int:
+        """The epochs this run trained (the progress, the history and the summary count
+        these; its curves count on from ``start_epoch`` when it continued)."""
         return len(self.curves)
+
+    def epochs_text(self) -> str:
+        """The run's epoch count as the history and the summary show it: "300", or
+        "300 from epoch 7458" for a run that continued earlier weights."""
+        n = self.epochs_done
+        return f"{n} from epoch {self.start_epoch}" if self.continued else str(n)
 
     @property
     def active(self) -> bool:
@@ -141,10 +179,11 @@ class RunRecord:
             else False
         if best is not None:
             what = "validation" if has_val else "training"
-            parts.append(f"best {what} loss {best[1]:.4g} at epoch "
+            parts.append(f"best {what} loss {format_loss(best[1])} at epoch "
                          f"{self.start_epoch + best[0]}")
-        parts.append(f"{self.epochs_done} epoch{'s' if self.epochs_done != 1 else ''} in "
-                     f"{format_duration(self.active_time)}")
+        n = self.epochs_done
+        count = self.epochs_text().replace(str(n), f"{n} epoch{'s' if n != 1 else ''}", 1)
+        parts.append(f"{count} in {format_duration(self.active_time)}")
         m = self.final_metrics()
         key = f"val_{self.metric}" if f"val_{self.metric}" in m else f"train_{self.metric}"
         if key in m:
@@ -153,7 +192,10 @@ class RunRecord:
 
     def settings_text(self) -> str:
         cfg = self.config
-        lines = [f"{cfg.loss.replace('_', ' ')}, {cfg.optimizer} lr {cfg.learning_rate:g}"
+        lr = f"{cfg.learning_rate:g}"
+        if self.settings is not None and self.settings.learning_rate != cfg.learning_rate:
+            lr += f" → {self.settings.learning_rate:g} (changed while it ran)"
+        lines = [f"{cfg.loss.replace('_', ' ')}, {cfg.optimizer} lr {lr}"
                  f" ({cfg.schedule}), batch {cfg.batch_size}, {cfg.epochs} epochs"]
         extra = []
         if cfg.l1:
@@ -171,10 +213,24 @@ class RunRecord:
         return "\n".join(lines)
 
 
+def format_loss(value: float | None) -> str:
+    """A loss (or another positive value) that is never shown as 0 unless it is 0: four
+    significant digits, three in scientific notation below 1e-3 ("2.35e-05") or from
+    1e5 on; "–" for none."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    a = abs(value)
+    if a == 0:
+        return "0"
+    if a < 1e-3 or a >= 1e5:
+        return f"{value:.2e}"
+    return f"{value:.4g}"
+
+
 def format_metric(metric: str, value: float) -> str:
     if not math.isfinite(value):
         return "–"
-    return f"{value:.1%}" if metric == "accuracy" else f"{value:.4g}"
+    return f"{value:.1%}" if metric == "accuracy" else format_loss(value)
 
 
 def format_duration(seconds: float) -> str:

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QWidget
 
+from app.plots.axes import CompactAxis, compact_axes, fit_axes
 from app.theme import colors
 
 #: Class colours, as in the data panel: TensorFlow Playground's orange and blue first.
@@ -56,9 +57,12 @@ def style_plot(widget: pg.PlotWidget) -> None:
     item.showGrid(x=True, y=True, alpha=0.18 if not colors().dark else 0.25)
 
 
-def make_plot(left: str = "", bottom: str = "") -> pg.PlotWidget:
-    """A compact plot: themed, no auto-range button, small fonts, labelled axes."""
-    w = pg.PlotWidget()
+def make_plot(left: str = "", bottom: str = "",
+              left_axis: CompactAxis | None = None) -> pg.PlotWidget:
+    """A compact plot: themed, no auto-range button, small fonts, labelled axes whose tick
+    labels never overlap and whose titles hide when the plot is too small for them
+    (``left_axis``: another left axis than a plain :class:`CompactAxis`)."""
+    w = pg.PlotWidget(axisItems=compact_axes(**({"left": left_axis} if left_axis else {})))
     item = w.getPlotItem()
     item.hideButtons()
     item.setMenuEnabled(True)
@@ -71,6 +75,7 @@ def make_plot(left: str = "", bottom: str = "") -> pg.PlotWidget:
     style_plot(w)
     w.setMinimumSize(140, 110)
     w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    fit_axes(w)
     return w
 
 

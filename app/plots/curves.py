@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from app.models.runs import RunRecord, format_metric
+from app.models.runs import RunRecord, format_metric, metric_title
 from app.plots.common import (
     TRAIN_COLOR,
     VAL_COLOR,
@@ -91,7 +91,7 @@ class EpochPlot(QWidget):
         self.plot.scene().sigMouseMoved.connect(self._on_mouse)
         self.readout_x: float | None = None
         self.ranges = RangeKeeper(self.plot)
-        self._label = ""
+        self._label = "accuracy" if kind == "metric" else "loss"
         self._marker_key: tuple = ()
 
     # -- content ---------------------------------------------------------------------------
@@ -101,6 +101,7 @@ class EpochPlot(QWidget):
             self._seen = ()
             self.ranges.reset()
             self._update_label()
+            self.clear_readout()
         keep = {r.number for r in overlays}
         for number in list(self._overlay_items):
             if number not in keep:
@@ -119,10 +120,14 @@ class EpochPlot(QWidget):
         run = self.run
         if run is None or self.kind != "metric":
             return
-        label = "accuracy" if run.metric == "accuracy" else "RMSE"
+        label = metric_title(run.metric)
         if run.metric == "rmse" and run.data is not None and run.data.target_std is not None:
             label += " (standardized)"
-        if label != self._label:
+        self.set_metric(label)
+
+    def set_metric(self, label: str) -> None:
+        """Name the metric on the y axis (of a metric plot)."""
+        if self.kind == "metric" and label != self._label:
             self._label = label
             self.plot.getPlotItem().setLabel("left", label, color=plot_colors()[1],
                                              **{"font-size": "8pt"})
@@ -246,6 +251,12 @@ class EpochPlot(QWidget):
     def show_readout_at(self, x: float) -> str:
         self.readout_x = x
         return self._show_readout(x)
+
+    def clear_readout(self) -> None:
+        """No values under the cursor (another run is shown)."""
+        self.readout_x = None
+        self.readout.setText(" ")
+        self.cursor_line.hide()
 
     def _show_readout(self, x: float) -> str:
         run = self.run

@@ -148,9 +148,9 @@ class MisclassifiedGallery(QWidget):
                   total: int) -> None:
         self.items = [(to_qimage(im), lab) for im, lab in zip(images[:self.MAX],
                                                               labels[:self.MAX])]
-        self.caption = (f"{total_wrong} of {total} validation images misclassified"
-                        + (f" (first {len(self.items)} shown)"
-                           if total_wrong > len(self.items) else ""))
+        self.caption = "" if not total else (
+            f"{total_wrong} of {total} validation images misclassified"
+            + (f" (first {len(self.items)} shown)" if total_wrong > len(self.items) else ""))
         self.update()
 
     def paintEvent(self, event) -> None:  # noqa: N802
@@ -164,7 +164,7 @@ class MisclassifiedGallery(QWidget):
         p.setPen(c.subtext)
         p.drawText(QRectF(4, 2, self.width() - 8, fm.height() + 2),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   self.caption or "No misclassified images")
+                   self.caption or "No predictions yet")
         if not self.items:
             p.end()
             return

@@ -97,9 +97,14 @@ class BoundaryPlot(QWidget):
         self.caption.setText(caption)
 
     def clear(self) -> None:
-        self.image.clear()
+        """No data and no network output."""
+        self.clear_grid()
         self.points.setData([], [])
         self._points_key = None
+
+    def clear_grid(self) -> None:
+        """No network output (yet): the data points alone."""
+        self.image.clear()
         self.rgb = None
         self.caption.setText(" ")
 
@@ -146,7 +151,7 @@ class PredictionScatter(QWidget):
                                  f"({n} samples)")
         else:
             self.line.setData([], [])
-            self.caption.setText(" ")
+            self.caption.setText("No predictions yet")
 
     def apply_theme(self) -> None:
         style_plot(self.plot)

@@ -13,14 +13,8 @@ from PySide6.QtCore import QObject
 from app.canvas.items import NodeBadge
 from app.training.controller import RUNNING, RunController
 from app.training.frames import WINDOW_SLOT
-from app.training.health import (
-    EXPLODING_NORM,
-    EXPLODING_RATIO,
-    SATURATION_SLOPE,
-    VANISHING_RATIO,
-    WEAK_RATIO,
-    gradient_health,
-)
+from app.training.health import gradient_health
+from app.training.health_advice import activity_tip, gradient_tip
 from app.training.probe import structure_key
 from app.window.context import WindowContext
 
@@ -98,17 +92,12 @@ class CanvasBadges(QObject):
             if level is not None:
                 g = c.grad_now[node_id]
                 grad_text = format_norm(g)
-                tips.append(f"<b>Gradient norm</b> {g:.3g} ({level}); largest layer "
-                            f"{g_max:.3g}. {_HEALTH_HELP[level]}")
+                tips.append(gradient_tip(level, g, g_max))
             act_text, act_level = "", None
             if act is not None:
                 act_level = act.level
                 act_text = act.short()
-                what = ("dead units (output 0 for every validation sample of the batch)"
-                        if act.kind == "dead" else
-                        f"saturated outputs (slope below {SATURATION_SLOPE:.0%} of its "
-                        "maximum)")
-                tips.append(f"<b>{act.fraction:.0%}</b> {what}.")
+                tips.append(activity_tip(act))
             out[node_id] = NodeBadge(level, grad_text, act_text, act_level, "<br>".join(tips))
         return out
 
@@ -117,13 +106,3 @@ class CanvasBadges(QObject):
         for node_id, item in self._scene.nodes.items():
             item.set_badge(badges.get(node_id))
 
-
-_HEALTH_HELP = {
-    "ok": "Healthy.",
-    "weak": f"Below {WEAK_RATIO:g} of the largest layer's: this layer learns slowly.",
-    "vanishing": f"Below {VANISHING_RATIO:g} of the largest layer's: vanishing gradients; "
-                 "this layer barely learns (try ReLU, a shallower network or batch "
-                 "normalization).",
-    "exploding": f"Above {EXPLODING_NORM:g} or {EXPLODING_RATIO:g}× the layer's weight norm: "
-                 "exploding gradients (lower the learning rate or clip gradients).",
-}

@@ -17,7 +17,6 @@ show at once: new data, the start, pauses, divergences, the end.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
@@ -27,9 +26,16 @@ from app.models.history import RunHistory
 from app.models.runs import RunRecord
 from app.training.frames import AfterPending, FrameScheduler
 from app.training.lock import live_changes
-from app.training.notices import Notice, changes_text, divergence_text, memory_notice
+from app.training.notices import (
+    Notice,
+    changes_text,
+    divergence_text,
+    invalid_network_notice,
+    memory_notice,
+)
 from app.training.probe import Probe
 from app.training.progress import apply_progress, record_outcome
+from app.training.run_clock import RunClock
 from app.training.trained_network import TrainedNetwork
 from app.training.worker import (
     DataReady,
@@ -93,7 +99,7 @@ class RunController(QObject):
         self.control: RunControl | None = None
         #: The settings the running trainer has (live changes are sent as differences).
         self._sent: TrainingConfig | None = None
-        self._running_since: float | None = None
+        self.clock = RunClock()
         self.probe = Probe(self)
         self._after_pending = AfterPending(self)
         self.frames = FrameScheduler(self._training_now, self._busy, self.drain,
@@ -117,6 +123,10 @@ class RunController(QObject):
     @property
     def has_weights(self) -> bool:
         return self.trained.network is not None
+
+    def continue_from(self) -> int | None:
+        """The epoch the next run continues from (None: it starts from fresh weights)."""
+        return None if self.active else self.trained.continues_from(self.doc.graph)
 
     def _training_now(self) -> bool:
         return self.state == RUNNING
@@ -149,18 +159,20 @@ class RunController(QObject):
         self.stateChanged.emit()
 
     # -- commands --------------------------------------------------------------------------
-    def train(self, step: bool = False) -> bool:
-        """Start a run on a snapshot of the project (continuing from the current weights
-        when the network did not change). False, with a notice, when it cannot start."""
+    def train(self, step: bool = False, fresh: bool = False) -> bool:
+        """Start a run on a snapshot of the project: from fresh initial weights (``fresh``)
+        or continuing from the current weights when the network did not change. False,
+        with a notice, when it cannot start."""
         if self.active or not self._network_is_valid():
             return False
+        if fresh:
+            self.trained.reset()
         project = self.doc.snapshot()
         base_dir = self.doc.base_dir
+        start = self.trained.continues_from(project.graph)
         network, frozen = self.trained.lend(project)
         data = self.trained.cached_data(project, base_dir)
-        epochs = self.trained.epochs_trained
-        continued = network is not None and (epochs > 0 or bool(self.trained.weights_origin))
-        run = self.history.next_run(project, epochs if network is not None else 0, continued)
+        run = self.history.next_run(project, start or 0, start is not None)
         self._sent = project.training
         self.noticeCleared.emit()
         warning = memory_notice(self.doc.analysis, project.training, data)
@@ -190,15 +202,10 @@ class RunController(QObject):
 
     def _network_is_valid(self) -> bool:
         """True when the graph has no problems; otherwise a notice names the first."""
-        errors = self.doc.analysis.errors
-        if not errors:
-            return True
-        e = errors[0]
-        more = f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" \
-            if len(errors) > 1 else ""
-        self.notice.emit(Notice("error", f"Cannot train: {e}{more}",
-                            getattr(e, "node_id", None), "failed"))
-        return False
+        refusal = invalid_network_notice(self.doc.analysis.errors)
+        if refusal is not None:
+            self.notice.emit(refusal)
+        return refusal is None
 
     def _start_thread(self, thread: QThread) -> None:
         if thread is not self.thread or thread.isRunning() or thread.isFinished():
@@ -317,6 +324,8 @@ class RunController(QObject):
         self._sent = self._sent.replace(**changes)
         run = self.history.active_run
         if run is not None:
+            run.settings = self._sent  # its label and the history follow the change
+            self.history.run_updated(run)
             when = "on Resume" if self.state == PAUSED else "from the next batch"
             self.statusMessage.emit(f"{run.name}: {changes_text(changes)} (applies {when})")
 
@@ -389,20 +398,11 @@ class RunController(QObject):
         return False
 
     def _account_active(self, running: bool = False) -> None:
-        """Add the time since the run last (re)started to its active time; ``running``
-        says whether it trains from now on."""
-        run = self.history.active_run
-        now = time.perf_counter()
-        if run is not None and self._running_since is not None:
-            run.active_time += now - self._running_since
-        self._running_since = now if running and run is not None else None
+        self.clock.account(self.history.active_run, running)
 
     def elapsed(self, run: RunRecord) -> float:
         """Seconds ``run`` has been training (pauses excluded)."""
-        t = run.active_time
-        if run is self.history.active_run and self._running_since is not None:
-            t += time.perf_counter() - self._running_since
-        return t
+        return self.clock.elapsed(run, run is self.history.active_run)
 
     def _on_worker_done(self, outcome: RunOutcome) -> None:
         # Only the current worker's own outcome: a run ended by shutdown() was finished

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from app.models.runs import STATUS_TEXT, RunRecord
+from app.models.runs import STATUS_TEXT, RunRecord, metric_of, metric_title, task_of
 from app.theme import theme_notifier
 from app.training.controller import RunController
 from app.training.frames import CURVES_SLOT
@@ -20,10 +20,22 @@ class CurvesPanel(LazyPanel):
     SLOT = CURVES_SLOT
 
     def __init__(self, training: RunController, parent: QWidget | None = None) -> None:
-        super().__init__(training, "Loss and accuracy curves appear here when you train the "
-                                  "network: press Train (F5).", parent)
+        super().__init__(training, "", parent)
         self.history.overlay_changed.connect(self._on_display)
         self.history.run_changed.connect(self._on_run_changed)
+        # With no run, the placeholder and the metric axis name the chosen loss's metric.
+        training.doc.trainingChanged.connect(self._on_project_metric)
+        training.doc.projectReset.connect(self._on_project_metric)
+        self._on_project_metric()
+
+    def _project_metric(self) -> str:
+        return metric_title(metric_of(task_of(self.training.doc.training)))
+
+    def _on_project_metric(self) -> None:
+        self.placeholder.setText(f"Loss and {self._project_metric()} curves appear here "
+                                 "when you train the network: press Train (F5).")
+        if self.built and self.history.display_run() is None:
+            self.metric_plot.set_metric(self._project_metric())
 
     def _build(self) -> QWidget:
         from app.plots.curves import EpochPlot
@@ -61,8 +73,10 @@ class CurvesPanel(LazyPanel):
         overlays = self.history.overlay_runs()
         self.loss_plot.set_runs(run, overlays)
         self.metric_plot.set_runs(run, overlays)
+        if run is None:
+            self.metric_plot.set_metric(self._project_metric())
         self._update_header()
-        if self.isVisible():
+        if self.isVisible() or run is None:
             self.refresh()
 
     def _on_run_changed(self, run: RunRecord) -> None:

@@ -99,8 +99,11 @@ class InsidePanel(LazyPanel):
         run = self.history.display_run()
         self.grads.set_run(run)
         self._fill_layers(run)
-        if self.isVisible():
-            self.refresh()
+        # The histograms and feature maps show what the probe holds now (nothing after
+        # the project was replaced).
+        self.refresh_probe_views()
+        if self.isVisible() or run is None:
+            self.grads.refresh()
 
     def _fill_layers(self, run: RunRecord | None) -> None:
         net = self.training.probe.net

@@ -1,6 +1,7 @@
-"""The base of the plotting docks: a placeholder until the first run, then the panel's
-plots (built then, importing pyqtgraph), redrawn only in the panel's turn of the frame
-scheduler and only while visible."""
+"""The base of the plotting docks: a placeholder while the project has no run, else the
+panel's plots (built at the first run, importing pyqtgraph), redrawn only in the panel's
+turn of the frame scheduler and only while visible. When the history is cleared (another
+project) the placeholder shows again, and the plots, cleared, wait for the next run."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from app.training.controller import RunController
 
 
 class LazyPanel(QStackedWidget):
-    """A placeholder until :meth:`ensure_built` (called when the first run starts)."""
+    """A placeholder until :meth:`ensure_built` (called when a run starts) and whenever the
+    history is empty."""
 
     def __init__(self, training: RunController, placeholder: str,
                  parent: QWidget | None = None) -> None:
@@ -37,8 +39,11 @@ class LazyPanel(QStackedWidget):
     def _on_runs_changed(self) -> None:
         if self.history.runs:
             self.ensure_built()
+        elif self.content is not None:
+            self.setCurrentWidget(self.placeholder)
 
     def ensure_built(self) -> None:
+        """Build the plots (once) and show them."""
         if self.content is None:
             self.content = self._build()
             self.addWidget(self.content)
@@ -46,6 +51,7 @@ class LazyPanel(QStackedWidget):
             self.training.frames.redraw.connect(self._on_redraw)
             self.history.display_changed.connect(self._on_display)
             self._on_display()
+        self.setCurrentWidget(self.content)
 
     def _build(self) -> QWidget:
         """Create the panel's content; every panel class defines it (Qt's metaclass rules

@@ -27,6 +27,17 @@ class Notice:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def invalid_network_notice(errors: list) -> Notice | None:
+    """Why a network with ``errors`` (the analysis's) cannot train: the first problem, and
+    how many more there are; None when there are none."""
+    if not errors:
+        return None
+    e = errors[0]
+    more = f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" \
+        if len(errors) > 1 else ""
+    return Notice("error", f"Cannot train: {e}{more}", getattr(e, "node_id", None), "failed")
+
+
 def divergence_text(run: RunRecord, ev: Diverged) -> str:
     msg = ev.message
     prefix = "training diverged: "

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from app.models.runs import RunRecord
+from app.models.runs import RunRecord, task_of
 from app.theme import theme_notifier
 from app.training.controller import RunController
 from app.training.frames import RESULTS_SLOT
@@ -64,7 +64,7 @@ class ResultsPanel(LazyPanel):
             return
         run = self.history.display_run()
         probe = self.training.probe
-        task = run.task if run is not None else "classification"
+        task = self._task(run)
         two_d = probe.input_is_2d
         images = probe.data is not None and probe.data.dataset.X.ndim == 4
         self.tabs.setTabVisible(self.i_boundary, two_d)
@@ -121,19 +121,22 @@ class ResultsPanel(LazyPanel):
         probe = self.training.probe
         run = self.history.display_run()
         i = self.tabs.currentIndex()
-        task = run.task if run is not None else "classification"
+        task = self._task(run)
         if i == self.i_boundary:
             res = probe.results.get("grid")
-            if res is not None:
-                if self.boundary._points_key is None and probe.data is not None:
-                    ds = probe.data.dataset
-                    self.boundary.set_points(ds.X, ds.y, task, id(ds))
-                self.boundary.set_grid(res.outputs, res.x_range, res.y_range, task,
-                                       self._caption(run))
+            if res is None:
+                self.boundary.clear_grid()
+                return
+            if self.boundary._points_key is None and probe.data is not None:
+                ds = probe.data.dataset
+                self.boundary.set_points(ds.X, ds.y, task, id(ds))
+            self.boundary.set_grid(res.outputs, res.x_range, res.y_range, task,
+                                   self._caption(run))
             return
         res = probe.results.get("val")
         ds = probe._val_set()
         if res is None or ds is None:
+            self._clear_predictions()
             return
         y = ds.y[res.index]
         if i == self.i_scatter and task == "regression":
@@ -160,6 +163,16 @@ class ResultsPanel(LazyPanel):
 
                 labels = [f"{name(true[j])}→{name(pred[j])}" for j in wrong[:self.gallery.MAX]]
                 self.gallery.set_items(images, labels, len(wrong), len(true))
+
+    def _task(self, run: RunRecord | None) -> str:
+        """The shown run's task, else the one of the project's loss."""
+        return run.task if run is not None else task_of(self.training.doc.training)
+
+    def _clear_predictions(self) -> None:
+        """No predictions (yet): the views of the validation set show none."""
+        self.scatter.set_values(np.zeros(0), np.zeros(0))
+        self.confusion.set_matrix(np.zeros((0, 0), np.int64), None)
+        self.gallery.set_items([], [], 0, 0)
 
     def refresh(self) -> None:
         if self._probe_dirty:

@@ -18,9 +18,10 @@ from app.models.runs import STATUS_TEXT, RunRecord, format_duration
 from app.theme import theme_notifier
 from app.training.controller import PAUSED, RUNNING, STOPPING, RunController
 from app.training.frames import WINDOW_SLOT
+from app.training.health_review import HealthReview
 from app.training.lock import LOCK_REASON
 from app.training.notices import Notice
-from app.training.widgets import NoticeBanner, RunProgress, run_icon
+from app.training.widgets import NoticeBanner, RunProgress, TrainButtonAction, run_icon
 from app.window.context import WindowContext
 
 #: While training runs: least seconds between progress-text updates.
@@ -69,8 +70,12 @@ class RunControls(QObject):
         context.view.viewport().installEventFilter(self._space)
         self._t_progress = 0.0
         a = context.parts.action
-        self.act_train = a("actionTrain", "&Train", training.train, ["F5"], None,
-                           "Train the network (F5); continues from the current weights")
+        # Its texts and tooltip say whether it continues from the trained weights.
+        self.act_train = a("actionTrain", "&Train", training.train, ["F5"])
+        self.act_scratch = a("actionTrainFromScratch", "Train from &Scratch",
+                             self.train_from_scratch, ["Ctrl+F5"], None,
+                             "Discard the trained weights and train from new initial "
+                             "weights (Ctrl+F5)")
         self.act_resume = a("actionResume", "&Resume", training.resume, [], None,
                             "Resume the paused run (F5, or Space on the canvas)")
         self.act_pause = a("actionPause", "&Pause", training.pause, ["F6"], None,
@@ -82,6 +87,10 @@ class RunControls(QObject):
         self.act_reset = a("actionResetWeights", "Reset &Weights", self.reset_weights,
                            ["Ctrl+Shift+R"], None,
                            "Forget the trained weights: the next run starts afresh")
+        self.train_button = TrainButtonAction(self.act_train, self.act_scratch,
+                                              context.dialog_parent)
+        # Layers that stopped learning are named, with advice, when a run ends or pauses.
+        self.health_review = HealthReview(training, self)
         self.update_actions_icons()
         self._connect()
         self._on_state()
@@ -89,12 +98,14 @@ class RunControls(QObject):
     @property
     def menu_actions(self) -> list[QAction | None]:
         """The Run menu (None: a separator)."""
-        return [self.act_train, self.act_pause, self.act_resume, self.act_step,
-                self.act_stop, None, self.act_reset]
+        return [self.act_train, self.act_scratch, self.act_pause, self.act_resume,
+                self.act_step, self.act_stop, None, self.act_reset]
 
     @property
     def toolbar_actions(self) -> list[QAction]:
-        return [self.act_train, self.act_pause, self.act_resume, self.act_step,
+        """The Train button (with Continue Training and Train from Scratch in its menu),
+        then pause, resume, step, stop and reset."""
+        return [self.train_button, self.act_pause, self.act_resume, self.act_step,
                 self.act_stop, self.act_reset]
 
     def _connect(self) -> None:
@@ -106,9 +117,12 @@ class RunControls(QObject):
         t.progressed.connect(self._on_progressed)
         t.history.run_changed.connect(self._on_run_changed)
         t.notice.connect(self._on_notice)
+        self.health_review.notice.connect(self._on_notice)
         t.noticeCleared.connect(self.banner.dismiss)
         t.statusMessage.connect(self._status)
         t.runFinished.connect(self._on_finished)
+        # Continue or train afresh depends on the graph too (another structure: afresh).
+        self._context.document.analysisChanged.connect(self.update_actions)
         theme_notifier().changed.connect(self.banner.apply_theme)
         theme_notifier().changed.connect(self.update_actions_icons)
         self._context.editor.refused.connect(lambda reason: self._status(
@@ -122,7 +136,8 @@ class RunControls(QObject):
         self._update_progress()
 
     def update_actions_icons(self) -> None:
-        for act, name in ((self.act_train, "train"), (self.act_resume, "resume"),
+        for act, name in ((self.act_train, "train"), (self.act_scratch, "train"),
+                          (self.act_resume, "resume"),
                           (self.act_pause, "pause"), (self.act_step, "step"),
                           (self.act_stop, "stop"), (self.act_reset, "reset")):
             act.setIcon(run_icon(name))
@@ -141,6 +156,28 @@ class RunControls(QObject):
         self.act_resume.setShortcuts(f5 if state == PAUSED else [])
         self.act_pause.setVisible(state != PAUSED)
         self.act_resume.setVisible(state == PAUSED)
+        if idle:  # while a run is active the texts stay as they were when it started
+            self._update_train_texts()
+        else:
+            self.act_scratch.setEnabled(False)
+
+    def _update_train_texts(self) -> None:
+        """"Continue" when the next run continues from trained weights, else "Train"."""
+        start = self.training.continue_from()
+        self.act_scratch.setEnabled(start is not None)
+        if start is None:
+            self.act_train.setText("&Train")
+            self.act_train.setIconText("Train")
+            tip = "Train the network from new initial weights (F5)"
+        else:
+            self.act_train.setText("&Continue Training")
+            self.act_train.setIconText("Continue")
+            origin = self.training.trained.weights_origin
+            since = f"epoch {start}" if start or not origin else f"the weights {origin}"
+            tip = (f"Continue training from {since} (F5); Train from Scratch (Ctrl+F5) "
+                   "starts again from new initial weights")
+        self.act_train.setToolTip(tip)
+        self.act_train.setStatusTip(tip)
 
     def _status(self, text: str, msec: int = 8000) -> None:
         self._context.status(text, msec)
@@ -166,12 +203,12 @@ class RunControls(QObject):
     def _update_progress(self) -> None:
         run = self.training.history.display_run()
         if run is None:
-            self.progress.set_progress(0, 1, "", "")
+            self.progress.clear()
             return
+        # This run's epochs (its curves count on from where a continued run started).
         done, total = run.epochs_done, max(run.epochs_planned, 1)
         elapsed = self.training.elapsed(run)
-        bar = f"Epoch {run.start_epoch + done}/{run.start_epoch + total}" \
-            if run.start_epoch else f"Epoch {done}/{total}"
+        bar = f"Epoch {done}/{total}"
         if run.active:
             state = self.training.state
             if run.status == "preparing":
@@ -186,7 +223,8 @@ class RunControls(QObject):
                     text += " · stopping"
         else:
             text = f"{STATUS_TEXT.get(run.status, run.status)} in {format_duration(elapsed)}"
-        self.progress.set_progress(done, total, text, bar)
+        note = f"continued from epoch {run.start_epoch}" if run.continued else ""
+        self.progress.set_progress(done, total, text, bar, note)
 
     # -- notices ---------------------------------------------------------------------------
     def _on_notice(self, n: Notice) -> None:
@@ -220,6 +258,13 @@ class RunControls(QObject):
         self._update_progress()
 
     # -- commands --------------------------------------------------------------------------
+    def train_from_scratch(self) -> None:
+        """Discard the trained weights and train from new initial weights."""
+        discards = self.training.continue_from() is not None
+        if self.training.train(fresh=True) and discards:
+            self._status("Training from scratch: the weights were reset to new initial "
+                         "weights")
+
     def reset_weights(self) -> None:
         if self.training.reset_weights():
             self._status("Weights reset: the next run starts from fresh initial weights")

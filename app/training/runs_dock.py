@@ -3,13 +3,20 @@ curves, select one to show it and to export its weights."""
 
 from __future__ import annotations
 
+import html
 import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QTreeWidgetItem, QVBoxLayout, QWidget
 
-from app.models.runs import STATUS_TEXT, RunRecord, format_duration, format_metric
+from app.models.runs import (
+    STATUS_TEXT,
+    RunRecord,
+    format_duration,
+    format_loss,
+    format_metric,
+)
 from app.theme import colors, make_table, small_label, theme_notifier
 from app.training.controller import RunController
 from app.training.frames import WINDOW_SLOT
@@ -75,14 +82,17 @@ class RunsPanel(QWidget):
         try:
             item.setText(0, run.title)
             item.setText(1, STATUS_TEXT.get(run.status, run.status))
-            item.setText(2, str(run.start_epoch + run.epochs_done) if run.epochs_done else "0")
+            # The epochs this run trained, as its summary counts them (the tooltip says
+            # where a continued run started).
+            item.setText(2, str(run.epochs_done))
             best = run.best()
-            item.setText(3, f"{best[1]:.4g}" if best else "–")
+            item.setText(3, format_loss(best[1]) if best else "–")
             m = run.final_metrics()
             key = f"val_{run.metric}" if f"val_{run.metric}" in m else f"train_{run.metric}"
             item.setText(4, format_metric(run.metric, m[key]) if key in m else "–")
             item.setText(5, format_duration(run.active_time))
-            tip = f"<b>{run.title}</b><br>{run.settings_text().replace(chr(10), '<br>')}"
+            tip = (f"<b>{html.escape(run.title)}</b><br>"
+                   f"{html.escape(run.settings_text()).replace(chr(10), '<br>')}")
             if not run.active:
                 tip += f"<br>{run.summary()}"
             if run.error:

@@ -12,6 +12,7 @@ from app.training.probe import structure_key
 from nncore.network import Network
 from nncore.project import Project
 from nncore.run import PreparedData, build_network
+from nncore.spec import GraphSpec
 
 
 def data_key(project_data: Any, base_dir: Path | None) -> str:
@@ -44,6 +45,16 @@ class TrainedNetwork:
         self._data: tuple[str, PreparedData] | None = None
         self._lent_structure: str | None = None
         self._data_key = ""
+
+    def continues_from(self, graph: GraphSpec) -> int | None:
+        """The epoch a run of ``graph`` continues from: the epochs the weights trained
+        (0 for imported ones); None when it starts from fresh initial weights (no weights,
+        weights of another structure, or a network only built, never trained)."""
+        if self.network is None or structure_key(graph) != self.structure:
+            return None
+        if self.epochs_trained == 0 and not self.weights_origin:
+            return None
+        return self.epochs_trained
 
     def lend(self, project: Project) -> tuple[Network | None, dict[str, bool]]:
         """The network a run of ``project`` continues from (None: the structure changed,

@@ -7,17 +7,20 @@ import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
 from app.icons import render_icon
@@ -89,6 +92,36 @@ def run_icon(name: str) -> QIcon:
         elif name == "reset":
             _reset(p, c)
     return render_icon(draw)
+
+
+# -- the Train button ---------------------------------------------------------------------
+
+class TrainButtonAction(QWidgetAction):
+    """The toolbar's Train button: a click runs ``train`` (whose text says "Train" or
+    "Continue"), its arrow opens a menu with ``train`` and ``scratch`` (Continue Training,
+    Train from Scratch)."""
+
+    def __init__(self, train: QAction, scratch: QAction, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainButtonAction")
+        self.train = train
+        self.menu = QMenu(parent)
+        self.menu.setObjectName("trainMenu")
+        self.menu.addAction(train)
+        self.menu.addAction(scratch)
+
+    def createWidget(self, parent: QWidget) -> QWidget:  # noqa: N802
+        button = QToolButton(parent)
+        button.setObjectName("trainButton")
+        button.setDefaultAction(self.train)
+        button.setMenu(self.menu)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setAutoRaise(True)
+        if isinstance(parent, QToolBar):
+            button.setIconSize(parent.iconSize())
+            parent.iconSizeChanged.connect(button.setIconSize)
+        return button
 
 
 # -- the banner ---------------------------------------------------------------------------
@@ -182,7 +215,8 @@ class NoticeBanner(QFrame):
 # -- progress -----------------------------------------------------------------------------
 
 class RunProgress(QWidget):
-    """Epoch x/N as a bar, with elapsed time and the estimated time left."""
+    """Epoch x/N of the run as a bar, beside it the elapsed time and the estimated time
+    left (and, on a second line, the epoch a continued run started from)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -194,32 +228,46 @@ class RunProgress(QWidget):
         self.bar.setValue(0)
         self.label = QLabel("")
         self.label.setObjectName("runProgressLabel")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        font = self.label.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.88))
+        self.label.setFont(font)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 0, 6, 0)
         lay.setSpacing(6)
         lay.addWidget(self.bar)
         lay.addWidget(self.label)
         lay.addStretch(1)
+        # With no run there is nothing to show: the bar is hidden (an empty bar looks like
+        # a text field) and keeps its place, so the toolbar does not move.
+        keep = self.bar.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.bar.setSizePolicy(keep)
         self._fix_sizes()
+        self.clear()
 
-    #: The longest texts the label shows (its width fits them).
+    #: The longest lines the label shows (its width fits them; it has room for two).
     WIDEST = ("88:88:88 · ETA 88:88:88 · stopping", "stopped early in 88:88:88",
-              "preparing data…")
+              "preparing data…", "continued from epoch 8888888")
 
     def _fix_sizes(self) -> None:
         # Fixed sizes: a widget whose text (and so size hint) changes 4 times a second
         # would otherwise ask the toolbar and the whole main window to lay out again.
-        h = max(self.bar.sizeHint().height(), self.label.sizeHint().height())
-        self.bar.setFixedSize(150, h)
         fm = self.label.fontMetrics()
-        self.label.setFixedSize(max(fm.horizontalAdvance(t) for t in self.WIDEST) + 8, h)
+        self.bar.setFixedSize(150, self.bar.sizeHint().height())
+        self.label.setFixedSize(max(fm.horizontalAdvance(t) for t in self.WIDEST) + 8,
+                                2 * fm.lineSpacing() + 2)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._fix_sizes()
 
-    def set_progress(self, done: int, total: int, text: str, bar_text: str) -> None:
+    def set_progress(self, done: int, total: int, text: str, bar_text: str,
+                     note: str = "") -> None:
+        """``done`` of ``total`` (the bar, saying ``bar_text``), ``text`` beside it and
+        ``note`` below that."""
         total = max(1, total)
         # One repaint for the three changes (QProgressBar.setValue would repaint the bar
         # at once, then the format and the label would ask for another).
@@ -229,6 +277,23 @@ class RunProgress(QWidget):
                 self.bar.setRange(0, total)
             self.bar.setValue(min(done, total))
             self.bar.setFormat(bar_text)
-            self.label.setText(text)
+            self.bar.setVisible(True)
+            self._set_text(text, note)
         finally:
             self.setUpdatesEnabled(True)
+
+    def clear(self) -> None:
+        """No run: nothing shown (the space stays reserved)."""
+        self.bar.setFormat("")
+        self.bar.setValue(0)
+        self.bar.setVisible(False)
+        self._set_text("", "")
+
+    def _set_text(self, text: str, note: str) -> None:
+        """The label's lines, each cut with "…" where it does not fit (the whole in the
+        tooltip then)."""
+        fm, width = self.label.fontMetrics(), self.label.contentsRect().width()
+        lines = [t for t in (text, note) if t]
+        shown = [fm.elidedText(t, Qt.TextElideMode.ElideRight, width) for t in lines]
+        self.label.setText("\n".join(shown))
+        self.label.setToolTip("\n".join(lines) if shown != lines else "")

@@ -14,7 +14,7 @@ from app.paths import examples_dir
 from app.training.health import (
     dead_fraction,
     gradient_health,
-    saturated_fraction,
+    saturated_units,
 )
 from nncore.network import Network
 from nncore.run import network_inputs
@@ -42,11 +42,25 @@ def test_dead_and_saturated_fractions():
     maps = np.zeros((3, 4, 2, 2))
     maps[1, 2, 0, 1] = 1.0
     assert dead_fraction(maps) == 0.75  # 3 of 4 channels dead
+    # Units saturated for at least 90 % of the samples; a unit of 10 samples, each value
+    # repeated: slope y(1 - y) below 5 % of its maximum 0.25 means y < 0.01266 or
+    # y > 0.98734.
     s = np.array([0.0005, 0.01, 0.0128, 0.5, 0.987, 0.9874, 0.9999])
-    # slope y(1 - y) below 5 % of its maximum 0.25: y < 0.01266 or y > 0.98734.
-    assert saturated_fraction("sigmoid", s) == pytest.approx(4 / 7)
+    assert saturated_units("sigmoid", np.tile(s, (10, 1))) == pytest.approx(4 / 7)
     t = np.array([-0.999, -0.9, 0.0, 0.974, 0.976])
-    assert saturated_fraction("tanh", t) == pytest.approx(2 / 5)
+    assert saturated_units("tanh", np.tile(t, (10, 1))) == pytest.approx(2 / 5)
+    # A unit saturated for 9 of 10 samples counts, for 8 of 10 it does not; at +1 for some
+    # samples and -1 for others it counts too (no gradient either way).
+    y = np.zeros((10, 3))
+    y[:9, 0] = 0.999
+    y[:8, 1] = 0.999
+    y[:, 2] = np.where(np.arange(10) % 2, 0.999, -0.999)
+    assert saturated_units("tanh", y) == pytest.approx(2 / 3)
+    # Channels of images are the units.
+    maps = np.full((4, 2, 3, 3), 0.999)
+    maps[:, 1, 0, 0] = 0.0
+    maps[:, 1, 1, 1] = 0.0
+    assert saturated_units("tanh", maps) == 0.5
 
 
 # -- in the window -----------------------------------------------------------------------------

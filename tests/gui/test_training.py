@@ -544,8 +544,9 @@ def test_early_stopping_marks_the_stop_and_restores_the_best_weights(window, qtb
 
 def test_run_actions_and_shortcuts(window, qtbot):
     w = window
-    names = {"actionTrain": "F5", "actionPause": "F6", "actionStep": "F10",
-             "actionStop": "Shift+F5", "actionResetWeights": "Ctrl+Shift+R"}
+    names = {"actionTrain": "F5", "actionTrainFromScratch": "Ctrl+F5", "actionPause": "F6",
+             "actionStep": "F10", "actionStop": "Shift+F5",
+             "actionResetWeights": "Ctrl+Shift+R"}
     from PySide6.QtGui import QAction, QKeySequence
 
     for name, key in names.items():
@@ -555,11 +556,13 @@ def test_run_actions_and_shortcuts(window, qtbot):
                        for s in act.shortcuts()]
     run_menu = next(m for m in w.menuBar().findChildren(type(w.files.recent_menu))
                     if m.objectName() == "menuRun")
-    assert {"actionTrain", "actionPause", "actionResume", "actionStep", "actionStop",
-            "actionResetWeights"} <= {a.objectName() for a in run_menu.actions()}
+    assert {"actionTrain", "actionTrainFromScratch", "actionPause", "actionResume",
+            "actionStep", "actionStop", "actionResetWeights"} <= {
+        a.objectName() for a in run_menu.actions()}
     assert w.run_controls.act_train.isEnabled() and not w.run_controls.act_pause.isEnabled()
     assert not w.run_controls.act_resume.isEnabled() and not w.run_controls.act_stop.isEnabled()
     assert not w.run_controls.act_reset.isEnabled()  # no weights yet
+    assert not w.run_controls.act_scratch.isEnabled()
     w.editor.set_training(epochs=100000)
     w.view.setFocus()
     QTest.keyClick(w.view, Qt.Key.Key_F5)
@@ -587,10 +590,73 @@ def test_run_actions_and_shortcuts(window, qtbot):
     QTest.mouseRelease(w.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(60, 60))
     QTest.keyRelease(w.view, Qt.Key.Key_Space)
     assert w.training.state == RUNNING
+    assert not controls.act_scratch.isEnabled()  # not while a run is active
     QTest.keyClick(w.view, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
     _wait_idle(qtbot, w)
     assert w.run_controls.act_train.isEnabled() and w.run_controls.act_reset.isEnabled()
+    # Trained weights: F5 continues from them, Ctrl+F5 starts afresh.
+    assert controls.act_train.text() == "&Continue Training"
+    assert controls.act_scratch.isEnabled()
     edit.clear()
+
+
+def _train_button(w):
+    from PySide6.QtWidgets import QToolButton
+
+    return w.toolbar.findChild(QToolButton, "trainButton")
+
+
+def test_continue_or_train_from_scratch_is_a_visible_choice(window, qtbot):
+    """With trained weights, Train's button says Continue (its tooltip names the epoch),
+    F5 continues and counts this run's epochs; Ctrl+F5 (also in the button's menu) trains
+    from new initial weights and says so; a network of another structure trains afresh."""
+    w = window
+    controls, button = w.run_controls, _train_button(w)
+    assert button.text() == "Train" and controls.act_train.text() == "&Train"
+    assert not controls.act_scratch.isEnabled()
+    assert [a.objectName() for a in button.menu().actions()] == [
+        "actionTrain", "actionTrainFromScratch"]
+    w.editor.set_training(epochs=3)
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT) as blocker:
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    run1 = blocker.args[0]
+    assert run1.start_epoch == 0 and not run1.continued
+    assert button.text() == "Continue" and controls.act_train.text() == "&Continue Training"
+    assert "from epoch 3" in button.toolTip()
+    assert controls.act_scratch.isEnabled() and controls.act_scratch.text() == \
+        "Train from &Scratch"
+
+    # F5 continues: this run's epochs are counted, and where it continued from.
+    w.editor.set_training(epochs=2)
+    w.view.setFocus()
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT) as blocker:
+        QTest.keyClick(w.view, Qt.Key.Key_F5)
+    run2 = blocker.args[0]
+    assert run2.continued and run2.start_epoch == 3
+    assert list(run2.curves.epoch.data) == [4, 5]
+    progress = controls.progress
+    assert progress.bar.format() == "Epoch 2/2"
+    assert "continued from epoch 3" in progress.label.text()
+    assert "from epoch 5" in button.toolTip()
+
+    # Ctrl+F5 trains from scratch: the same initial weights as the first run (same seed).
+    messages = []
+    w.statusBar().messageChanged.connect(messages.append)
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT) as blocker:
+        QTest.keyClick(w.view, Qt.Key.Key_F5, Qt.KeyboardModifier.ControlModifier)
+    run3 = blocker.args[0]
+    assert run3.start_epoch == 0 and not run3.continued
+    assert run3.curves.train_loss.data[0] == run1.curves.train_loss.data[0]
+    assert progress.bar.format() == "Epoch 2/2" and "continued" not in progress.label.text()
+    assert any("from scratch" in m and "reset to new initial weights" in m
+               for m in messages)
+
+    # Another structure cannot continue: the button says Train again.
+    assert button.text() == "Continue"
+    w.editor.set_param("dense1", "units", 8)
+    assert button.text() == "Train" and not controls.act_scratch.isEnabled()
+    w.undo_stack.undo()
+    assert button.text() == "Continue"
 
 
 def test_progress_shows_epochs_elapsed_and_eta(window, qtbot):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from app.examples import builtin_spiral
 from app.models.curves import BATCH_POINTS_PER_EPOCH, RunCurves
@@ -54,7 +55,7 @@ def test_gradient_samples_and_a_divergence_drop_the_redone_epoch():
 
 
 def test_summary_names_the_best_loss_and_the_final_metric():
-    run = RunRecord(1, "#000", "x", builtin_spiral(), builtin_spiral().training,
+    run = RunRecord(1, "#000", builtin_spiral(), builtin_spiral().training,
                     start_epoch=0, continued=False, task="classification")
     run.status = "completed"
     run.active_time = 3.0
@@ -63,3 +64,19 @@ def test_summary_names_the_best_loss_and_the_final_metric():
     assert run.best() == (2, 0.6)
     assert run.summary() == ("completed · best validation loss 0.6 at epoch 2 · 3 epochs "
                              "in 3.0 s · val accuracy 70.0%")
+
+
+def test_a_layer_without_gradient_reads_zero_not_a_tiny_number():
+    """Zero norms (a dead layer) stay 0 in the smoothed value the badges show, instead of
+    the 1e-30 a floored logarithm made of them; a few zeros among positive norms (sparse
+    batches) do not hide the layer's gradient."""
+    c = RunCurves(0, "accuracy")
+    c.add_grad_samples([_Grad(0.1 * i, 0.01 * i, {"a": 0.0, "b": 2.0, "c": 0.0 if i < 2
+                                                    else 1e-3})
+                        for i in range(8)])
+    now = c.grad_now
+    assert now["a"] == 0.0 and now["b"] == 2.0
+    assert now["c"] == pytest.approx(1e-3)  # 6 of 8 positive: their geometric mean
+    c.add_grad_samples([_Grad(1.0, 0.1, {"a": 1.0, "b": math.nan, "c": 0.0})])
+    assert c.grad_now["a"] == 0.0  # 1 of 8 positive
+    assert c.grad_now["b"] == 2.0  # NaN samples left out
