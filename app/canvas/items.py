@@ -42,6 +42,9 @@ CORNER = 7.0
 BADGE_COLORS = {"ok": "#1f9d55", "weak": "#d08a00", "vanishing": "#d93a3a",
                 "exploding": "#b0279b", "warn": "#d08a00", "bad": "#d93a3a"}
 BADGE_HEIGHT = 17.0
+#: A port's tooltip while a run trains.
+PORT_LOCKED_TIP = ("Training is running: connections cannot change until it stops "
+                   "(layers can still be moved)")
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,17 @@ class PortItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setZValue(2)
-        self.setToolTip("Drag to an input port to connect" if kind == "out"
-                        else "Drag to an output port to connect")
+        self.set_locked(False)
+
+    def set_locked(self, locked: bool) -> None:
+        """While a run trains, the port says that connections cannot change."""
+        if locked:
+            self.setCursor(Qt.CursorShape.ForbiddenCursor)
+            self.setToolTip(PORT_LOCKED_TIP)
+        else:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+            self.setToolTip("Drag to an input port to connect" if self.kind == "out"
+                            else "Drag to an output port to connect")
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         r = PORT_RADIUS + 5
@@ -191,6 +203,11 @@ class NodeItem(QGraphicsObject):
         if self.badge is not None and self.badge.tooltip:
             tip += "<hr>" + self.badge.tooltip
         self.setToolTip(tip)
+
+    def set_ports_locked(self, locked: bool) -> None:
+        for port in (self.input_port, self.output_port):
+            if port is not None:
+                port.set_locked(locked)
 
     def set_node_id(self, node_id: str) -> None:
         self.node_id = node_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from app.canvas.gestures import LinkDragGesture
 from app.canvas.items import (
@@ -110,7 +110,7 @@ class CanvasScene(QGraphicsScene):
         item = NodeItem(node_id, spec.type, category, has_input)
         item.setPos(*spec.position)
         if self._locked:
-            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
+            item.set_ports_locked(True)
         self.addItem(item)
         self.nodes[node_id] = item
         if annotate:
@@ -204,10 +204,11 @@ class CanvasScene(QGraphicsScene):
         return [EdgeSpec(*i.edge_key) for i in self.selectedItems() if isinstance(i, LinkItem)]
 
     def set_locked(self, locked: bool) -> None:
-        """While a run trains (the editor's lock) nodes cannot be dragged."""
+        """While a run trains (the editor's lock) connections cannot change, and the ports
+        say so. Nodes still move: where they sit is not part of the network."""
         self._locked = bool(locked)
         for item in self.nodes.values():
-            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not locked)
+            item.set_ports_locked(self._locked)
 
     def select_nodes(self, ids: list[str]) -> None:
         self.clearSelection()
