@@ -418,6 +418,9 @@ def test_nodes_move_during_a_run_and_the_run_goes_on(window, qtbot):
     # The move is undone during the run; the network itself stays locked, with the reason.
     assert w.editor.undo() and doc.node("dense2").position == old
     assert w.editor.redo() and doc.node("dense2").position == new
+    w.edit.arrange()
+    assert w.undo_stack.undoText() == "Arrange layers" and doc.node("dense2").position != new
+    assert w.editor.undo() and doc.node("dense2").position == new
     reasons = []
     w.editor.refused.connect(reasons.append)
     assert w.editor.add_node("Dense", (0, 400)) == ""
