@@ -7,6 +7,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 from app.panels.forms import SciSpinBox, format_float, parse_shape
+from app.theme import colors
 from nncore.optimizers import OPTIMIZERS
 from nncore.registry import layer_class
 from nncore.spec import EdgeSpec
@@ -103,13 +104,48 @@ def test_rename_keeps_edges_and_rejects_duplicates(window):
     assert doc.analysis.ok
     _type_into(name, "dense1")
     assert "hidden" in doc.graph.ids()
-    assert name.text() == "hidden"
-    assert "already named 'dense1'" in window.inspector.form.error_text()
+    assert name.text() == "dense1"  # kept, with the reason under it, until fixed
+    assert "already named 'dense1'" in window.inspector.name_error_text()
     _type_into(name, "bad/name")
-    assert "not a valid node name" in window.inspector.form.error_text()
+    assert "not a valid node name" in window.inspector.name_error_text()
+    QTest.keyClick(name, Qt.Key.Key_Escape)
+    assert name.text() == "hidden" and window.inspector.name_error_text() == ""
     window.undo_stack.undo()
     assert "dense2" in doc.graph.ids()
     assert EdgeSpec("dense1", "dense2") in doc.graph.edges
+
+
+def test_a_refused_name_says_why_under_the_field_and_keeps_what_was_typed(window, qtbot):
+    insp = window.inspector
+    window.scene.select_nodes(["dense2"])
+    name = insp.name_edit
+    _type_into(name, "dense1")
+    label = insp.name_error
+    # Under the name field, in the error colour, with the editor's own reason.
+    assert label.isVisible()
+    assert label.text() == ("Cannot rename: another node is already named 'dense1'. "
+                            "Press Esc to keep the name “dense2”.")
+    assert label.palette().color(label.foregroundRole()) == colors().error
+    field, below = name.geometry(), label.geometry()
+    assert below.top() >= field.bottom() and below.left() == field.left()
+    assert name.text() == "dense1" and window.document.has_node("dense2")
+    # Leaving the field keeps the text and the reason; fixing the name clears them.
+    window.view.setFocus()
+    qtbot.waitUntil(lambda: not name.hasFocus())
+    assert name.text() == "dense1" and label.isVisible()
+    _type_into(name, "  ")
+    assert insp.name_error_text() == ("Cannot rename: a node name cannot be empty. "
+                                      "Press Esc to keep the name “dense2”.")
+    _type_into(name, "hidden")
+    assert window.document.has_node("hidden") and not label.isVisible()
+    # Escape gives the old name back; another node's page starts clean.
+    _type_into(name, "bad/name")
+    assert "not a valid node name" in label.text()
+    QTest.keyClick(name, Qt.Key.Key_Escape)
+    assert name.text() == "hidden" and not label.isVisible()
+    _type_into(name, "dense1")
+    window.scene.select_nodes(["dense3"])
+    assert name.text() == "dense3" and not label.isVisible()
 
 
 def test_frozen_checkbox(window):
