@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
@@ -22,6 +23,13 @@ def _type_into(widget, text: str) -> None:
     QTest.keyClick(line, Qt.Key.Key_Return)
 
 
+def _plain(tooltip: str) -> str:
+    """The text a (rich-text) tooltip shows."""
+    doc = QTextDocument()
+    doc.setHtml(tooltip)
+    return doc.toPlainText()
+
+
 def test_form_is_built_from_the_schema(window):
     window.scene.select_nodes(["dense1"])
     form = window.inspector.form
@@ -31,7 +39,7 @@ def test_form_is_built_from_the_schema(window):
     for p in schema:
         w = form.widget(p.name)
         assert kinds.get(type(w), p.kind) == p.kind
-        assert w.toolTip() == p.help
+        assert _plain(w.toolTip()) == p.help
     units = form.widget("units")
     assert (units.minimum(), units.maximum()) == (1, 1_000_000)
     act = form.widget("activation")
