@@ -218,7 +218,7 @@ def test_delete_copy_paste_duplicate_undo(window):
     assert EdgeSpec("dense4", "dense5") in doc.graph.edges
     assert doc.graph.inputs_of("dense4") == []
     p1, p4 = doc.node("dense1").position, doc.node("dense4").position
-    assert (p4[0] - p1[0], p4[1] - p1[1]) == (40.0, 40.0)
+    assert (p4[0] - p1[0], p4[1] - p1[1]) == (0.0, NODE_HEIGHT + 30)  # below, clear
     assert doc.node("dense4").params == doc.node("dense1").params
     assert set(scene.selected_node_ids()) == {"dense4", "dense5"}
     dup = window.edit.duplicate()
