@@ -3,12 +3,13 @@ wraps into a paragraph of readable width instead of one line across the screen."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from app.panels.forms import TIP_CHARS, help_tooltip
+from nncore.optimizers import OPTIMIZERS
 
 
 def _tooltip_shown(widget, qtbot):
@@ -43,6 +44,9 @@ def test_long_help_tooltips_wrap_to_a_readable_width(window, qtbot, tmp_path):
         assert label.height() >= 2 * QFontMetricsF(label.font()).height(), name
         label.grab().save(str(tmp_path / f"tip_{name}.png"))
         QToolTip.hideText()
+    # The choices' own help (an optimizer's, a loss's) is built the same way.
+    item_tip = combo.itemData(combo.findData("rmsprop"), Qt.ItemDataRole.ToolTipRole)
+    assert item_tip == help_tooltip(OPTIMIZERS["rmsprop"].help)
     # A short help stays on one line.
     units = window.inspector.form
     window.scene.select_nodes(["dense1"])
