@@ -617,6 +617,7 @@ def test_progress_follows_the_drains_not_the_redraw_budget(window, qtbot, monkey
     monkeypatch.setattr(frames_mod, "MAX_REDRAW_GAP", 1e9)
     w = window
     w.editor.set_training(epochs=100000)
+    redraws = w.training.frames.redraws  # the window's first idle redraw may come before
     assert w.training.train()
     _wait_epochs(qtbot, w, 3)
     bar = w.run_controls.progress.bar
@@ -626,7 +627,7 @@ def test_progress_follows_the_drains_not_the_redraw_budget(window, qtbot, monkey
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         w.training.stop()
     # The plots did not redraw while the run trained (no budget); only at its end.
-    assert w.training.frames.redraws == 0
+    assert w.training.frames.redraws == redraws
 
 
 def test_progress_texts_fit_and_do_not_resize_the_toolbar(window, qtbot):
