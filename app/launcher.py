@@ -71,7 +71,7 @@ def create_application(argv: list[str]) -> QApplication:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
-    from app import gc_guard
+    from app import gc_guard, wheel_guard
     from app.theme import follow_system_theme
 
     QCoreApplication.setOrganizationName("NetCanvas")
@@ -81,6 +81,7 @@ def create_application(argv: list[str]) -> QApplication:
     app.setApplicationDisplayName("NetCanvas")
     follow_system_theme(app)
     gc_guard.install(app)
+    wheel_guard.install(app)
     return app
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.canvas.text_fit import fit_title, fit_warning
 from app.icons import paint_layer_glyph
 from app.theme import colors
 
@@ -36,12 +37,18 @@ NODE_HEIGHT = 86.0
 HEADER_HEIGHT = 26.0
 PORT_RADIUS = 6.0
 CORNER = 7.0
+#: The header's title runs from after the glyph to near the right edge.
+TITLE_LEFT = 29.0
+TITLE_WIDTH = NODE_WIDTH - TITLE_LEFT - 7.0
 
 
 #: Badge colours by level: gradient health (app.training.health) and activity statistics.
 BADGE_COLORS = {"ok": "#1f9d55", "weak": "#d08a00", "vanishing": "#d93a3a",
                 "exploding": "#b0279b", "warn": "#d08a00", "bad": "#d93a3a"}
 BADGE_HEIGHT = 17.0
+#: A port's tooltip while a run trains.
+PORT_LOCKED_TIP = ("Training is running: connections cannot change until it stops "
+                   "(layers can still be moved)")
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,17 @@ class PortItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setZValue(2)
-        self.setToolTip("Drag to an input port to connect" if kind == "out"
-                        else "Drag to an output port to connect")
+        self.set_locked(False)
+
+    def set_locked(self, locked: bool) -> None:
+        """While a run trains, the port says that connections cannot change."""
+        if locked:
+            self.setCursor(Qt.CursorShape.ForbiddenCursor)
+            self.setToolTip(PORT_LOCKED_TIP)
+        else:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+            self.setToolTip("Drag to an input port to connect" if self.kind == "out"
+                            else "Drag to an output port to connect")
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         r = PORT_RADIUS + 5
@@ -192,6 +208,11 @@ class NodeItem(QGraphicsObject):
             tip += "<hr>" + self.badge.tooltip
         self.setToolTip(tip)
 
+    def set_ports_locked(self, locked: bool) -> None:
+        for port in (self.input_port, self.output_port):
+            if port is not None:
+                port.set_locked(locked)
+
     def set_node_id(self, node_id: str) -> None:
         self.node_id = node_id
         self.update()
@@ -253,22 +274,19 @@ class NodeItem(QGraphicsObject):
         # Header: glyph and type; then the id, key parameters, shape and parameter count.
         paint_layer_glyph(painter, QRectF(8, 5, 16, 16), self.type_name, accent)
         base = QFont(painter.font())
-        title_font = QFont(base)
-        title_font.setBold(True)
         small = QFont(base)
         if small.pointSizeF() > 0:
             small.setPointSizeF(base.pointSizeF() * 0.88)
         else:
             small.setPixelSize(max(9, round(base.pixelSize() * 0.88)))
-        fm_title, fm_base, fm_small = (QFontMetricsF(title_font), QFontMetricsF(base),
-                                       QFontMetricsF(small))
+        fm_base, fm_small = QFontMetricsF(base), QFontMetricsF(small)
         left, width = 9.0, NODE_WIDTH - 18.0
         elide = Qt.TextElideMode.ElideRight
         v_left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        title_font, title = fit_title(self.type_name, base, TITLE_WIDTH)
         painter.setFont(title_font)
         painter.setPen(c.text)
-        painter.drawText(QRectF(30, 0, NODE_WIDTH - 38, HEADER_HEIGHT), v_left,
-                         fm_title.elidedText(self.type_name, elide, NODE_WIDTH - 38))
+        painter.drawText(QRectF(TITLE_LEFT, 0, TITLE_WIDTH, HEADER_HEIGHT), v_left, title)
         y = HEADER_HEIGHT + 3
         row = 18.0
         painter.setFont(small)
@@ -283,14 +301,16 @@ class NodeItem(QGraphicsObject):
         painter.setFont(small)
         if self.errors:
             painter.setPen(c.error)
-            text = "⚠ " + short_error(self.errors[0], self.type_name, self.node_id)
+            warning_font, text = fit_warning(
+                "⚠ " + short_error(self.errors[0], self.type_name, self.node_id), small, width)
+            painter.setFont(warning_font)
         else:
             painter.setPen(c.subtext)
             text = "→ " + self.shape_text
             if self.params_text:
                 text += " · " + self.params_text
-        painter.drawText(QRectF(left, y + 2 * row, width, row), v_left,
-                         fm_small.elidedText(text, elide, width))
+            text = fm_small.elidedText(text, elide, width)
+        painter.drawText(QRectF(left, y + 2 * row, width, row), v_left, text)
         if self.badge is not None:
             self._paint_badge(painter, small)
 

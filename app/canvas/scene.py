@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from app.canvas.gestures import LinkDragGesture
 from app.canvas.items import (
@@ -61,6 +61,8 @@ def format_param_value(p: Param, value) -> str:
 class CanvasScene(QGraphicsScene):
     #: (reason, scene position) when a connection the engine would reject was refused.
     connectionRefused = Signal(str, QPointF)
+    #: Nodes were added or removed (the view shows its hint on an empty canvas).
+    nodeCountChanged = Signal()
 
     def __init__(self, editor: GraphEditor, parent=None) -> None:
         super().__init__(parent)
@@ -99,6 +101,7 @@ class CanvasScene(QGraphicsScene):
         for e in self.doc.graph.edges:
             self._on_edge_added(e.source, e.target)
         self._on_analysis_changed()
+        self.nodeCountChanged.emit()
 
     def _on_node_added(self, node_id: str, annotate: bool = True) -> None:
         spec = self.doc.node(node_id)
@@ -110,11 +113,12 @@ class CanvasScene(QGraphicsScene):
         item = NodeItem(node_id, spec.type, category, has_input)
         item.setPos(*spec.position)
         if self._locked:
-            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
+            item.set_ports_locked(True)
         self.addItem(item)
         self.nodes[node_id] = item
         if annotate:
             self._refresh_node(node_id)
+            self.nodeCountChanged.emit()
         self._update_scene_rect()
 
     def _on_node_removed(self, node_id: str) -> None:
@@ -123,6 +127,7 @@ class CanvasScene(QGraphicsScene):
             for link in list(item.links):
                 self._remove_link(link.edge_key)
             self.removeItem(item)
+            self.nodeCountChanged.emit()
         self._update_scene_rect()
 
     def _on_node_moved(self, node_id: str) -> None:
@@ -204,10 +209,11 @@ class CanvasScene(QGraphicsScene):
         return [EdgeSpec(*i.edge_key) for i in self.selectedItems() if isinstance(i, LinkItem)]
 
     def set_locked(self, locked: bool) -> None:
-        """While a run trains (the editor's lock) nodes cannot be dragged."""
+        """While a run trains (the editor's lock) connections cannot change, and the ports
+        say so. Nodes still move: where they sit is not part of the network."""
         self._locked = bool(locked)
         for item in self.nodes.values():
-            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not locked)
+            item.set_ports_locked(self._locked)
 
     def select_nodes(self, ids: list[str]) -> None:
         self.clearSelection()
@@ -226,13 +232,28 @@ class CanvasScene(QGraphicsScene):
 
     def free_position_near(self, pos: tuple[float, float]) -> tuple[float, float]:
         """``pos`` moved down until it overlaps no node."""
-        x, y = pos
-        for _ in range(100):
-            r = QRectF(x, y, NODE_WIDTH, NODE_HEIGHT).adjusted(-8, -8, 8, 8)
-            if not any(i.sceneBoundingRect().intersects(r) for i in self.nodes.values()):
+        dx, dy = self.clear_offset([pos])
+        return pos[0] + dx, pos[1] + dy
+
+    def clear_offset(self, positions: list[tuple[float, float]]) -> tuple[float, float]:
+        """How far to move nodes with their top-left corners at ``positions`` so that none
+        overlaps a node on the canvas: nothing if none does, otherwise straight down by
+        whole steps of the group's height and a gap (a pasted copy lands below its
+        original, the next one below that)."""
+        if not positions:
+            return 0.0, 0.0
+        ys = [y for _, y in positions]
+        step = max(ys) - min(ys) + NODE_HEIGHT + 30
+        dy = 0.0
+        for _ in range(200):
+            if not any(self._occupied(x, y + dy) for x, y in positions):
                 break
-            y += NODE_HEIGHT + 30
-        return x, y
+            dy += step
+        return 0.0, dy
+
+    def _occupied(self, x: float, y: float) -> bool:
+        r = QRectF(x, y, NODE_WIDTH, NODE_HEIGHT).adjusted(-8, -8, 8, 8)
+        return any(i.sceneBoundingRect().intersects(r) for i in self.nodes.values())
 
     # -- gestures --------------------------------------------------------------------------
     def start_link_drag(self, port: PortItem) -> LinkDragGesture:

@@ -1,9 +1,10 @@
 """The canvas view: zoom (wheel, Ctrl +/-), pan (middle button or Space + drag), fit (F),
-rubber-band selection, drops from the palette, and transient messages at the cursor."""
+rubber-band selection, drops from the palette, transient messages at the cursor, and the
+hint on an empty canvas."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -11,17 +12,28 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QFrame, QGraphicsView, QLabel
 
 from app.canvas.items import NODE_HEIGHT, NODE_WIDTH
 from app.canvas.scene import CanvasScene
-from app.theme import colors
+from app.theme import colors, theme_notifier
 
 LAYER_MIME = "application/x-netcanvas-layer"
 MIN_ZOOM = 0.15
 MAX_ZOOM = 3.0
+#: Fit (F) zooms out no further than this: at the default 9-point font (12 px) a node's
+#: smallest text (88 %, its name and output shape) is then 8.4 px high, and the node 125 px
+#: wide, the least that reads comfortably. A larger network is shown from its start (the
+#: inputs, at the left and top) and scrolled, rather than shrunk to unreadable boxes.
+MIN_FIT_ZOOM = 0.8
+#: Nor in further than this (a small network is not blown up).
+MAX_FIT_ZOOM = 1.25
+#: Room left around the network by Fit, in scene units.
+FIT_MARGIN = 40.0
+EMPTY_HINT = "Drag layers here from the palette,\nor double-click one to add it."
 
 
 class CanvasView(QGraphicsView):
@@ -58,6 +70,20 @@ class CanvasView(QGraphicsView):
         self._bubble_timer.setSingleShot(True)
         self._bubble_timer.timeout.connect(self._bubble.hide)
         scene.connectionRefused.connect(self._on_refused)
+
+        # A child of the view, not of the viewport: scrolling moves the viewport's pixels
+        # and children, and the hint stays put; shown only while there are no nodes.
+        self._hint = QLabel(EMPTY_HINT, self)
+        self._hint.setObjectName("canvasHint")
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        font = self._hint.font()
+        font.setPointSizeF(max(font.pointSizeF(), 9) * 1.2)
+        self._hint.setFont(font)
+        self._style_hint()
+        scene.nodeCountChanged.connect(self._update_hint)
+        theme_notifier().changed.connect(self._style_hint)
+        self._update_hint()
 
     @property
     def canvas(self) -> CanvasScene:
@@ -126,18 +152,22 @@ class CanvasView(QGraphicsView):
         self.set_zoom(1.0)
 
     def fit_all(self) -> None:
+        """Show the whole network, between :data:`MIN_FIT_ZOOM` and :data:`MAX_FIT_ZOOM`;
+        one too large for the view at the smallest readable zoom is shown from its start
+        (left, top), and the scroll bars reach the rest."""
         rect = self.canvas.nodes_rect()
         if rect.isNull():
             self.reset_zoom()
             self.centerOn(0, 0)
             return
-        rect = rect.adjusted(-40, -40, 40, 40)
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.25:
-            self.set_zoom(1.25)
-        if self.zoom() < MIN_ZOOM:
-            self.set_zoom(MIN_ZOOM)
-        self.centerOn(rect.center())
+        rect = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        vp = self.viewport().rect()
+        fit = min(vp.width() / rect.width(), vp.height() / rect.height())
+        self.set_zoom(min(max(fit, MIN_FIT_ZOOM), MAX_FIT_ZOOM))
+        seen_w, seen_h = vp.width() / self.zoom(), vp.height() / self.zoom()
+        x = rect.center().x() if rect.width() <= seen_w else rect.left() + seen_w / 2
+        y = rect.center().y() if rect.height() <= seen_h else rect.top() + seen_h / 2
+        self.centerOn(x, y)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         delta = event.angleDelta().y()
@@ -231,16 +261,24 @@ class CanvasView(QGraphicsView):
         self.layerDropped.emit(type_name, top_left)
 
     # -- empty canvas hint ---------------------------------------------------------------------
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
-        if self.canvas.nodes:
-            return
-        painter.save()
-        painter.resetTransform()
-        c = colors()
-        painter.setPen(c.subtext)
-        f = painter.font()
-        f.setPointSizeF(max(f.pointSizeF(), 9) * 1.2)
-        painter.setFont(f)
-        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter,
-                         "Drag layers here from the palette,\nor double-click one to add it.")
-        painter.restore()
+    def hint_visible(self) -> bool:
+        return not self._hint.isHidden()
+
+    def _update_hint(self) -> None:
+        self._hint.setVisible(not self.canvas.nodes)
+        self._place_hint()
+
+    def _style_hint(self) -> None:
+        self._hint.setStyleSheet(f"QLabel#canvasHint {{ color: {colors().subtext.name()}; "
+                                 "background: transparent; }")
+
+    def _place_hint(self) -> None:
+        self._hint.adjustSize()
+        r = self._hint.rect()
+        r.moveCenter(self.viewport().geometry().center())
+        self._hint.setGeometry(r)
+        self._hint.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._place_hint()

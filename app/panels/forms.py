@@ -9,13 +9,14 @@ widgets silently (no echo back into the document).
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtGui import QFontMetrics, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSizePolicy,
     QSpinBox,
+    QToolTip,
     QWidget,
 )
 
@@ -36,6 +38,9 @@ from nncore.params import Param
 
 INT_LIMIT = 2**31 - 1
 FLOAT_LIMIT = 1e15
+#: A help text wider than this many average characters wraps into a block this wide: a
+#: paragraph read at a glance, not one line across the screen.
+TIP_CHARS = 60
 
 _LABELS = {
     "l1": "L1 penalty", "l2": "L2 penalty", "n_samples": "Samples", "n_classes": "Classes",
@@ -63,6 +68,21 @@ def format_float(v: float) -> str:
         mant, exp = text.split("e")
         text = f"{mant}e{int(exp)}"
     return text
+
+
+def help_tooltip(text: str) -> str:
+    """A tooltip for ``text`` (a parameter's help: a sentence or three, lines split by
+    newlines): rich text, so that Qt wraps it at about :data:`TIP_CHARS` characters; a
+    short text stays on one line."""
+    if not text:
+        return ""
+    fm = QFontMetrics(QToolTip.font())
+    limit = fm.averageCharWidth() * TIP_CHARS
+    lines = text.split("\n")
+    body = "<br>".join(html.escape(line, quote=False) for line in lines)
+    if max(fm.horizontalAdvance(line) for line in lines) <= limit:
+        return f"<nobr>{body}</nobr>"
+    return f"<table width='{limit}'><tr><td>{body}</td></tr></table>"
 
 
 def compact_combo(combo: QComboBox, chars: int = 10) -> QComboBox:
@@ -148,7 +168,7 @@ class Field:
         self._on_change = on_change
         self._last_good: Any = param.default
         self.widget: QWidget = self._build()
-        self.widget.setToolTip(param.help)
+        self.widget.setToolTip(help_tooltip(param.help))
 
     def _build(self) -> QWidget:
         p = self.param
@@ -175,7 +195,7 @@ class Field:
                 text, tip = self._choice_labels.get(choice, (str(choice), ""))
                 w.addItem(text, choice)
                 if tip:
-                    w.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+                    w.setItemData(i, help_tooltip(tip), Qt.ItemDataRole.ToolTipRole)
             w.currentIndexChanged.connect(lambda _i: self._changed())
         elif p.kind == "bool":
             w = QCheckBox()
@@ -297,7 +317,7 @@ class SchemaForm(QWidget):
             f = Field(p, lambda name=p.name: self._emit(name), self.choice_labels.get(p.name))
             f.widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             label = QLabel(label_for(p.name))
-            label.setToolTip(p.help)
+            label.setToolTip(help_tooltip(p.help))
             self.layout_.addRow(label, f.widget)
             self.fields[p.name] = f
         self.layout_.addRow(self._error)

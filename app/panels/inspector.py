@@ -7,7 +7,8 @@ edits the project's name and description.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, QSize, Qt
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -44,6 +45,19 @@ class _DescriptionEdit(QPlainTextEdit):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(200, 90)
+
+
+class _NameEdit(QLineEdit):
+    """The layer's name field: Escape gives back the name the layer has."""
+
+    escaped = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape:
+            self.escaped.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 class InspectorWidget(QScrollArea):
@@ -129,10 +143,19 @@ class InspectorWidget(QScrollArea):
         self.description.setObjectName("hint")
         idform = QFormLayout()
         idform.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.name_edit = QLineEdit()
+        self.name_edit = _NameEdit()
         self.name_edit.setToolTip("The layer's unique name (letters, digits, _ - .)")
         self.name_edit.editingFinished.connect(self._commit_rename)
+        self.name_edit.escaped.connect(self._restore_name)
+        # Why a name was refused, under the field, until it is fixed or given up.
+        self.name_error = QLabel()
+        self.name_error.setObjectName("nameError")
+        self.name_error.setWordWrap(True)
+        self.name_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         idform.addRow("Name", self.name_edit)
+        idform.addRow("", self.name_error)
+        self._idform = idform
+        idform.setRowVisible(self.name_error, False)
         self.form = SchemaForm()
         self.form.edited.connect(self._on_param_edited)
         self.frozen = QCheckBox("Frozen (weights stay fixed during training)")
@@ -222,8 +245,7 @@ class InspectorWidget(QScrollArea):
         self.type_label.setText(spec.type)
         self.icon.setPixmap(layer_icon(spec.type).pixmap(QSize(26, 26)))
         self.description.setText(cls.description if cls else "")
-        with QSignalBlocker(self.name_edit):
-            self.name_edit.setText(node_id)
+        self._restore_name()
         self.form.show_error(None)
         self.form.set_values(spec.params)
         with QSignalBlocker(self.frozen):
@@ -242,8 +264,7 @@ class InspectorWidget(QScrollArea):
     def _on_renamed(self, old: str, new: str) -> None:
         if old == self.node_id:
             self.node_id = new
-            with QSignalBlocker(self.name_edit):
-                self.name_edit.setText(new)
+            self._restore_name()
 
     def _on_removed(self, node_id: str) -> None:
         if node_id == self.node_id:
@@ -296,16 +317,34 @@ class InspectorWidget(QScrollArea):
             self.editor.set_frozen(self.node_id, on)
 
     def _commit_rename(self) -> None:
+        """Rename the layer to what the field says; a refused name stays in the field, with
+        the editor's reason under it, until it is corrected or given up (Escape)."""
         if self.node_id is None:
             return
         new = self.name_edit.text().strip()
-        reason = self.editor.rename_node(self.node_id, new)
+        reason = None if new == self.node_id else self.editor.rename_node(self.node_id, new)
         if reason:
-            self.form.show_error(f"Cannot rename: {reason}")
+            self._show_name_error(f"Cannot rename: {reason}. Press Esc to keep the name "
+                                  f"“{self.node_id}”.")
+        else:
+            self._show_name_error(None)
+
+    def _restore_name(self) -> None:
+        """The field shows the layer's name again, without an error."""
+        if self.node_id is not None:
             with QSignalBlocker(self.name_edit):
                 self.name_edit.setText(self.node_id)
-        else:
-            self.form.show_error(None)
+        self._show_name_error(None)
+
+    def _show_name_error(self, text: str | None) -> None:
+        self.name_error.setText(text or "")
+        if text:
+            self.name_error.setStyleSheet(f"color: {colors().error.name()};")
+        self._idform.setRowVisible(self.name_error, bool(text))
+
+    def name_error_text(self) -> str:
+        """The error shown under the name field ("" when none)."""
+        return self.name_error.text() if self._idform.isRowVisible(self.name_error) else ""
 
     def _commit_name(self) -> None:
         name = self.project_name.text().strip()

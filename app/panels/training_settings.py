@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtWidgets import QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.document.editor import GraphEditor
-from app.panels.forms import SchemaForm, label_for
+from app.panels.forms import SchemaForm, help_tooltip, label_for
 from app.theme import colors
 from nncore.config import LIVE_SETTINGS, TRAINING_SCHEMA, live_settings_text, setting_label
 from nncore.losses import LOSSES
@@ -121,8 +121,8 @@ class TrainingSettingsPanel(QScrollArea):
             field = form.fields.get(name)
             if field is not None:
                 field.widget.setEnabled(live or not active)
-                field.widget.setToolTip(field.param.help + (
-                    "\n(Fixed while training runs.)" if active and not live else ""))
+                field.widget.setToolTip(help_tooltip(field.param.help + (
+                    "\n(Fixed while training runs.)" if active and not live else "")))
         for key, sub in self.nested.items():
             sub.setEnabled(NESTED[key][1] in LIVE_SETTINGS or not active)
         self.run_note.setVisible(active)

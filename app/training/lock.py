@@ -1,6 +1,8 @@
 """The edit lock during a run: the network, the data and the fixed training settings cannot
 change while a run is active; the live ones can (``nncore.config.LIVE_SETTINGS``: marked
-in the settings schema), and reach the running trainer.
+in the settings schema), and reach the running trainer. Where nodes sit on the canvas is
+not part of the network (the run trains a snapshot, and positions are not part of its
+structure), so nodes can be moved and arranged during a run, and those moves undone.
 
 :class:`LockingEditor` is the window's editor: when locked it refuses structural edits
 with a reason (``refused`` signal, shown in the status bar) instead of pushing a command.
@@ -14,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoCommand
 
-from app.document.commands import SetInfoCommand, SetTrainingCommand
+from app.document.commands import MoveNodesCommand, SetInfoCommand, SetTrainingCommand
 from app.document.editor import GraphEditor, Point
 from nncore.config import LIVE_SETTINGS, TrainingConfig, fixed_settings_refusal
 from nncore.errors import NetCanvasError
@@ -39,7 +41,7 @@ def undo_refusal(cmd: QUndoCommand | None) -> str | None:
     """Why undoing or redoing ``cmd`` is not allowed during a run (None: allowed)."""
     if cmd is None:
         return None
-    if isinstance(cmd, SetInfoCommand):
+    if isinstance(cmd, (SetInfoCommand, MoveNodesCommand)):
         return None
     if isinstance(cmd, SetTrainingCommand):
         return fixed_settings_refusal(changed_settings(cmd.old, cmd.new))
@@ -108,11 +110,6 @@ class LockingEditor(GraphEditor):
             return
         super().remove(node_ids, edges)
 
-    def move_nodes(self, moves, text: str = "") -> None:
-        if moves and self._refuse():
-            return
-        super().move_nodes(moves, text)
-
     def set_param(self, node_id: str, name: str, value: Any) -> str | None:
         return self._refuse() or super().set_param(node_id, name, value)
 
@@ -140,11 +137,6 @@ class LockingEditor(GraphEditor):
         if node_ids and self._refuse():
             return []
         return super().duplicate(node_ids, offset)
-
-    def auto_layout(self, sizes) -> None:
-        if self._refuse():
-            return
-        super().auto_layout(sizes)
 
     # -- settings --------------------------------------------------------------------------
     def set_data(self, text: str = "", merge_key: str = "", **changes: Any) -> str | None:

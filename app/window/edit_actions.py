@@ -10,7 +10,7 @@ and calls :meth:`EditActions.update_undo_actions` when the undo stack changes an
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QMimeData, QObject, QPointF, Qt
+from PySide6.QtCore import QByteArray, QMimeData, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 
 from app.canvas.items import NODE_WIDTH
@@ -25,7 +25,6 @@ class EditActions(QObject):
     def __init__(self, context: WindowContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self._paste_count = 0
         a = context.parts.action
         editor = context.editor
         # Refusal-aware undo and redo (not QUndoStack's actions): a run refuses to undo
@@ -75,7 +74,6 @@ class EditActions(QObject):
         self.act_paste.setEnabled(mime is not None and mime.hasFormat(CLIPBOARD_MIME))
 
     def _on_project_reset(self) -> None:
-        self._paste_count = 0
         self.update_actions()
 
     # -- adding layers ---------------------------------------------------------------------
@@ -131,7 +129,6 @@ class EditActions(QObject):
         mime.setData(CLIPBOARD_MIME, QByteArray(text.encode("utf-8")))
         mime.setText(text)
         QGuiApplication.clipboard().setMimeData(mime)
-        self._paste_count = 0
         self.update_actions()
 
     def cut(self) -> None:
@@ -149,16 +146,26 @@ class EditActions(QObject):
         except (FormatError, UnicodeDecodeError) as e:
             self._context.status(f"Cannot paste: {e}", 8000)
             return []
-        self._paste_count += 1
-        k = 40.0 * self._paste_count
-        ids = self._context.editor.paste(sub, (k, k))
-        self._context.scene.select_nodes(ids)
-        return ids
+        # Where the copied layers were if that place is free (after a cut, in another
+        # project), otherwise below them, clear of every layer: never on the originals.
+        offset = self._context.scene.clear_offset([n.position for n in sub.nodes])
+        return self._place(self._context.editor.paste(sub, offset))
 
     def duplicate(self) -> list[str]:
-        scene = self._context.scene
-        ids = self._context.editor.duplicate(scene.selected_node_ids())
+        ctx = self._context
+        ids = ctx.scene.selected_node_ids()
+        offset = ctx.scene.clear_offset([ctx.document.node(i).position for i in ids])
+        return self._place(ctx.editor.duplicate(ids, offset))
+
+    def _place(self, ids: list[str]) -> list[str]:
+        """Select the new layers and scroll them into view."""
+        scene, view = self._context.scene, self._context.view
         scene.select_nodes(ids)
+        rect = QRectF()
+        for node_id in ids:
+            rect = rect.united(scene.nodes[node_id].sceneBoundingRect())
+        if ids:
+            view.ensureVisible(rect, 40, 40)
         return ids
 
     def arrange(self) -> None:

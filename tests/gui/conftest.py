@@ -71,6 +71,14 @@ def _collect_garbage_safely(qapp):
     guard.uninstall()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _guard_fields_from_the_wheel(qapp):
+    """As in the application: fields take the mouse wheel only when focused."""
+    from app import wheel_guard
+
+    wheel_guard.install(qapp)
+
+
 @pytest.fixture(autouse=True)
 def _collect_after_test(_collect_garbage_safely):
     yield

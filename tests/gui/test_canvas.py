@@ -218,7 +218,7 @@ def test_delete_copy_paste_duplicate_undo(window):
     assert EdgeSpec("dense4", "dense5") in doc.graph.edges
     assert doc.graph.inputs_of("dense4") == []
     p1, p4 = doc.node("dense1").position, doc.node("dense4").position
-    assert (p4[0] - p1[0], p4[1] - p1[1]) == (40.0, 40.0)
+    assert (p4[0] - p1[0], p4[1] - p1[1]) == (0.0, NODE_HEIGHT + 30)  # below, clear
     assert doc.node("dense4").params == doc.node("dense1").params
     assert set(scene.selected_node_ids()) == {"dense4", "dense5"}
     dup = window.edit.duplicate()
@@ -382,3 +382,55 @@ def test_wheel_zooms_and_middle_button_pans(window):
     QTest.mouseRelease(vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier,
                        c + QPoint(-80, 0))
     assert view.horizontalScrollBar().value() == h + 80
+
+
+def test_nodes_move_during_a_run_and_the_run_goes_on(window, qtbot):
+    """Where a node sits is not part of the network: it can be dragged (one undoable move)
+    while the run trains, and the run is not disturbed; structural edits stay locked."""
+    from app.training.controller import RUNNING
+    from app.training.probe import structure_key
+
+    w, doc, scene, view = window, window.document, window.scene, window.view
+    w.editor.set_training(epochs=100000)
+    count = w.undo_stack.count()
+    assert w.training.train()
+    qtbot.waitUntil(lambda: w.training.history.active_run is not None
+                    and w.training.history.active_run.epochs_done >= 1, timeout=60_000)
+    run = w.training.history.active_run
+    assert w.editor.locked and w.training.state == RUNNING
+    view.reset_zoom()
+    view.centerOn(scene.nodes["dense2"])
+    item = scene.nodes["dense2"]
+    old = doc.node("dense2").position
+    start = item.sceneBoundingRect().center() + QPointF(0, 10)
+    _drag(view, start, start + QPointF(60, 90))
+    new = doc.node("dense2").position
+    assert (round(new[0] - old[0]), round(new[1] - old[1])) == (60, 90)
+    assert item.pos() == QPointF(*new)
+    assert w.undo_stack.count() == count + 1 and w.undo_stack.undoText() == "Move dense2"
+    assert scene.links[("dense1", "dense2")].path().pointAtPercent(1) == \
+        item.input_port.scenePos()
+    # The run trains on: more epochs, still running, the same network.
+    done = run.epochs_done
+    qtbot.waitUntil(lambda: run.epochs_done > done, timeout=60_000)
+    assert w.training.state == RUNNING and run.status == "running"
+    assert structure_key(run.project.graph) == structure_key(doc.graph)
+    # The move is undone during the run; the network itself stays locked, with the reason.
+    assert w.editor.undo() and doc.node("dense2").position == old
+    assert w.editor.redo() and doc.node("dense2").position == new
+    w.edit.arrange()
+    assert w.undo_stack.undoText() == "Arrange layers" and doc.node("dense2").position != new
+    assert w.editor.undo() and doc.node("dense2").position == new
+    reasons = []
+    w.editor.refused.connect(reasons.append)
+    assert w.editor.add_node("Dense", (0, 400)) == ""
+    assert reasons and "training is running" in reasons[0]
+    port = scene.nodes["dense3"].input_port
+    assert "connections cannot change" in port.toolTip()
+    assert port.cursor().shape() == Qt.CursorShape.ForbiddenCursor
+    with qtbot.waitSignal(w.training.runFinished, timeout=60_000):
+        w.training.stop()
+    assert run.status == "stopped"
+    # The weights carry on to the next run: moving changed nothing the run depends on.
+    assert w.training.trained.structure == structure_key(doc.graph)
+    assert port.cursor().shape() == Qt.CursorShape.CrossCursor

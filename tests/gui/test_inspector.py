@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 from app.panels.forms import SciSpinBox, format_float, parse_shape
+from app.theme import colors
 from nncore.optimizers import OPTIMIZERS
 from nncore.registry import layer_class
 from nncore.spec import EdgeSpec
@@ -21,6 +23,13 @@ def _type_into(widget, text: str) -> None:
     QTest.keyClick(line, Qt.Key.Key_Return)
 
 
+def _plain(tooltip: str) -> str:
+    """The text a (rich-text) tooltip shows."""
+    doc = QTextDocument()
+    doc.setHtml(tooltip)
+    return doc.toPlainText()
+
+
 def test_form_is_built_from_the_schema(window):
     window.scene.select_nodes(["dense1"])
     form = window.inspector.form
@@ -30,7 +39,7 @@ def test_form_is_built_from_the_schema(window):
     for p in schema:
         w = form.widget(p.name)
         assert kinds.get(type(w), p.kind) == p.kind
-        assert w.toolTip() == p.help
+        assert _plain(w.toolTip()) == p.help
     units = form.widget("units")
     assert (units.minimum(), units.maximum()) == (1, 1_000_000)
     act = form.widget("activation")
@@ -103,13 +112,48 @@ def test_rename_keeps_edges_and_rejects_duplicates(window):
     assert doc.analysis.ok
     _type_into(name, "dense1")
     assert "hidden" in doc.graph.ids()
-    assert name.text() == "hidden"
-    assert "already named 'dense1'" in window.inspector.form.error_text()
+    assert name.text() == "dense1"  # kept, with the reason under it, until fixed
+    assert "already named 'dense1'" in window.inspector.name_error_text()
     _type_into(name, "bad/name")
-    assert "not a valid node name" in window.inspector.form.error_text()
+    assert "not a valid node name" in window.inspector.name_error_text()
+    QTest.keyClick(name, Qt.Key.Key_Escape)
+    assert name.text() == "hidden" and window.inspector.name_error_text() == ""
     window.undo_stack.undo()
     assert "dense2" in doc.graph.ids()
     assert EdgeSpec("dense1", "dense2") in doc.graph.edges
+
+
+def test_a_refused_name_says_why_under_the_field_and_keeps_what_was_typed(window, qtbot):
+    insp = window.inspector
+    window.scene.select_nodes(["dense2"])
+    name = insp.name_edit
+    _type_into(name, "dense1")
+    label = insp.name_error
+    # Under the name field, in the error colour, with the editor's own reason.
+    assert label.isVisible()
+    assert label.text() == ("Cannot rename: another node is already named 'dense1'. "
+                            "Press Esc to keep the name “dense2”.")
+    assert label.palette().color(label.foregroundRole()) == colors().error
+    field, below = name.geometry(), label.geometry()
+    assert below.top() >= field.bottom() and below.left() == field.left()
+    assert name.text() == "dense1" and window.document.has_node("dense2")
+    # Leaving the field keeps the text and the reason; fixing the name clears them.
+    window.view.setFocus()
+    qtbot.waitUntil(lambda: not name.hasFocus())
+    assert name.text() == "dense1" and label.isVisible()
+    _type_into(name, "  ")
+    assert insp.name_error_text() == ("Cannot rename: a node name cannot be empty. "
+                                      "Press Esc to keep the name “dense2”.")
+    _type_into(name, "hidden")
+    assert window.document.has_node("hidden") and not label.isVisible()
+    # Escape gives the old name back; another node's page starts clean.
+    _type_into(name, "bad/name")
+    assert "not a valid node name" in label.text()
+    QTest.keyClick(name, Qt.Key.Key_Escape)
+    assert name.text() == "hidden" and not label.isVisible()
+    _type_into(name, "dense1")
+    window.scene.select_nodes(["dense3"])
+    assert name.text() == "dense3" and not label.isVisible()
 
 
 def test_frozen_checkbox(window):
