@@ -33,18 +33,21 @@ from nncore.errors import DataError
 from nncore.params import Param
 
 from ..dataset import TASKS, Dataset
+from .csv_fast import pack_columns, read_numeric
+from .csv_sniff import CsvLayout, sniff_csv
 from .csv_table import (
     Column,
     ColumnRef,
     Table,
     check_finite,
+    column_names,
     first_text_error,
     parse_column,
     read_table,
 )
 from .data_format import DataFormat, OpenParam
-from .files import PathLike
-from .labels import check_task, encode_labels, looks_like_classes
+from .files import LoadControl, PathLike, existing_file
+from .labels import check_task, encode_labels, format_label, looks_like_classes
 
 SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
 
@@ -70,7 +73,8 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
              task: str | None = None, categorical: Sequence[ColumnRef] | None = None,
              ignore: Sequence[ColumnRef] | None = None, delimiter: str | None = None,
              max_categories: int = 100,
-             inputs: dict[str, Sequence[ColumnRef]] | None = None) -> Dataset:
+             inputs: dict[str, Sequence[ColumnRef]] | None = None,
+             control: LoadControl | None = None) -> Dataset:
     """Load a CSV file as a tabular :class:`Dataset`.
 
     Args:
@@ -95,10 +99,22 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
             numbers (``meta['vocab_sizes'][name]`` = largest id + 1), else ``float32`` of
             shape ``(n, columns)``. ``X`` is the first input. Not combined with
             ``categorical``.
+        control: cancel the load from another thread, follow its progress (bytes read).
+
+    A file whose head holds only numbers is read by the fast reader (:mod:`.csv_fast`);
+    any other file, or one where the fast reader meets something else further down, by the
+    general reader (:mod:`.csv_table`). Both give the same result.
     """
     check_task(task)
-    table = read_table(path, has_header, delimiter)
-    roles = choose_roles(table, target, task, ignore, categorical, inputs)
+    p = existing_file(path)
+    layout = sniff_csv(p, has_header, delimiter, control)
+    head = head_table(layout)
+    roles = choose_roles(head, target, task, ignore, categorical, inputs)
+    if not (roles.categorical or set()) & set(roles.features):
+        arr = read_numeric(p, layout, np.float64 if inputs else np.float32, control)
+        if arr is not None:
+            return numeric_dataset(head, arr, roles, task, str(Path(path)))
+    table = read_table(p, layout=layout, control=control)
     columns = {j: parse_column(table, j) for j in roles.used}
     cat_idx = categorical_columns(columns, roles)
     tcols = [columns[j] for j in roles.target]
@@ -118,6 +134,43 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
         X = next(iter(named.values()))  # the first input, by convention
     return Dataset(X=X, y=y, task=task, class_names=class_names, feature_names=feature_names,
                    name=_stem(table.file), description=desc, meta=meta, inputs=named)
+
+
+def head_table(layout: CsvLayout) -> Table:
+    """The head's rows as a :class:`Table` (enough to resolve column names)."""
+    width = len(layout.header) if layout.header is not None else len(layout.head_rows[0])
+    return Table(layout.file, layout.header, column_names(layout.header, width),
+                 layout.head_rows, layout.head_lines, layout.delimiter, layout.decimal_comma)
+
+
+def numeric_dataset(head: Table, arr: np.ndarray, roles: ColumnRoles, task: str | None,
+                    source: str) -> Dataset:
+    """The data set of an all-numeric file read into ``arr`` (which becomes ``X``)."""
+    n = len(arr)
+    tv = arr[:, roles.target]
+    if task is None:
+        task = ("classification" if len(roles.target) == 1 and looks_like_classes(tv[:, 0])
+                else "regression")
+    class_names: list[str] | None = None
+    if task == "classification":
+        if len(roles.target) > 1:
+            raise DataError(f"{head.file}: several target columns are only supported for "
+                            "regression")
+        uniq, y = np.unique(tv[:, 0], return_inverse=True)
+        class_names = [format_label(float(v)) for v in uniq]
+    else:
+        y = tv.astype(np.float32)
+    columns = {j: Column(j, arr[:, j], np.zeros(n, bool), np.zeros(n, bool))
+               for j in roles.used} if roles.inputs is not None else {}
+    named, vocab = encode_inputs(columns, roles.inputs, np.arange(n))
+    X = next(iter(named.values())) if named is not None else pack_columns(arr, roles.features)
+    feature_names = [head.names[j] for j in roles.features]
+    desc, meta = describe(head, roles, task, [], np.arange(n), [], len(roles.features), named,
+                          source)
+    if named is not None:
+        meta["vocab_sizes"] = vocab
+    return Dataset(X=X, y=y, task=task, class_names=class_names, feature_names=feature_names,
+                   name=_stem(head.file), description=desc, meta=meta, inputs=named)
 
 
 # -- roles -------------------------------------------------------------------------------
@@ -350,8 +403,14 @@ def read_csv_column(path: PathLike, column: ColumnRef | None = None,
 
     Missing or non-numeric cells are errors naming the line and column.
     """
-    table = read_table(path, has_header, delimiter)
-    j = len(table.names) - 1 if column is None else table.resolve(column)
+    p = existing_file(path)
+    layout = sniff_csv(p, has_header, delimiter)
+    head = head_table(layout)
+    j = len(head.names) - 1 if column is None else head.resolve(column)
+    fast = read_numeric(p, layout, np.float64)
+    if fast is not None:
+        return fast[:, j].copy(), head.names[j]
+    table = read_table(p, layout=layout)
     col = parse_column(table, j)
     err = first_text_error(table, [col])
     if err is not None:

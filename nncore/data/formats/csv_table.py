@@ -8,22 +8,16 @@ turns one column of it into numbers, missing-value and text masks.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 import numpy as np
 
 from nncore.errors import DataError
 
-from .files import PathLike, existing_file, read_text
+from .csv_sniff import MISSING_TOKENS, CsvLayout, sniff_csv, split_rows, to_float
+from .files import LoadControl, PathLike, existing_file, read_lines
 
 ColumnRef = str | int
-
-#: Cells read as missing values (compared lower-case, after stripping).
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
-#: Candidate delimiters, in the order ties are broken.
-DELIMITERS = (",", ";", "\t", "|")
 
 _F32_MAX = float(np.finfo(np.float32).max)
 
@@ -38,11 +32,8 @@ class Table:
     rows: list[list[str]]
     lines: list[int]          # physical line number of each row (1-based)
     delimiter: str
-
-    @property
-    def decimal_comma(self) -> bool:
-        """Numbers may use a decimal comma (only when ';' separates the fields)."""
-        return self.delimiter == ";"
+    #: Numbers may use a decimal comma.
+    decimal_comma: bool = False
 
     def col(self, j: int) -> str:
         """How messages refer to column ``j``."""
@@ -86,81 +77,7 @@ class Table:
                         f"{shown}{more}")
 
 
-# -- text -> rows ------------------------------------------------------------------------
-def is_missing(cell: str) -> bool:
-    """Whether ``cell`` is a missing value (see :data:`MISSING_TOKENS`)."""
-    return cell.strip().lower() in MISSING_TOKENS
-
-
-def to_float(cell: str, decimal_comma: bool = False) -> float | None:
-    """``cell`` as a float, or ``None`` if it is not a number (missing cells excluded)."""
-    s = cell.strip()
-    if "_" in s:
-        return None
-    try:
-        return float(s)
-    except ValueError:
-        pass
-    if decimal_comma and s.count(",") == 1 and "." not in s:
-        try:
-            return float(s.replace(",", "."))
-        except ValueError:
-            return None
-    return None
-
-
-def _csv_rows(lines: list[str], delimiter: str) -> list[list[str]]:
-    try:
-        return list(csv.reader(lines, delimiter=delimiter))
-    except csv.Error:
-        return []
-
-
-def sniff_delimiter(text: str) -> str:
-    """Pick the delimiter among , ; TAB | that splits the first lines most consistently."""
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    if not lines:
-        return ","
-    best, best_score = ",", (-1, -1)
-    for cand in DELIMITERS:
-        counts = [len(row) for row in _csv_rows(lines, cand)]
-        if not counts or max(counts) < 2:
-            continue
-        consistent = sum(c == counts[0] for c in counts)
-        score = (consistent, counts[0])
-        if score > best_score:
-            best, best_score = cand, score
-    return best
-
-
-def choose_delimiter(text: str, file: str) -> str:
-    """TAB for ``.tsv`` files, else the sniffed delimiter."""
-    if file.lower().endswith((".tsv", ".tsv.gz")):
-        return "\t"
-    return sniff_delimiter(text)
-
-
-def split_rows(text: str, delimiter: str, file: str) -> tuple[list[list[str]], list[int]]:
-    """The non-blank rows of ``text`` as stripped cells, and the line each starts on."""
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
-    try:
-        for row in reader:
-            if row:
-                cells = [c.strip() for c in row]
-                if any(cells):
-                    rows.append(cells)
-                    lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise DataError(f"{file} line {reader.line_num}: malformed CSV ({exc})") from None
-    if not rows:
-        raise DataError(f"{file} is empty")
-    return rows, lines
-
-
+# -- rows ------------------------------------------------------------------------------
 def check_widths(rows: list[list[str]], lines: list[int], file: str) -> None:
     """Every row must have as many cells as the first."""
     width = len(rows[0])
@@ -172,25 +89,6 @@ def check_widths(rows: list[list[str]], lines: list[int], file: str) -> None:
 
 
 # -- header ------------------------------------------------------------------------------
-def looks_like_header(rows: list[list[str]], decimal_comma: bool) -> bool:
-    """The first row is a header when none of its cells is a number and either a column
-    below it is mostly numeric or none of its values reappears in its column."""
-    first, rest = rows[0], rows[1:]
-    if any(to_float(c, decimal_comma) is not None for c in first):
-        return False
-    if all(is_missing(c) for c in first):
-        return False
-    if not rest:
-        return True
-    for j in range(len(first)):
-        cells = [r[j] for r in rest if not is_missing(r[j])]
-        n_num = sum(to_float(c, decimal_comma) is not None for c in cells)
-        if cells and n_num * 2 > len(cells):
-            return True
-    # Only text columns: a header value does not reappear in its own column.
-    return all(first[j] not in {r[j] for r in rest} for j in range(len(first)))
-
-
 def unique_names(names: list[str]) -> list[str]:
     """``names`` with repeats renamed ``name.1``, ``name.2``, ..."""
     seen: dict[str, int] = {}
@@ -218,30 +116,29 @@ def column_names(header: list[str] | None, width: int) -> list[str]:
 
 
 def read_table(path: PathLike, has_header: bool | None = None,
-               delimiter: str | None = None) -> Table:
-    """Read a CSV file into a :class:`Table` (validates emptiness, raggedness and header)."""
+               delimiter: str | None = None, control: LoadControl | None = None,
+               layout: CsvLayout | None = None) -> Table:
+    """Read a CSV file into a :class:`Table` (validates emptiness, raggedness and header),
+    following ``layout`` (default: :func:`~.csv_sniff.sniff_csv` with ``has_header`` and
+    ``delimiter``)."""
     p = existing_file(path)
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1
-                                  or delimiter in '"\r\n'):
-        raise DataError(f"{p.name}: delimiter must be one character such as ',' or ';' (not "
-                        f"a quote or a line break), received {delimiter!r}")
-    text = read_text(p)
-    if not text.strip():
+    if layout is None:
+        layout = sniff_csv(p, has_header, delimiter, control)
+    lines, _ = read_lines(p, control, keepends=True)
+    rows, starts = split_rows(lines, layout.delimiter, p.name)
+    del lines
+    if not rows:
         raise DataError(f"{p.name} is empty")
-    if delimiter is None:
-        delimiter = choose_delimiter(text, p.name)
-    rows, lines = split_rows(text, delimiter, p.name)
-    check_widths(rows, lines, p.name)
+    check_widths(rows, starts, p.name)
     width = len(rows[0])
-    if has_header is None:
-        has_header = looks_like_header(rows, delimiter == ";")
     header: list[str] | None = None
-    if has_header:
+    if layout.has_header:
         header = rows[0]
-        rows, lines = rows[1:], lines[1:]
+        rows, starts = rows[1:], starts[1:]
         if not rows:
             raise DataError(f"{p.name} has a header row but no data rows")
-    return Table(p.name, header, column_names(header, width), rows, lines, delimiter)
+    return Table(p.name, header, column_names(header, width), rows, starts, layout.delimiter,
+                 layout.decimal_comma)
 
 
 # -- columns -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from nncore.params import Param
 
 from ..dataset import Dataset
 from .data_format import DataFormat
-from .files import PathLike
+from .files import LoadControl, PathLike
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff",
                               ".webp", ".ppm", ".pgm", ".pbm"})
@@ -38,7 +38,8 @@ class _Collected:
 
 
 def load_image_folder(path: PathLike, size: tuple[int, int] | None = None,
-                      color: str = "grayscale", skip_invalid: bool = False) -> Dataset:
+                      color: str = "grayscale", skip_invalid: bool = False,
+                      control: LoadControl | None = None) -> Dataset:
     """Load images stored as one sub-folder per class (``root/cat/*.png``, ``root/dog/...``).
 
     Args:
@@ -49,6 +50,8 @@ def load_image_folder(path: PathLike, size: tuple[int, int] | None = None,
         skip_invalid: skip non-image and unreadable files (listed in ``meta['skipped']``)
             instead of raising a :class:`DataError` naming the file. Hidden files and
             ``Thumbs.db`` / ``desktop.ini`` are always skipped.
+        control: cancel the load from another thread, follow its progress (bytes of the
+            image files read, of their total).
 
     Returns a classification :class:`Dataset` with X ``float32 (n, C, H, W)`` in ``[0, 1]``.
     """
@@ -56,12 +59,19 @@ def load_image_folder(path: PathLike, size: tuple[int, int] | None = None,
     size = _check_options(root, size, color)
     class_dirs = _class_folders(root)
     got = _Collected()
-    for k, cdir in enumerate(class_dirs):
+    listed = [[f for f in sorted(p for p in cdir.rglob("*") if p.is_file())
+               if not _is_hidden_or_junk(f.relative_to(cdir))] for cdir in class_dirs]
+    sizes = {f: f.stat().st_size for files in listed for f in files} if control else {}
+    total, done = sum(sizes.values()), 0
+    for k, (cdir, files) in enumerate(zip(class_dirs, listed)):
         n_before = len(got.images)
-        for f in sorted(p for p in cdir.rglob("*") if p.is_file()):
-            if not _is_hidden_or_junk(f.relative_to(cdir)):
-                _add_image(got, f, f.relative_to(root).as_posix(), k, size, color,
-                           skip_invalid)
+        for f in files:
+            if control is not None:
+                control.check(root.name)
+            _add_image(got, f, f.relative_to(root).as_posix(), k, size, color, skip_invalid)
+            if control is not None:
+                done += sizes[f]
+                control.report(done, total)
         if len(got.images) == n_before:
             raise DataError(f"class folder '{cdir.name}' contains no usable images")
     X = np.stack(got.images).astype(np.float32, copy=False)

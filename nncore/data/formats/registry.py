@@ -17,7 +17,7 @@ from nncore.params import coerce_all
 from ..dataset import Dataset
 from .csv_files import CSV
 from .data_format import DataFormat
-from .files import PathLike, read_head
+from .files import LoadControl, PathLike, read_head
 from .idx import IDX
 from .image_folder import IMAGE_FOLDER
 from .numpy_files import NUMPY
@@ -68,7 +68,7 @@ def check_options(fmt: DataFormat, options: dict[str, Any], owner: str) -> dict[
         raise DataError(str(e)) from None
 
 
-def load_data(path: PathLike, **options: Any) -> Dataset:
+def load_data(path: PathLike, control: LoadControl | None = None, **options: Any) -> Dataset:
     """Load a data set, choosing the format from the path (see :data:`FORMATS`).
 
     * a folder: :func:`~.image_folder.load_image_folder`;
@@ -79,10 +79,12 @@ def load_data(path: PathLike, **options: Any) -> Dataset:
       the labels file given as ``labels_path=...``.
 
     ``options`` are the chosen format's (``DataFormat.options``); an option of another
-    format is a DataError naming it and listing the valid ones.
+    format is a DataError naming it and listing the valid ones. ``control``
+    (:class:`~.files.LoadControl`) lets another thread cancel the load (it then raises
+    :class:`~.files.LoadCancelled`) and follow its progress in bytes read.
     """
     p = Path(path)
     if not p.exists():
         raise DataError(f"file or folder not found: {p}")
     fmt = format_for(p)
-    return fmt.load(p, **check_options(fmt, options, p.name))
+    return fmt.load(p, control=control, **check_options(fmt, options, p.name))
