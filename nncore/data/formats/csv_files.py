@@ -15,8 +15,11 @@ Rules
       20 distinct values (and at most half as many as rows), means classification, with
       class names sorted; anything else is regression.
 
-:func:`load_csv` runs in stages: read the table (:mod:`.csv_table`), choose the columns'
-roles, parse the columns used, decide the task, check the numbers, pick the complete rows,
+:func:`load_csv` runs in stages: sniff the layout from the head (:mod:`.csv_sniff`), choose
+the columns' roles; a file whose head holds only numbers is then read by the fast reader
+(:mod:`.csv_fast`), which gives the same result as the general reader (:mod:`.csv_table`)
+that reads any other file (or one where the fast reader meets something else further
+down) and goes on: parse the columns used, decide the task, check the numbers, pick the complete rows,
 encode the features and the target, describe the result.
 """
 
@@ -100,10 +103,6 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
             shape ``(n, columns)``. ``X`` is the first input. Not combined with
             ``categorical``.
         control: cancel the load from another thread, follow its progress (bytes read).
-
-    A file whose head holds only numbers is read by the fast reader (:mod:`.csv_fast`);
-    any other file, or one where the fast reader meets something else further down, by the
-    general reader (:mod:`.csv_table`). Both give the same result.
     """
     check_task(task)
     p = existing_file(path)
