@@ -19,8 +19,8 @@ Rules
 the columns' roles; a file whose head holds only numbers is then read by the fast reader
 (:mod:`.csv_fast`), which gives the same result as the general reader (:mod:`.csv_table`)
 that reads any other file (or one where the fast reader meets something else further
-down) and goes on: parse the columns used, decide the task, check the numbers, pick the complete rows,
-encode the features and the target, describe the result.
+down) and goes on: parse the columns used, decide the task, check the numbers, pick the
+complete rows, encode the features and the target, describe the result.
 """
 
 from __future__ import annotations
@@ -84,17 +84,15 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
         path: the file (``.csv``, ``.tsv``, ``.txt``, optionally gzip-compressed).
         target: target column name or index (default: the last column). A list of columns
             gives a multi-output regression.
-        has_header: whether the first row holds column names; ``None`` auto-detects.
+        has_header: whether the first row holds column names (``None``: detect).
         drop_incomplete: drop rows with a missing value (their count goes to
             ``meta['dropped_rows']`` and the description); otherwise a missing value is a
             :class:`DataError` naming its line and column.
         task: ``'classification'``, ``'regression'`` or ``None`` (auto, see module doc).
         categorical: feature columns to one-hot encode even if they hold numbers. When given,
             every other feature column must be numeric. ``None`` auto-detects text columns.
-        ignore: columns to leave out (e.g. an id column).
-        delimiter: field separator; ``None`` sniffs it.
-        max_categories: a categorical column with more distinct values is an error (it is
-            probably an identifier or free text).
+        ignore: columns to leave out (an id column). delimiter: ``None`` detects it.
+        max_categories: a categorical column with more distinct values is an error.
         inputs: named inputs for a network with several Input layers, ``{name: [columns]}``
             (for example ``{"user": ["user_id"], "item": ["item_id"]}``): the listed columns
             are the only features, all numeric. Each input becomes ``Dataset.inputs[name]``:
