@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dataset import all_finite
 from .csv_sniff import CsvLayout, is_missing, to_float
 from .files import LoadControl, NotUtf8, text_lines
 
@@ -51,7 +52,7 @@ def read_numeric(path: Path, layout: CsvLayout, dtype: type = np.float32,
             encoding = "latin-1"
         except ValueError:  # a cell that is not a number, or rows of different lengths
             return None
-    if arr.shape[0] == 0 or arr.shape[1] != width or not np.isfinite(arr).all():
+    if arr.shape[0] == 0 or arr.shape[1] != width or not all_finite(arr):
         return None
     return arr
 

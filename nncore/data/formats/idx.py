@@ -20,7 +20,7 @@ import numpy as np
 from nncore.errors import DataError
 from nncore.params import Param
 
-from ..dataset import Dataset
+from ..dataset import Dataset, all_finite
 from .data_format import DataFormat, OpenParam
 from .files import LoadControl, PathLike, existing_file, is_gzip
 
@@ -85,7 +85,8 @@ def read_idx(path: PathLike, control: LoadControl | None = None) -> np.ndarray:
     if len(data) > nbytes:
         raise DataError(f"{p.name}: unexpected bytes after the IDX data (the header declares "
                         f"dimensions {dims}, {nbytes} bytes)")
-    return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+    return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="),
+                                                                copy=False)
 
 
 def load_idx(images_path: PathLike, labels_path: PathLike, scale: bool = True,
@@ -103,7 +104,7 @@ def load_idx(images_path: PathLike, labels_path: PathLike, scale: bool = True,
     X = images.astype(np.float32)[:, None, :, :]
     if scale and images.dtype == np.uint8:
         X /= 255.0
-    if not np.all(np.isfinite(X)):
+    if not all_finite(X):
         raise DataError(f"{iname}: contains non-finite values")
     n_classes = int(labels.max()) + 1
     name = iname.split(".")[0].split("-")[0]
