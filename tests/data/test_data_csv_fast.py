@@ -40,6 +40,7 @@ def _same(a, b) -> None:
     assert a.y.dtype == b.y.dtype
     assert (a.task, a.class_names, a.feature_names, a.name, a.description) == \
         (b.task, b.class_names, b.feature_names, b.name, b.description)
+    assert a.meta["csv"].pop("reader") == "fast" and b.meta["csv"].pop("reader") == "general"
     assert a.meta == b.meta
     if a.inputs is not None:
         for k in a.inputs:

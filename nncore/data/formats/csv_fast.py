@@ -12,12 +12,14 @@ column. So both readers give the same data set for any file the fast one accepts
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..dataset import all_finite
-from .csv_sniff import CsvLayout, is_missing, to_float
+from .csv_sniff import WHITESPACE, CsvLayout, is_missing, to_float
 from .files import LoadControl, NotUtf8, text_lines
 
 #: Rows moved per block when the feature columns are packed in place (about 4 MB).
@@ -25,15 +27,17 @@ _BLOCK_BYTES = 1 << 22
 
 
 def head_is_numeric(layout: CsvLayout) -> bool:
-    """Whether every cell of the head's data rows is a number and the rows are equally
-    long (and as long as the header)."""
+    """Whether every cell of the head's data rows is a plain number (no thousands
+    separator) and the rows are equally long (and as long as the header), and no
+    missing-value marker is itself a number."""
     rows = layout.head_rows
-    if not rows:
+    if not rows or any(to_float(m) is not None for m in layout.missing if m != "nan"):
         return False
-    width = len(layout.header) if layout.header is not None else len(rows[0])
+    width = layout.width
     dc = layout.decimal_comma
-    return all(len(r) == width and not any(is_missing(c) or to_float(c, dc) is None
-                                           for c in r) for r in rows)
+    return all(len(r) == width and not any(
+        is_missing(c, layout.missing) or to_float(c, dc) is None or (dc and "." in c)
+        for c in r) for r in rows)
 
 
 def read_numeric(path: Path, layout: CsvLayout, dtype: type = np.float32,
@@ -42,7 +46,7 @@ def read_numeric(path: Path, layout: CsvLayout, dtype: type = np.float32,
     the general reader must read the file (see the module doc)."""
     if not head_is_numeric(layout):
         return None
-    width = len(layout.head_rows[0])
+    width = layout.width
     encoding = layout.encoding
     while True:
         try:
@@ -60,14 +64,23 @@ def read_numeric(path: Path, layout: CsvLayout, dtype: type = np.float32,
 def _loadtxt(path: Path, layout: CsvLayout, encoding: str, dtype: type,
              control: LoadControl | None) -> np.ndarray:
     replace = (",", ".") if layout.decimal_comma and layout.delimiter != "," else None
-    chunks = text_lines(path, control, encoding, replace=replace)
+    chunks: Any = text_lines(path, control, encoding, replace=replace)
     try:
-        lines = itertools.islice(itertools.chain.from_iterable(chunks), layout.data_start,
-                                 None)
-        return np.loadtxt(lines, delimiter=layout.delimiter, comments=None, quotechar='"',
-                          dtype=dtype, ndmin=2)
+        lines = itertools.islice(itertools.chain.from_iterable(
+            chunks if not layout.comment else _blank_comments(chunks, layout.comment)),
+            layout.data_start, None)
+        whitespace = layout.delimiter == WHITESPACE
+        return np.loadtxt(lines, delimiter=None if whitespace else layout.delimiter,
+                          comments=None, quotechar=None if whitespace else '"', dtype=dtype,
+                          ndmin=2)
     finally:
         chunks.close()
+
+
+def _blank_comments(chunks: Iterator[list[str]], comment: str) -> Iterator[list[str]]:
+    """Comment lines made empty (loadtxt skips empty lines; line numbers hold)."""
+    for chunk in chunks:
+        yield ["" if ln.lstrip().startswith(comment) else ln for ln in chunk]
 
 
 def pack_columns(arr: np.ndarray, cols: list[int]) -> np.ndarray:

@@ -14,7 +14,15 @@ import numpy as np
 
 from nncore.errors import DataError
 
-from .csv_sniff import MISSING_TOKENS, CsvLayout, sniff_csv, split_rows, to_float
+from .csv_sniff import (
+    MISSING_TOKENS,
+    CsvLayout,
+    CsvOptions,
+    drop_comments,
+    sniff_csv,
+    split_rows,
+    to_float,
+)
 from .files import LoadControl, PathLike, existing_file, read_lines
 
 ColumnRef = str | int
@@ -34,6 +42,8 @@ class Table:
     delimiter: str
     #: Numbers may use a decimal comma.
     decimal_comma: bool = False
+    #: Cells that mean a missing value (lower-case).
+    missing: frozenset[str] = MISSING_TOKENS
 
     def col(self, j: int) -> str:
         """How messages refer to column ``j``."""
@@ -78,14 +88,28 @@ class Table:
 
 
 # -- rows ------------------------------------------------------------------------------
-def check_widths(rows: list[list[str]], lines: list[int], file: str) -> None:
-    """Every row must have as many cells as the first."""
+def check_widths(rows: list[list[str]], lines: list[int], layout: CsvLayout) -> None:
+    """Every row must have as many cells as the first; the message says which option
+    would help when a line looks like a comment or the delimiter seems wrong."""
     width = len(rows[0])
     for row, line in zip(rows, lines, strict=True):
         if len(row) != width:
-            raise DataError(f"{file} line {line}: {len(row)} fields, expected {width} "
+            raise DataError(f"{layout.file} line {line}: {len(row)} fields, expected {width} "
                             f"(as in line {lines[0]}); every row must have the same number "
-                            f"of columns")
+                            f"of columns{_width_hint(row, line, lines, layout)}")
+
+
+def _width_hint(row: list[str], line: int, lines: list[int], layout: CsvLayout) -> str:
+    mark = (row[0] if row else "").lstrip()[:1]
+    if mark and mark in "#%;!/" and mark != layout.comment:
+        return f"; if lines starting with {mark!r} are comments, set comment={mark!r}"
+    if len(lines) > 1 and line == lines[1]:
+        return (f"; if line {lines[0]} is not part of the table, skip it with "
+                f"skip_rows={lines[0]}")
+    if len(row) == 1 or (layout.header and len(layout.header) == 1):
+        return ("; the fields may be separated by another character: set delimiter (such "
+                "as ',', ';', '|', '\\t' or 'whitespace')")
+    return ""
 
 
 # -- header ------------------------------------------------------------------------------
@@ -115,21 +139,23 @@ def column_names(header: list[str] | None, width: int) -> list[str]:
     return unique_names([h if h else f"col{j + 1}" for j, h in enumerate(header)])
 
 
-def read_table(path: PathLike, has_header: bool | None = None,
-               delimiter: str | None = None, control: LoadControl | None = None,
-               layout: CsvLayout | None = None) -> Table:
+def read_table(path: PathLike, opts: CsvOptions | None = None,
+               control: LoadControl | None = None, layout: CsvLayout | None = None) -> Table:
     """Read a CSV file into a :class:`Table` (validates emptiness, raggedness and header),
-    following ``layout`` (default: :func:`~.csv_sniff.sniff_csv` with ``has_header`` and
-    ``delimiter``)."""
+    following ``layout`` (default: :func:`~.csv_sniff.sniff_csv` with ``opts``)."""
     p = existing_file(path)
     if layout is None:
-        layout = sniff_csv(p, has_header, delimiter, control)
+        layout = sniff_csv(p, opts, control)
     lines, _ = read_lines(p, control, keepends=True)
-    rows, starts = split_rows(lines, layout.delimiter, p.name)
+    lines = drop_comments(lines[layout.skip_rows:], layout.comment)
+    rows, starts = split_rows(lines, layout, p.name)
     del lines
+    starts = [s + layout.skip_rows for s in starts]
     if not rows:
         raise DataError(f"{p.name} is empty")
-    check_widths(rows, starts, p.name)
+    if layout.has_header:
+        rows[0] = list(layout.header or rows[0])
+    check_widths(rows, starts, layout)
     width = len(rows[0])
     header: list[str] | None = None
     if layout.has_header:
@@ -138,7 +164,7 @@ def read_table(path: PathLike, has_header: bool | None = None,
         if not rows:
             raise DataError(f"{p.name} has a header row but no data rows")
     return Table(p.name, header, column_names(header, width), rows, starts, layout.delimiter,
-                 layout.decimal_comma)
+                 layout.decimal_comma, layout.missing)
 
 
 # -- columns -----------------------------------------------------------------------------
@@ -170,9 +196,10 @@ def parse_column(table: Table, j: int) -> Column:
     except ValueError:
         pass
     else:
-        if "_" not in "".join(cells):
+        if "_" not in "".join(cells) and table.missing == MISSING_TOKENS:
             return Column(j, values, np.isnan(values), text)
-    missing = np.fromiter((c.lower() in MISSING_TOKENS for c in cells), dtype=bool, count=n)
+    tokens = table.missing
+    missing = np.fromiter((c.lower() in tokens for c in cells), dtype=bool, count=n)
     values = np.full(n, np.nan)
     dc = table.decimal_comma
     for i, cell in enumerate(cells):
@@ -196,7 +223,26 @@ def first_text_error(table: Table, cols: list[Column]) -> DataError | None:
     if best is None:
         return None
     i, j = best
-    return DataError(f"{table.where(i, j)}: expected a number, got {table.rows[i][j]!r}")
+    cell = table.rows[i][j]
+    return DataError(f"{table.where(i, j)}: expected a number, got {cell!r}"
+                     f"{_text_hint(table, i, cell)}")
+
+
+#: Texts that often mean "no value" in files (besides MISSING_TOKENS).
+_MAYBE_MISSING = frozenset({"-", "--", "---", ".", "*", "n.a.", "missing", "#n/a", "nil",
+                            "unknown", "#value!", "#div/0!", "x", "empty", "nd", "n.d."})
+
+
+def _text_hint(table: Table, i: int, cell: str) -> str:
+    """Which option would read ``cell`` (row ``i``) as the user meant, when one would."""
+    if cell.lower() in _MAYBE_MISSING or cell == "-999":
+        return f"; if {cell!r} means a missing value, add it to missing_values"
+    if not table.decimal_comma and to_float(cell, True) is not None:
+        return "; if ',' is the decimal mark, set decimal=','"
+    if i == 0 and table.header is None:
+        return (f"; if line {table.lines[0]} is not part of the table, skip it with "
+                f"skip_rows={table.lines[0]}")
+    return ""
 
 
 def check_finite(table: Table, col: Column) -> None:

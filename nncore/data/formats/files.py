@@ -182,14 +182,18 @@ def _drop_bom(raw: bytes, encoding: str) -> bytes:
     return raw
 
 
-def file_encoding(path: Path) -> str:
-    """The encoding of a text file, judged from its first chunk (see :func:`text_encoding`)."""
+def head_bytes(path: Path) -> bytes:
+    """The first chunk of the file's bytes (gunzipped if compressed)."""
     chunks = _chunks(path, None, data_limit())
     try:
-        head = next(chunks, b"")
+        return next(chunks, b"")
     finally:
         chunks.close()
-    return text_encoding(head)
+
+
+def file_encoding(path: Path) -> str:
+    """The encoding of a text file, judged from its first chunk (see :func:`text_encoding`)."""
+    return text_encoding(head_bytes(path))
 
 
 def read_lines(path: Path, control: LoadControl | None = None, keepends: bool = False,
