@@ -42,7 +42,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_every_format_declares_its_options_as_params() -> None:
-    assert [f.name for f in FORMATS] == ["image_folder", "csv", "numpy", "idx"]
+    assert [f.name for f in FORMATS] == ["image_folder", "csv", "excel", "numpy", "idx"]
     for fmt in FORMATS:
         assert fmt.options, fmt.name
         names = [p.name for p in fmt.options]

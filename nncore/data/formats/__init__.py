@@ -12,6 +12,7 @@ module             holds
 ``csv_fast``       the fast reader of all-numeric CSV files (NumPy's C ``loadtxt``)
 ``csv_table``      the general CSV reader: rows of cells, parsed columns
 ``csv_files``      ``load_csv``, ``read_csv_column``, the CSV format
+``excel``          ``load_excel``: a sheet of an ``.xlsx`` workbook (openpyxl)
 ``numpy_files``    ``load_numpy``, ``.npz``/``.npy`` readers, the NumPy format
 ``idx``            ``read_idx``, ``load_idx``, the IDX format
 ``image_folder``   ``load_image_folder``, the image folder format

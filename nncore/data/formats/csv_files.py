@@ -95,7 +95,7 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
     check_task(task)
     p = existing_file(path)
     opts = CsvOptions(has_header, delimiter, skip_rows, decimal, comment,
-                      _missing_option(missing_values, p.name))
+                      missing_option(missing_values, p.name))
     layout = sniff_csv(p, opts, control)
     head = head_table(layout)
     roles = choose_roles(head, target, task, ignore, categorical, inputs)
@@ -139,7 +139,7 @@ def table_dataset(table: Table, roles: ColumnRoles, task: str | None,
                    name=_stem(table.file), description=desc, meta=meta, inputs=named)
 
 
-def _missing_option(values: Any, file: str) -> tuple[str, ...] | None:
+def missing_option(values: Any, file: str) -> tuple[str, ...] | None:
     if values is None:
         return None
     if isinstance(values, str) or not all(isinstance(v, str) for v in values):

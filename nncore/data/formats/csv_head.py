@@ -102,7 +102,14 @@ def find_header(layout: CsvLayout, lines: list[str], opts: CsvOptions) -> None:
     rows, starts = split_rows(lines[skip:], layout, layout.file)
     if not rows:
         raise DataError(f"{layout.file} is empty")
-    starts = [s + skip for s in starts]
+    find_header_rows(layout, rows, [s + skip for s in starts], opts)
+    if not layout.head_rows:
+        layout.data_start = len(lines)
+
+
+def find_header_rows(layout: CsvLayout, rows: list[list[str]], starts: list[int],
+                     opts: CsvOptions) -> None:
+    """:func:`find_header` on rows of cells that start on the lines ``starts``."""
     width = Counter(len(r) for r in rows).most_common(1)[0][0]
     if opts.decimal is not None:
         dc = opts.decimal == ","
@@ -115,12 +122,11 @@ def find_header(layout: CsvLayout, lines: list[str], opts: CsvOptions) -> None:
     layout.decimal_comma = dc
     layout.has_header = h is not None
     top = h if h is not None else first
-    layout.skip_rows = skip if opts.skip_rows is not None else (
+    layout.skip_rows = opts.skip_rows if opts.skip_rows is not None else (
         starts[top] - 1 if top < len(rows) else 0)
     if h is not None:
         header = rows[h]
         layout.header_line = starts[h]
         layout.header = [""] + header if len(header) == width - 1 else header
     layout.head_rows, layout.head_lines = rows[first:], starts[first:]
-    layout.data_start = (starts[first] - 1 if first < len(rows)
-                         else len(lines))
+    layout.data_start = starts[first] - 1 if first < len(rows) else 0

@@ -44,6 +44,8 @@ class Table:
     decimal_comma: bool = False
     #: Cells that mean a missing value (lower-case).
     missing: frozenset[str] = MISSING_TOKENS
+    #: What messages call a row's place: ``line`` in a text file, ``row`` in a workbook.
+    row_word: str = "line"
 
     def col(self, j: int) -> str:
         """How messages refer to column ``j``."""
@@ -53,7 +55,7 @@ class Table:
 
     def where(self, i: int, j: int) -> str:
         """How messages refer to the cell of row ``i``, column ``j``."""
-        return f"{self.file} line {self.lines[i]}, {self.col(j)}"
+        return f"{self.file} {self.row_word} {self.lines[i]}, {self.col(j)}"
 
     def resolve(self, ref: ColumnRef, what: str = "column") -> int:
         """Index of the column named or numbered ``ref`` (negative indices count from the end)."""
