@@ -18,12 +18,12 @@ import argparse
 import difflib
 import sys
 
-from nncore.cli import export, predict, summary, train
+from nncore.cli import data, export, predict, summary, train
 from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_USAGE
 from nncore.errors import NetCanvasError, TrainingError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (train, summary, export, predict)
+COMMANDS = (train, summary, export, predict, data)
 #: Their names (a command's name is its module's).
 COMMAND_NAMES = tuple(m.__name__.rsplit(".", 1)[1] for m in COMMANDS)
 

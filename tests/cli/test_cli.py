@@ -398,7 +398,7 @@ def test_every_command_module_is_listed_in_help_and_reached_from_the_launcher(ca
     from nncore.cli import COMMANDS, main
 
     names = [m.__name__.rsplit(".", 1)[1] for m in COMMANDS]
-    assert names == ["train", "summary", "export", "predict"]
+    assert names == ["train", "summary", "export", "predict", "data"]
     assert main(["--help"]) == 0
     listed = capsys.readouterr().out
     assert [listed.index(f"    {n} ") for n in names] == sorted(
