@@ -232,7 +232,8 @@ def sniff_csv(path: Path, opts: CsvOptions | None = None,
 
     opts = opts or CsvOptions()
     check_options(opts, path.name)
-    lines, encoding = read_lines(path, control, keepends=True, max_lines=HEAD_LINES + 1)
+    quiet = None if control is None else LoadControl(cancel=control.cancel)  # no progress
+    lines, encoding = read_lines(path, quiet, keepends=True, max_lines=HEAD_LINES + 1)
     whole = len(lines) <= HEAD_LINES
     lines = lines[:HEAD_LINES] if whole else lines[:HEAD_LINES - 1]  # last may be cut short
     if not "".join(lines).strip():

@@ -90,7 +90,7 @@ def _chunks(path: Path, control: LoadControl | None, limit: int) -> Iterator[byt
     total = path.stat().st_size
     if not gz and total > limit:
         raise DataError(too_large(path, total, limit, "the text"))
-    raw = open(path, "rb")  # noqa: SIM115 (closed below, also by a consumer that stops early)
+    raw = open(path, "rb")  # closed below, also when a consumer stops early
     f: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
     count = 0
     try:
