@@ -106,7 +106,7 @@ def make_files(d: Path, parts: set[str]) -> None:
                     rows, "%.4f")
     project = json.loads((ROOT / "resources/examples/digits_mlp.json").read_text())
     project["network"]["nodes"][0]["params"]["shape"] = [SIDE * SIDE]
-    project["data"].update(source="file", path=str(d / "mnist.csv"), name=None,
+    project["data"].update(source="file", path=str(d / "mnist.csv"), name="mnist",
                            params={"target": "label"})
     (d / "mnist_mlp.json").write_text(json.dumps(project))
 
@@ -118,10 +118,11 @@ sys.path.insert(0, os.path.join(os.environ["NC_ROOT"], "benchmarks"))
 from _common import CpuMeter, proc_status_mb
 D = os.environ["NC_DIR"]
 def report(fn):
-    meter = CpuMeter(); meter.start(); t0 = time.perf_counter()
+    meter = CpuMeter(); meter.start(); t0 = time.perf_counter(); c0 = time.process_time()
     extra = fn()
     seconds = time.perf_counter() - t0; others = meter.stop()
-    print(json.dumps({"s": seconds, "others": others, "own": meter.own,
+    print(json.dumps({"s": seconds, "cpu": time.process_time() - c0, "others": others,
+                      "own": meter.own,
                       "peak_mb": proc_status_mb("VmHWM"), **(extra or {})}), flush=True)
 """
 
@@ -200,7 +201,7 @@ def run_child(code: str, d: Path, python: str) -> dict:
     proc = subprocess.run([python, "-c", PRELUDE + code], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=1800)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
+    if proc.returncode != 0 or not lines or json.loads(lines[-1]).get("rc", 0) != 0:
         raise RuntimeError(f"child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(lines[-1])
 
@@ -227,9 +228,10 @@ def timing(results: list[dict], need: int) -> Timing:
 
 def line(name: str, t: Timing, results: list[dict]) -> str:
     peak = statistics.median(r["peak_mb"] for r in results)
+    cpu = statistics.median(r["cpu"] for r in results)
     noisy = "  NOISY" if t.noisy else ""
     return (f"  {name:<16} {t.median:8.2f} s (min {t.min:.2f}, {t.quiet}/{len(t.samples)} "
-            f"quiet)  peak RSS {peak:6.0f} MB{noisy}")
+            f"quiet; CPU {cpu:.2f} s)  peak RSS {peak:6.0f} MB{noisy}")
 
 
 def verdict(label: str, value: float, target: float, noisy: bool) -> str:
@@ -242,9 +244,11 @@ def compare(title: str, ours: str, anchor: str, res: dict[str, list[dict]], need
             target: float | None) -> list[str]:
     t_ours, t_anchor = timing(res[ours], need), timing(res[anchor], need)
     pairs = [a["s"] / b["s"] for a, b in zip(res[ours], res[anchor])]
+    cpu = [a["cpu"] / b["cpu"] for a, b in zip(res[ours], res[anchor])]
     out = [title, line(ours, t_ours, res[ours]), line(anchor, t_anchor, res[anchor]),
            f"  ratio ours / {anchor.split('/')[1]}: {t_ours.median / t_anchor.median:.2f} "
-           f"(median of per-round ratios {statistics.median(pairs):.2f})"]
+           f"(median of per-round ratios {statistics.median(pairs):.2f}; of CPU seconds "
+           f"{statistics.median(cpu):.2f}, which other processes disturb less)"]
     if target is not None:
         out.append(verdict("time ratio", t_ours.median / t_anchor.median, target,
                            t_ours.noisy or t_anchor.noisy))
