@@ -101,11 +101,13 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
     roles = choose_roles(head, target, task, ignore, categorical, inputs)
     if not (roles.categorical or set()) & set(roles.features):
         arr = read_numeric(p, layout, np.float64 if inputs else np.float32, control)
-        if arr is not None:
-            ds = numeric_dataset(head, arr, roles, task, str(Path(path)))
+        ds = None if arr is None else numeric_dataset(head, arr, roles, task,
+                                                      str(Path(path)))
+        if ds is not None:
             ds.meta["csv"] = dict(layout.to_meta(), reader="fast", missing_found={},
                                   columns=column_kinds(head, roles, [], False))
             return ds
+        del arr
     table = read_table(p, layout=layout, control=control)
     ds = table_dataset(table, roles, task, drop_incomplete, max_categories, str(Path(path)))
     ds.meta["csv"] = dict(layout.to_meta(), reader="general", **ds.meta["csv"])
@@ -188,10 +190,14 @@ def head_table(layout: CsvLayout) -> Table:
 
 
 def numeric_dataset(head: Table, arr: np.ndarray, roles: ColumnRoles, task: str | None,
-                    source: str) -> Dataset:
-    """The data set of an all-numeric file read into ``arr`` (which becomes ``X``)."""
+                    source: str) -> Dataset | None:
+    """The data set of an all-numeric file read into ``arr`` (which becomes ``X``), or None
+    when a float32 target may not hold the file's numbers exactly (whole numbers past
+    2**24): the general reader reads targets in float64."""
     n = len(arr)
     tv = arr[:, roles.target]
+    if arr.dtype == np.float32 and np.abs(tv).max(initial=0) >= 2**24:
+        return None
     if task is None:
         task = ("classification" if len(roles.target) == 1 and looks_like_classes(tv[:, 0])
                 else "regression")
