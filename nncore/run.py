@@ -130,9 +130,11 @@ def prepare_data(spec: DataSpec, base_dir: str | Path | None = None,
     norm = Normalizer(spec.normalization if ds.inputs is None else "none")
     if ds.inputs is None:
         norm.fit(train.X)
-        train = norm.apply(train)
-        val = norm.apply(val) if val is not None else None
-        test = norm.apply(test) if test is not None else None
+        # The splits are the split's own copies: normalised in place (the whole data set is
+        # copied only when there is no split and the training set is the data set itself).
+        train = norm.apply(train, copy=train is ds)
+        val = norm.apply(val, copy=False) if val is not None else None
+        test = norm.apply(test, copy=False) if test is not None else None
     t_mean = t_std = None
     if spec.standardize_target:
         if ds.task != "regression":

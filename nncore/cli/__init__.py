@@ -19,6 +19,7 @@ import os
 import sys
 
 from nncore.cli import (
+    data,
     evaluate,
     explain,
     export,
@@ -38,8 +39,8 @@ from nncore.cli.common import EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from nncore.errors import NetCanvasError, TrainingError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (train, summary, export, predict, evaluate, import_onnx, lint, gradcheck, lr_find,
-            trace, explain, sweep, lessons, lesson)
+COMMANDS = (train, summary, export, predict, evaluate, data, import_onnx, lint, gradcheck,
+            lr_find, trace, explain, sweep, lessons, lesson)
 #: Their names: a module's explicit NAME, or its name with "_" written "-".
 COMMAND_NAMES = tuple(getattr(m, "NAME", m.__name__.rsplit(".", 1)[1].replace("_", "-"))
                       for m in COMMANDS)

@@ -1,7 +1,9 @@
 """The NetCanvas data layer: data sets, generators, loaders and preprocessing.
 
-Pure NumPy (plus the standard library, and Pillow for image folders, imported only when an
-image folder is loaded). Never imports Qt or scikit-learn. See ``docs/data.md``.
+Pure NumPy (plus the standard library; Pillow for image folders and openpyxl for Excel
+workbooks, each imported only when such a file is loaded). Never imports Qt or
+scikit-learn. See ``docs/data.md``.
+
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from .bundled import BUNDLED, BundledInfo, data_dir, load_bundled, resources_dir
 from .dataset import TASKS, Dataset
 from .formats.arrays import load_array
 from .formats.csv_files import load_csv, read_csv_column
+from .formats.excel import load_excel
+from .formats.files import LoadCancelled, LoadControl
 from .formats.idx import load_idx, read_idx
 from .formats.image_folder import load_image_folder
 from .formats.numpy_files import load_numpy
@@ -35,6 +39,8 @@ __all__ = [
     "BUNDLED",
     "FORMATS",
     "GENERATORS",
+    "LoadCancelled",
+    "LoadControl",
     "TASKS",
     "BundledInfo",
     "DataFormat",
@@ -51,6 +57,7 @@ __all__ = [
     "load_array",
     "load_bundled",
     "load_csv",
+    "load_excel",
     "load_data",
     "load_idx",
     "load_image_folder",

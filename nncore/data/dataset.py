@@ -27,6 +27,15 @@ from nncore.errors import DataError
 TASKS = ("classification", "regression")
 
 
+def all_finite(a: np.ndarray, block_bytes: int = 1 << 22) -> bool:
+    """Whether every value of ``a`` is finite, checked a block of rows at a time (no mask
+    of the whole array)."""
+    if a.ndim == 0 or a.dtype.kind not in "fc":
+        return bool(np.isfinite(a).all())
+    step = max(1, block_bytes // max(1, a[:1].nbytes))
+    return all(np.isfinite(a[i:i + step]).all() for i in range(0, len(a), step))
+
+
 def _first_nonfinite(a: np.ndarray) -> tuple[int, ...]:
     """Index of the first non-finite element of ``a`` (which must contain one)."""
     bad = np.argwhere(~np.isfinite(a))
@@ -78,7 +87,7 @@ class Dataset:
         if X.dtype.kind not in "biuf":
             raise DataError(f"{label}: X must be numeric, got dtype {X.dtype}")
         self.X = X.astype(np.float32, copy=False)
-        if not np.all(np.isfinite(self.X)):
+        if not all_finite(self.X):
             raise DataError(f"{label}: X contains a non-finite value (NaN or Inf) at "
                             f"index {_first_nonfinite(self.X)}")
 
@@ -91,7 +100,7 @@ class Dataset:
             a = np.asarray(arr)
             if a.dtype.kind in "fc":
                 a = a.astype(np.float32, copy=False)
-                if not np.all(np.isfinite(a)):
+                if not all_finite(a):
                     raise DataError(f"{label}: input '{key}' contains a non-finite value "
                                     f"at index {_first_nonfinite(a)}")
             elif a.dtype.kind in "iub":

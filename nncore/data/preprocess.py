@@ -56,21 +56,25 @@ class Normalizer:
         return self.ndim is not None
 
     def fit(self, X: np.ndarray) -> Normalizer:
-        """Learn the statistics of ``X`` (the training inputs)."""
+        """Learn the statistics of ``X`` (the training inputs), in float64 but a block of
+        rows at a time: no float64 copy of ``X`` is made."""
         X = np.asarray(X)
         if X.dtype.kind not in "biuf":
             raise DataError(f"cannot normalise an array of dtype {X.dtype}")
         if X.ndim < 1 or len(X) == 0:
             raise DataError("cannot fit a normaliser on an empty array")
         axis = _feature_axis(X.ndim)
-        x64 = X.astype(np.float64)
-        if not np.all(np.isfinite(x64)):
-            raise DataError("cannot fit a normaliser: the data contains NaN or Inf")
         reduce = tuple(a for a in range(X.ndim) if a != axis) if X.ndim > 1 else (0,)
+        if not all(np.isfinite(b).all() for b in _blocks(X)):
+            raise DataError("cannot fit a normaliser: the data contains NaN or Inf")
         if self.mode == "standardize":
-            self.stats = {"mean": x64.mean(axis=reduce), "std": x64.std(axis=reduce)}
+            mean = _block_sum(X, reduce, lambda b: b) / _count(X, reduce)
+            var = _block_sum(X, reduce, lambda b: np.square(b - mean.reshape(
+                _stat_shape(X, axis)))) / _count(X, reduce)
+            self.stats = {"mean": mean, "std": np.sqrt(var)}
         elif self.mode == "minmax":
-            self.stats = {"min": x64.min(axis=reduce), "max": x64.max(axis=reduce)}
+            self.stats = {"min": _block_reduce(X, reduce, np.minimum, np.min),
+                          "max": _block_reduce(X, reduce, np.maximum, np.max)}
         else:
             self.stats = {}
         self.stats = {k: np.atleast_1d(v) for k, v in self.stats.items()}
@@ -105,35 +109,45 @@ class Normalizer:
         shape[axis] = n_feat
         return tuple(shape)
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Normalise ``X`` with the fitted statistics; returns ``float32``."""
-        X = np.asarray(X)
-        shape = self._shape_for(X)
-        if self.mode == "none":
-            return X.astype(np.float32)
-        offset, scale = self._offset_scale()
-        out = (X.astype(np.float64) - offset.reshape(shape)) / scale.reshape(shape)
-        return out.astype(np.float32)
+    def transform(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Normalise ``X`` with the fitted statistics; returns ``float32``. Computed in
+        float64 a block of rows at a time, into ``out`` when given (``out=X`` normalises a
+        float32 ``X`` in place)."""
+        return self._map(X, out, inverse=False)
 
-    def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+    def inverse_transform(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Undo :meth:`transform` (e.g. for regression targets); returns ``float32``."""
+        return self._map(X, out, inverse=True)
+
+    def _map(self, X: np.ndarray, out: np.ndarray | None, inverse: bool) -> np.ndarray:
         X = np.asarray(X)
         shape = self._shape_for(X)
+        if out is None:
+            out = np.empty(X.shape, dtype=np.float32)
+        elif out.shape != X.shape or out.dtype != np.float32:
+            raise DataError(f"the output array must be float32 of shape {X.shape}")
         if self.mode == "none":
-            return X.astype(np.float32)
-        offset, scale = self._offset_scale()
-        return (X.astype(np.float64) * scale.reshape(shape) + offset.reshape(shape)).astype(
-            np.float32)
+            np.copyto(out, X, casting="unsafe")
+            return out
+        offset, scale = (a.reshape(shape) for a in self._offset_scale())
+        for block, target in zip(_blocks(X), _blocks(out)):
+            b = block.astype(np.float64)
+            target[...] = b * scale + offset if inverse else (b - offset) / scale
+        return out
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         return self.fit(X).transform(X)
 
-    def apply(self, dataset: Dataset) -> Dataset:
-        """A copy of ``dataset`` with ``X`` transformed (single-input data sets only)."""
+    def apply(self, dataset: Dataset, copy: bool = True) -> Dataset:
+        """A copy of ``dataset`` with ``X`` transformed (single-input data sets only). With
+        ``copy=False`` the rows of ``dataset.X`` are transformed in place, and the result
+        shares them: for a split the caller made and no longer needs raw."""
         if dataset.inputs is not None:
             raise DataError("normalising multi-input data sets is not supported")
         out = dataset.subset(slice(None))
-        out.X = self.transform(dataset.X)
+        X = dataset.X
+        in_place = not copy and X.dtype == np.float32 and X.flags.writeable
+        out.X = self.transform(X, out=X if in_place else None)
         return out
 
     # ------------------------------------------------------------------------------------
@@ -189,6 +203,46 @@ class Normalizer:
 
     def __repr__(self) -> str:
         return f"Normalizer(mode={self.mode!r}, fitted={self.fitted})"
+
+
+#: Bytes of float64 work per block of rows (fit, transform).
+_BLOCK_BYTES = 1 << 23
+
+
+def _blocks(X: np.ndarray) -> list[np.ndarray]:
+    """Views of ``X`` (at least 1-D), a block of rows of about :data:`_BLOCK_BYTES` each."""
+    row = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * 8)
+    step = max(1, _BLOCK_BYTES // row)
+    return [X[a:a + step] for a in range(0, len(X), step)]
+
+
+def _count(X: np.ndarray, reduce: tuple[int, ...]) -> int:
+    return int(np.prod([X.shape[a] for a in reduce], dtype=np.int64))
+
+
+def _stat_shape(X: np.ndarray, axis: int) -> tuple[int, ...]:
+    shape = [1] * X.ndim
+    if X.ndim > 1:
+        shape[axis] = X.shape[axis]
+    return tuple(shape)
+
+
+def _block_sum(X: np.ndarray, reduce: tuple[int, ...], f: Any) -> np.ndarray:
+    """Sum over the ``reduce`` axes of ``f(block as float64)``, block by block."""
+    total = None
+    for block in _blocks(X):
+        part = f(block.astype(np.float64)).sum(axis=reduce)
+        total = part if total is None else total + part
+    return total
+
+
+def _block_reduce(X: np.ndarray, reduce: tuple[int, ...], combine: Any, f: Any) -> np.ndarray:
+    """``f`` (min or max) over the ``reduce`` axes, block by block, as float64."""
+    out = None
+    for block in _blocks(X):
+        part = f(block, axis=reduce).astype(np.float64)
+        out = part if out is None else combine(out, part)
+    return out
 
 
 def _saved_ndim(value: Any) -> int:

@@ -400,7 +400,7 @@ def test_every_command_module_is_listed_in_help_and_reached_from_the_launcher(ca
     names = list(COMMAND_NAMES)
     assert names[:4] == ["train", "summary", "export", "predict"]  # then added commands
     assert {"lint", "gradcheck", "lr-find", "trace", "explain", "evaluate", "sweep",
-            "import", "lessons", "lesson"} <= set(names)
+            "import", "data", "lessons", "lesson"} <= set(names)
     assert main(["--help"]) == 0
     listed = capsys.readouterr().out
     # (argparse puts the help of a long name such as gradcheck on the next line)

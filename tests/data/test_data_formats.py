@@ -42,7 +42,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_every_format_declares_its_options_as_params() -> None:
-    assert [f.name for f in FORMATS] == ["image_folder", "csv", "numpy", "idx"]
+    assert [f.name for f in FORMATS] == ["image_folder", "csv", "excel", "numpy", "idx"]
     for fmt in FORMATS:
         assert fmt.options, fmt.name
         names = [p.name for p in fmt.options]
@@ -86,11 +86,11 @@ def test_a_file_no_name_claims_is_recognised_by_its_magic_bytes(files: dict[str,
     assert format_for(idx).name == "idx"
     ds = load_data(idx, labels_path=files["idx_labels"])
     assert ds.X.shape == (2, 1, 3, 3)
-    text = tmp_path / "table.dat"
+    text = tmp_path / "table.sheet"
     text.write_text("a,b\n1,2\n")
-    with pytest.raises(DataError, match="table.dat: unsupported data file type"):
+    with pytest.raises(DataError, match="table.sheet: unsupported data file type"):
         format_for(text)
-    with pytest.raises(DataError, match="table.dat: unsupported data file type"):
+    with pytest.raises(DataError, match="table.sheet: unsupported data file type"):
         load_data(text)
 
 

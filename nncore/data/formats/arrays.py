@@ -6,6 +6,8 @@ import numpy as np
 
 from nncore.errors import DataError
 
+from .csv_fast import read_numeric
+from .csv_sniff import sniff_csv
 from .csv_table import numeric_columns, read_table
 from .files import PathLike, existing_file
 from .numpy_files import load_npy, load_npz_arrays, numeric_array
@@ -38,6 +40,10 @@ def load_array(path: PathLike, key: str | None = None) -> np.ndarray:
             raise DataError(f"{p.name} has no array named '{key}'")
         return numeric_array(arrays[key], f"{p.name}, array '{key}'")
     if name.endswith(CSV_SUFFIXES):
-        cols = numeric_columns(read_table(p))
+        layout = sniff_csv(p)
+        fast = read_numeric(p, layout)
+        if fast is not None:
+            return fast
+        cols = numeric_columns(read_table(p, layout=layout))
         return np.stack([c.values for c in cols], axis=1).astype(np.float32)
     raise DataError(f"{p.name}: unsupported file type for input data (use .npy, .npz or .csv)")

@@ -15,15 +15,18 @@ Rules
       20 distinct values (and at most half as many as rows), means classification, with
       class names sorted; anything else is regression.
 
-:func:`load_csv` runs in stages: read the table (:mod:`.csv_table`), choose the columns'
-roles, parse the columns used, decide the task, check the numbers, pick the complete rows,
-encode the features and the target, describe the result.
+:func:`load_csv` runs in stages: sniff the layout from the head (:mod:`.csv_sniff`), choose
+the columns' roles; a file whose head holds only numbers is then read by the fast reader
+(:mod:`.csv_fast`), which gives the same result as the general reader (:mod:`.csv_table`)
+that reads any other file (or one where the fast reader meets something else further
+down) and goes on: parse the columns used, decide the task, check the numbers, pick the
+complete rows, encode the features and the target, describe the result.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,36 +36,26 @@ from nncore.errors import DataError
 from nncore.params import Param
 
 from ..dataset import TASKS, Dataset
+from .csv_fast import pack_columns, read_numeric
+from .csv_roles import ColumnRoles, choose_roles
+from .csv_sniff import CsvLayout, CsvOptions, sniff_csv
 from .csv_table import (
     Column,
     ColumnRef,
     Table,
     check_finite,
+    check_widths,
+    column_names,
     first_text_error,
     parse_column,
     read_table,
 )
 from .data_format import DataFormat, OpenParam
-from .files import PathLike
-from .labels import check_task, encode_labels, looks_like_classes
+from .files import LoadControl, PathLike, existing_file
+from .labels import check_task, encode_labels, format_label, looks_like_classes
 
-SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
-
-
-@dataclass
-class ColumnRoles:
-    """Which columns of the table are targets, features and named inputs."""
-
-    target: list[int]
-    features: list[int]
-    #: ``{input name: columns}`` for several named inputs, else ``None``.
-    inputs: dict[str, list[int]] | None
-    #: Columns forced to be categorical; ``None`` means detect text columns.
-    categorical: set[int] | None
-
-    @property
-    def used(self) -> list[int]:
-        return self.features + self.target
+SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz", ".dat", ".dat.gz",
+            ".data", ".data.gz")
 
 
 def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = None,
@@ -70,35 +63,60 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
              task: str | None = None, categorical: Sequence[ColumnRef] | None = None,
              ignore: Sequence[ColumnRef] | None = None, delimiter: str | None = None,
              max_categories: int = 100,
-             inputs: dict[str, Sequence[ColumnRef]] | None = None) -> Dataset:
+             inputs: dict[str, Sequence[ColumnRef]] | None = None,
+             skip_rows: int | None = None, decimal: str | None = None,
+             comment: str | None = None, missing_values: Sequence[str] | None = None,
+             control: LoadControl | None = None) -> Dataset:
     """Load a CSV file as a tabular :class:`Dataset`.
 
     Args:
-        path: the file (``.csv``, ``.tsv``, ``.txt``, optionally gzip-compressed).
+        path: the file (``.csv``, ``.tsv``, ``.txt``, ``.dat``, optionally gzip-compressed).
         target: target column name or index (default: the last column). A list of columns
             gives a multi-output regression.
-        has_header: whether the first row holds column names; ``None`` auto-detects.
         drop_incomplete: drop rows with a missing value (their count goes to
             ``meta['dropped_rows']`` and the description); otherwise a missing value is a
             :class:`DataError` naming its line and column.
         task: ``'classification'``, ``'regression'`` or ``None`` (auto, see module doc).
         categorical: feature columns to one-hot encode even if they hold numbers. When given,
             every other feature column must be numeric. ``None`` auto-detects text columns.
-        ignore: columns to leave out (e.g. an id column).
-        delimiter: field separator; ``None`` sniffs it.
-        max_categories: a categorical column with more distinct values is an error (it is
-            probably an identifier or free text).
-        inputs: named inputs for a network with several Input layers, ``{name: [columns]}``
-            (for example ``{"user": ["user_id"], "item": ["item_id"]}``): the listed columns
-            are the only features, all numeric. Each input becomes ``Dataset.inputs[name]``:
-            ``int64`` ids of shape ``(n,)`` when it is one column of non-negative whole
-            numbers (``meta['vocab_sizes'][name]`` = largest id + 1), else ``float32`` of
-            shape ``(n, columns)``. ``X`` is the first input. Not combined with
-            ``categorical``.
+        ignore: columns to leave out (an id column).
+        max_categories: a categorical column with more distinct values is an error.
+        inputs: named inputs for a network with several Input layers, ``{name: [columns]}``:
+            the listed columns are the only features, all numeric. Each input becomes
+            ``Dataset.inputs[name]``: ``int64`` ids of shape ``(n,)`` when it is one column
+            of non-negative whole numbers (``meta['vocab_sizes'][name]`` = largest id + 1),
+            else ``float32`` ``(n, columns)``. ``X`` is the first input.
+        has_header, delimiter, skip_rows, decimal, comment, missing_values: what detection
+            would find (see :mod:`.csv_sniff`); ``None`` detects it.
+        control: cancel the load from another thread, follow its progress (bytes read).
+
+    ``meta['csv']`` tells what was detected and how each column was read.
     """
     check_task(task)
-    table = read_table(path, has_header, delimiter)
-    roles = choose_roles(table, target, task, ignore, categorical, inputs)
+    p = existing_file(path)
+    opts = CsvOptions(has_header, delimiter, skip_rows, decimal, comment,
+                      missing_option(missing_values, p.name))
+    layout = sniff_csv(p, opts, control)
+    head = head_table(layout)
+    roles = choose_roles(head, target, task, ignore, categorical, inputs)
+    if not (roles.categorical or set()) & set(roles.features):
+        arr = read_numeric(p, layout, np.float64 if inputs else np.float32, control)
+        ds = None if arr is None else numeric_dataset(head, arr, roles, task,
+                                                      str(Path(path)))
+        if ds is not None:
+            ds.meta["csv"] = dict(layout.to_meta(), reader="fast", missing_found={},
+                                  columns=column_kinds(head, roles, [], False))
+            return ds
+        del arr
+    table = read_table(p, layout=layout, control=control)
+    ds = table_dataset(table, roles, task, drop_incomplete, max_categories, str(Path(path)))
+    ds.meta["csv"] = dict(layout.to_meta(), reader="general", **ds.meta["csv"])
+    return ds
+
+
+def table_dataset(table: Table, roles: ColumnRoles, task: str | None,
+                  drop_incomplete: bool, max_categories: int, source: str) -> Dataset:
+    """The data set of a table read by the general reader (a CSV file or a workbook)."""
     columns = {j: parse_column(table, j) for j in roles.used}
     cat_idx = categorical_columns(columns, roles)
     tcols = [columns[j] for j in roles.target]
@@ -106,13 +124,16 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
     text_target = task == "classification" and any(c.n_text for c in tcols)
     numeric = [columns[j] for j in roles.features if j not in cat_idx]
     check_numbers(table, numeric + ([] if text_target else tcols))
+    found = missing_found(table, columns)
     keep, dropped_rows = complete_rows(table, columns, drop_incomplete)
     X, feature_names = encode_features(table, columns, roles.features, cat_idx, keep,
                                        max_categories)
     named, vocab = encode_inputs(columns, roles.inputs, keep)
     y, class_names = encode_target(table, tcols, task, text_target, keep)
     desc, meta = describe(table, roles, task, cat_idx, keep, dropped_rows, X.shape[1], named,
-                          source=str(Path(path)))
+                          source=source)
+    meta["csv"] = {"missing_found": found,
+                   "columns": column_kinds(table, roles, cat_idx, text_target)}
     if named is not None:
         meta["vocab_sizes"] = vocab
         X = next(iter(named.values()))  # the first input, by convention
@@ -120,80 +141,86 @@ def load_csv(path: PathLike, target: ColumnRef | Sequence[ColumnRef] | None = No
                    name=_stem(table.file), description=desc, meta=meta, inputs=named)
 
 
-# -- roles -------------------------------------------------------------------------------
-def choose_roles(table: Table, target: Any, task: str | None, ignore: Any, categorical: Any,
-                 inputs: Any) -> ColumnRoles:
-    """Resolve the target, ignored, categorical and input columns; the rest are features."""
-    file, n_cols = table.file, len(table.names)
-    target_idx = _target_columns(table, target)
-    if len(target_idx) > 1 and task == "classification":
-        raise DataError(f"{file}: several target columns are only supported for regression")
-    ignored = {table.resolve(c, "ignored column") for c in (ignore or [])}
-    if ignored & set(target_idx):
-        raise DataError(f"{file}: the target column is also listed in 'ignore'")
-    feature_idx = [j for j in range(n_cols) if j not in target_idx and j not in ignored]
-    input_cols: dict[str, list[int]] | None = None
-    if inputs is not None:
-        input_cols = resolve_inputs(table, inputs, target_idx, categorical)
-        feature_idx = [j for cols in input_cols.values() for j in cols]
-        categorical = []  # every input column is numeric
-    if not feature_idx:
-        raise DataError(f"{file}: no feature columns left besides the target "
-                        f"({n_cols} column(s) in the file)")
-    forced_cat: set[int] | None = None
-    if categorical is not None:
-        forced_cat = {table.resolve(c, "categorical column") for c in categorical}
-        if forced_cat & set(target_idx):
-            raise DataError(f"{file}: the target column cannot be listed in 'categorical'; "
-                            f"use task='classification' instead")
-    return ColumnRoles(target_idx, feature_idx, input_cols, forced_cat)
+def missing_option(values: Any, file: str) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+        raise DataError(f"{file}: missing_values must be a list of texts, such as "
+                        f"['NA', '?'], received {values!r}")
+    return tuple(values)
 
 
-def _target_columns(table: Table, target: Any) -> list[int]:
-    if target is None:
-        return [len(table.names) - 1]
-    if isinstance(target, (str, int, np.integer)) and not isinstance(target, bool):
-        return [table.resolve(target, "target")]
-    target_idx = [table.resolve(t, "target") for t in target]
-    if not target_idx:
-        raise DataError(f"{table.file}: target is an empty list")
-    if len(set(target_idx)) != len(target_idx):
-        raise DataError(f"{table.file}: the same target column is listed twice")
-    return target_idx
+def missing_found(table: Table, columns: dict[int, Column]) -> dict[str, int]:
+    """How often each missing-value marker occurs in ``columns`` (as written)."""
+    found: Counter[str] = Counter()
+    for j, c in columns.items():
+        found.update(table.rows[i][j] for i in np.flatnonzero(c.missing))
+    return dict(sorted(found.items()))
 
 
-def resolve_inputs(table: Table, inputs: Any, target_idx: list[int],
-                   categorical: Sequence[ColumnRef] | None) -> dict[str, list[int]]:
-    """Validate load_csv's ``inputs`` option: {name: column indices}."""
-    file = table.file
-    if not isinstance(inputs, dict) or not inputs:
-        raise DataError(f"{file}: 'inputs' must map input names to lists of columns, e.g. "
-                        "{'user': ['user_id'], 'item': ['item_id']}")
-    if categorical:
-        raise DataError(f"{file}: 'categorical' cannot be combined with 'inputs' (input "
-                        "columns must be numeric)")
-    out: dict[str, list[int]] = {}
-    used: dict[int, str] = {}
-    for name, cols in inputs.items():
-        if not isinstance(name, str) or not name:
-            raise DataError(f"{file}: input names must be non-empty strings, got {name!r}")
-        if isinstance(cols, (str, int)) and not isinstance(cols, bool):
-            cols = [cols]
-        if not isinstance(cols, (list, tuple)) or not cols:
-            raise DataError(f"{file}: input {name!r} needs a list of columns, got {cols!r}")
-        idx = []
-        for c in cols:
-            j = table.resolve(c, f"column of input {name!r}")
-            if j in target_idx:
-                raise DataError(f"{file}: column {table.names[j]!r} is the target and cannot "
-                                f"also feed input {name!r}")
-            if j in used:
-                raise DataError(f"{file}: column {table.names[j]!r} is listed for both "
-                                f"{used[j]!r} and {name!r}")
-            used[j] = name
-            idx.append(j)
-        out[name] = idx
+def column_kinds(table: Table, roles: ColumnRoles, cat_idx: list[int],
+                 text_target: bool) -> list[dict[str, Any]]:
+    """Each column's name, role (feature, target, ignored, or the input it feeds) and kind
+    (number, category, text labels; None for a column not read)."""
+    feeds = {j: name for name, cols in (roles.inputs or {}).items() for j in cols}
+    out = []
+    for j, name in enumerate(table.names):
+        if j in roles.target:
+            role, kind = "target", "text" if text_target else "number"
+        elif j in roles.features:
+            role = f"input {feeds[j]}" if j in feeds else "feature"
+            kind = "category" if j in cat_idx else "number"
+        else:
+            role, kind = "ignored", None
+        out.append({"name": name, "role": role, "kind": kind})
     return out
+
+
+def head_table(layout: CsvLayout) -> Table:
+    """The head's rows as a :class:`Table` (enough to resolve column names); rows of
+    different lengths are reported as the general reader would."""
+    if layout.header is not None and layout.header_line is not None:
+        check_widths([layout.header, *layout.head_rows],
+                     [layout.header_line, *layout.head_lines], layout)
+    elif layout.head_rows:
+        check_widths(layout.head_rows, layout.head_lines, layout)
+    return Table(layout.file, layout.header, column_names(layout.header, layout.width),
+                 layout.head_rows, layout.head_lines, layout.delimiter, layout.decimal_comma,
+                 layout.missing)
+
+
+def numeric_dataset(head: Table, arr: np.ndarray, roles: ColumnRoles, task: str | None,
+                    source: str) -> Dataset | None:
+    """The data set of an all-numeric file read into ``arr`` (which becomes ``X``), or None
+    when a float32 target may not hold the file's numbers exactly (whole numbers past
+    2**24): the general reader reads targets in float64."""
+    n = len(arr)
+    tv = arr[:, roles.target]
+    if arr.dtype == np.float32 and np.abs(tv).max(initial=0) >= 2**24:
+        return None
+    if task is None:
+        task = ("classification" if len(roles.target) == 1 and looks_like_classes(tv[:, 0])
+                else "regression")
+    class_names: list[str] | None = None
+    if task == "classification":
+        if len(roles.target) > 1:
+            raise DataError(f"{head.file}: several target columns are only supported for "
+                            "regression")
+        uniq, y = np.unique(tv[:, 0], return_inverse=True)
+        class_names = [format_label(float(v)) for v in uniq]
+    else:
+        y = tv.astype(np.float32)
+    columns = {j: Column(j, arr[:, j], np.zeros(n, bool), np.zeros(n, bool))
+               for j in roles.used} if roles.inputs is not None else {}
+    named, vocab = encode_inputs(columns, roles.inputs, np.arange(n))
+    X = next(iter(named.values())) if named is not None else pack_columns(arr, roles.features)
+    feature_names = [head.names[j] for j in roles.features]
+    desc, meta = describe(head, roles, task, [], np.arange(n), [], len(roles.features), named,
+                          source)
+    if named is not None:
+        meta["vocab_sizes"] = vocab
+    return Dataset(X=X, y=y, task=task, class_names=class_names, feature_names=feature_names,
+                   name=_stem(head.file), description=desc, meta=meta, inputs=named)
 
 
 # -- column kinds and the task -----------------------------------------------------------
@@ -350,8 +377,14 @@ def read_csv_column(path: PathLike, column: ColumnRef | None = None,
 
     Missing or non-numeric cells are errors naming the line and column.
     """
-    table = read_table(path, has_header, delimiter)
-    j = len(table.names) - 1 if column is None else table.resolve(column)
+    p = existing_file(path)
+    layout = sniff_csv(p, CsvOptions(has_header, delimiter))
+    head = head_table(layout)
+    j = len(head.names) - 1 if column is None else head.resolve(column)
+    fast = read_numeric(p, layout, np.float64)
+    if fast is not None:
+        return fast[:, j].copy(), head.names[j]
+    table = read_table(p, layout=layout)
     col = parse_column(table, j)
     err = first_text_error(table, [col])
     if err is not None:
@@ -365,12 +398,25 @@ def read_csv_column(path: PathLike, column: ColumnRef | None = None,
 
 _COLUMNS = (list, tuple)
 
+_HAS_HEADER = Param(
+    "has_header", "bool", None, "Whether the first row (after any skipped lines) holds the "
+    "column names. Detected when not set: a first row without numbers above numeric "
+    "columns is a header.", optional=True)
+_SKIP_ROWS = Param(
+    "skip_rows", "int", None, "How many lines at the top of the file to skip before the "
+    "header or the data, such as a title or notes. Detected when not set (lines that "
+    "differ from the table below in number or kind of fields).", optional=True, min=0)
+_MISSING_VALUES = OpenParam(
+    "missing_values", "str", None, "The texts that mean a value is missing, such as "
+    "['NA', '?', '-999']. Empty cells always are. Default: NA, N/A, NaN, null, None and ?.",
+    optional=True, accepts=(list, tuple), expects="a list of texts")
+
 OPTIONS: tuple[Param, ...] = (
-    OpenParam("target", "str", None, "Name or number (0-based) of the target column.",
+    OpenParam("target", "str", None, "Name or number (0-based) of the target column: what "
+              "the network learns to predict (the last column when not set).",
               optional=True, accepts=(str, int, np.integer, list, tuple),
               expects="a column name or number, or a list of them"),
-    Param("has_header", "bool", None, "Whether the first row holds column names "
-          "(automatic when not set).", optional=True),
+    _HAS_HEADER,
     Param("drop_incomplete", "bool", False, "Leave out rows with a missing value instead of "
           "stopping at the first one."),
     Param("task", "choice", None, "Classification or regression (automatic when not set).",
@@ -379,13 +425,21 @@ OPTIONS: tuple[Param, ...] = (
               "numbers.", optional=True, accepts=_COLUMNS, expects="a list of columns"),
     OpenParam("ignore", "str", None, "Columns to leave out, such as an id column.",
               optional=True, accepts=_COLUMNS, expects="a list of columns"),
-    Param("delimiter", "str", None, "The character between fields (detected when not set).",
-          optional=True),
+    Param("delimiter", "str", None, "The character between the fields of a row, such as "
+          "',' ';' '|' or '\\t' for a tab, or 'whitespace' for columns separated by runs of "
+          "spaces. Detected when not set.", optional=True),
     Param("max_categories", "int", 100, "Most distinct values a text column may have to be "
           "one-hot encoded.", min=1),
     OpenParam("inputs", "str", None, "Columns for each named input of a network with "
               "several inputs.", optional=True, accepts=(dict,),
               expects="a mapping of input names to lists of columns"),
+    _SKIP_ROWS,
+    Param("decimal", "choice", None, "The decimal mark of the numbers: '.' as in 3.5, or "
+          "',' as in 3,5 (common with ';' between fields). Detected when not set.",
+          choices=(".", ","), optional=True),
+    Param("comment", "str", None, "Lines starting with this text are notes and skipped, "
+          "such as '#'. Detected for '#' when not set; '' for none.", optional=True),
+    _MISSING_VALUES,
 )
 
 CSV = DataFormat(name="csv", title="CSV files", load=load_csv, options=OPTIONS,

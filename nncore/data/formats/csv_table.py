@@ -8,22 +8,24 @@ turns one column of it into numbers, missing-value and text masks.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 import numpy as np
 
 from nncore.errors import DataError
 
-from .files import PathLike, existing_file, read_text
+from .csv_sniff import (
+    MISSING_TOKENS,
+    CsvLayout,
+    CsvOptions,
+    drop_comments,
+    sniff_csv,
+    split_rows,
+    to_float,
+)
+from .files import LoadControl, PathLike, existing_file, read_lines
 
 ColumnRef = str | int
-
-#: Cells read as missing values (compared lower-case, after stripping).
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
-#: Candidate delimiters, in the order ties are broken.
-DELIMITERS = (",", ";", "\t", "|")
 
 _F32_MAX = float(np.finfo(np.float32).max)
 
@@ -38,11 +40,12 @@ class Table:
     rows: list[list[str]]
     lines: list[int]          # physical line number of each row (1-based)
     delimiter: str
-
-    @property
-    def decimal_comma(self) -> bool:
-        """Numbers may use a decimal comma (only when ';' separates the fields)."""
-        return self.delimiter == ";"
+    #: Numbers may use a decimal comma.
+    decimal_comma: bool = False
+    #: Cells that mean a missing value (lower-case).
+    missing: frozenset[str] = MISSING_TOKENS
+    #: What messages call a row's place: ``line`` in a text file, ``row`` in a workbook.
+    row_word: str = "line"
 
     def col(self, j: int) -> str:
         """How messages refer to column ``j``."""
@@ -52,7 +55,7 @@ class Table:
 
     def where(self, i: int, j: int) -> str:
         """How messages refer to the cell of row ``i``, column ``j``."""
-        return f"{self.file} line {self.lines[i]}, {self.col(j)}"
+        return f"{self.file} {self.row_word} {self.lines[i]}, {self.col(j)}"
 
     def resolve(self, ref: ColumnRef, what: str = "column") -> int:
         """Index of the column named or numbered ``ref`` (negative indices count from the end)."""
@@ -86,111 +89,32 @@ class Table:
                         f"{shown}{more}")
 
 
-# -- text -> rows ------------------------------------------------------------------------
-def is_missing(cell: str) -> bool:
-    """Whether ``cell`` is a missing value (see :data:`MISSING_TOKENS`)."""
-    return cell.strip().lower() in MISSING_TOKENS
-
-
-def to_float(cell: str, decimal_comma: bool = False) -> float | None:
-    """``cell`` as a float, or ``None`` if it is not a number (missing cells excluded)."""
-    s = cell.strip()
-    if "_" in s:
-        return None
-    try:
-        return float(s)
-    except ValueError:
-        pass
-    if decimal_comma and s.count(",") == 1 and "." not in s:
-        try:
-            return float(s.replace(",", "."))
-        except ValueError:
-            return None
-    return None
-
-
-def _csv_rows(lines: list[str], delimiter: str) -> list[list[str]]:
-    try:
-        return list(csv.reader(lines, delimiter=delimiter))
-    except csv.Error:
-        return []
-
-
-def sniff_delimiter(text: str) -> str:
-    """Pick the delimiter among , ; TAB | that splits the first lines most consistently."""
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    if not lines:
-        return ","
-    best, best_score = ",", (-1, -1)
-    for cand in DELIMITERS:
-        counts = [len(row) for row in _csv_rows(lines, cand)]
-        if not counts or max(counts) < 2:
-            continue
-        consistent = sum(c == counts[0] for c in counts)
-        score = (consistent, counts[0])
-        if score > best_score:
-            best, best_score = cand, score
-    return best
-
-
-def choose_delimiter(text: str, file: str) -> str:
-    """TAB for ``.tsv`` files, else the sniffed delimiter."""
-    if file.lower().endswith((".tsv", ".tsv.gz")):
-        return "\t"
-    return sniff_delimiter(text)
-
-
-def split_rows(text: str, delimiter: str, file: str) -> tuple[list[list[str]], list[int]]:
-    """The non-blank rows of ``text`` as stripped cells, and the line each starts on."""
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
-    try:
-        for row in reader:
-            if row:
-                cells = [c.strip() for c in row]
-                if any(cells):
-                    rows.append(cells)
-                    lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise DataError(f"{file} line {reader.line_num}: malformed CSV ({exc})") from None
-    if not rows:
-        raise DataError(f"{file} is empty")
-    return rows, lines
-
-
-def check_widths(rows: list[list[str]], lines: list[int], file: str) -> None:
-    """Every row must have as many cells as the first."""
+# -- rows ------------------------------------------------------------------------------
+def check_widths(rows: list[list[str]], lines: list[int], layout: CsvLayout) -> None:
+    """Every row must have as many cells as the first; the message says which option
+    would help when a line looks like a comment or the delimiter seems wrong."""
     width = len(rows[0])
     for row, line in zip(rows, lines, strict=True):
         if len(row) != width:
-            raise DataError(f"{file} line {line}: {len(row)} fields, expected {width} "
+            raise DataError(f"{layout.file} line {line}: {len(row)} fields, expected {width} "
                             f"(as in line {lines[0]}); every row must have the same number "
-                            f"of columns")
+                            f"of columns{_width_hint(row, line, lines, layout)}")
+
+
+def _width_hint(row: list[str], line: int, lines: list[int], layout: CsvLayout) -> str:
+    mark = (row[0] if row else "").lstrip()[:1]
+    if mark and mark in "#%;!/" and mark != layout.comment:
+        return f"; if lines starting with {mark!r} are comments, set comment={mark!r}"
+    if len(lines) > 1 and line == lines[1]:
+        return (f"; if line {lines[0]} is not part of the table, skip it with "
+                f"skip_rows={lines[0]}")
+    if len(row) == 1 or (layout.header and len(layout.header) == 1):
+        return ("; the fields may be separated by another character: set delimiter (such "
+                "as ',', ';', '|', '\\t' or 'whitespace')")
+    return ""
 
 
 # -- header ------------------------------------------------------------------------------
-def looks_like_header(rows: list[list[str]], decimal_comma: bool) -> bool:
-    """The first row is a header when none of its cells is a number and either a column
-    below it is mostly numeric or none of its values reappears in its column."""
-    first, rest = rows[0], rows[1:]
-    if any(to_float(c, decimal_comma) is not None for c in first):
-        return False
-    if all(is_missing(c) for c in first):
-        return False
-    if not rest:
-        return True
-    for j in range(len(first)):
-        cells = [r[j] for r in rest if not is_missing(r[j])]
-        n_num = sum(to_float(c, decimal_comma) is not None for c in cells)
-        if cells and n_num * 2 > len(cells):
-            return True
-    # Only text columns: a header value does not reappear in its own column.
-    return all(first[j] not in {r[j] for r in rest} for j in range(len(first)))
-
-
 def unique_names(names: list[str]) -> list[str]:
     """``names`` with repeats renamed ``name.1``, ``name.2``, ..."""
     seen: dict[str, int] = {}
@@ -217,31 +141,32 @@ def column_names(header: list[str] | None, width: int) -> list[str]:
     return unique_names([h if h else f"col{j + 1}" for j, h in enumerate(header)])
 
 
-def read_table(path: PathLike, has_header: bool | None = None,
-               delimiter: str | None = None) -> Table:
-    """Read a CSV file into a :class:`Table` (validates emptiness, raggedness and header)."""
+def read_table(path: PathLike, opts: CsvOptions | None = None,
+               control: LoadControl | None = None, layout: CsvLayout | None = None) -> Table:
+    """Read a CSV file into a :class:`Table` (validates emptiness, raggedness and header),
+    following ``layout`` (default: :func:`~.csv_sniff.sniff_csv` with ``opts``)."""
     p = existing_file(path)
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1
-                                  or delimiter in '"\r\n'):
-        raise DataError(f"{p.name}: delimiter must be one character such as ',' or ';' (not "
-                        f"a quote or a line break), received {delimiter!r}")
-    text = read_text(p)
-    if not text.strip():
+    if layout is None:
+        layout = sniff_csv(p, opts, control)
+    lines, _ = read_lines(p, control, keepends=True)
+    lines = drop_comments(lines[layout.skip_rows:], layout.comment)
+    rows, starts = split_rows(lines, layout, p.name)
+    del lines
+    starts = [s + layout.skip_rows for s in starts]
+    if not rows:
         raise DataError(f"{p.name} is empty")
-    if delimiter is None:
-        delimiter = choose_delimiter(text, p.name)
-    rows, lines = split_rows(text, delimiter, p.name)
-    check_widths(rows, lines, p.name)
+    if layout.has_header:
+        rows[0] = list(layout.header or rows[0])
+    check_widths(rows, starts, layout)
     width = len(rows[0])
-    if has_header is None:
-        has_header = looks_like_header(rows, delimiter == ";")
     header: list[str] | None = None
-    if has_header:
+    if layout.has_header:
         header = rows[0]
-        rows, lines = rows[1:], lines[1:]
+        rows, starts = rows[1:], starts[1:]
         if not rows:
             raise DataError(f"{p.name} has a header row but no data rows")
-    return Table(p.name, header, column_names(header, width), rows, lines, delimiter)
+    return Table(p.name, header, column_names(header, width), rows, starts, layout.delimiter,
+                 layout.decimal_comma, layout.missing)
 
 
 # -- columns -----------------------------------------------------------------------------
@@ -273,9 +198,10 @@ def parse_column(table: Table, j: int) -> Column:
     except ValueError:
         pass
     else:
-        if "_" not in "".join(cells):
+        if "_" not in "".join(cells) and table.missing == MISSING_TOKENS:
             return Column(j, values, np.isnan(values), text)
-    missing = np.fromiter((c.lower() in MISSING_TOKENS for c in cells), dtype=bool, count=n)
+    tokens = table.missing
+    missing = np.fromiter((c.lower() in tokens for c in cells), dtype=bool, count=n)
     values = np.full(n, np.nan)
     dc = table.decimal_comma
     for i, cell in enumerate(cells):
@@ -299,7 +225,26 @@ def first_text_error(table: Table, cols: list[Column]) -> DataError | None:
     if best is None:
         return None
     i, j = best
-    return DataError(f"{table.where(i, j)}: expected a number, got {table.rows[i][j]!r}")
+    cell = table.rows[i][j]
+    return DataError(f"{table.where(i, j)}: expected a number, got {cell!r}"
+                     f"{_text_hint(table, i, cell)}")
+
+
+#: Texts that often mean "no value" in files (besides MISSING_TOKENS).
+_MAYBE_MISSING = frozenset({"-", "--", "---", ".", "*", "n.a.", "missing", "#n/a", "nil",
+                            "unknown", "#value!", "#div/0!", "x", "empty", "nd", "n.d."})
+
+
+def _text_hint(table: Table, i: int, cell: str) -> str:
+    """Which option would read ``cell`` (row ``i``) as the user meant, when one would."""
+    if cell.lower() in _MAYBE_MISSING or cell == "-999":
+        return f"; if {cell!r} means a missing value, add it to missing_values"
+    if not table.decimal_comma and to_float(cell, True) is not None:
+        return "; if ',' is the decimal mark, set decimal=','"
+    if i == 0 and table.header is None:
+        return (f"; if line {table.lines[0]} is not part of the table, skip it with "
+                f"skip_rows={table.lines[0]}")
+    return ""
 
 
 def check_finite(table: Table, col: Column) -> None:

@@ -20,23 +20,29 @@ import numpy as np
 from nncore.errors import DataError
 from nncore.params import Param
 
-from ..dataset import Dataset
+from ..dataset import Dataset, all_finite
 from .data_format import DataFormat, OpenParam
-from .files import PathLike, existing_file, is_gzip
+from .files import LoadControl, PathLike, existing_file, is_gzip
 
 IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
-def _read_upto(f: BinaryIO, n: int) -> bytes:
-    """Read at most ``n`` bytes in chunks (never allocates ``n`` bytes up front)."""
+def _read_upto(f: BinaryIO, n: int, name: str, control: LoadControl | None = None,
+               raw: BinaryIO | None = None, total: int = 0) -> bytearray:
+    """Read at most ``n`` bytes in chunks (never allocates ``n`` bytes up front), checking
+    ``control`` and reporting the position in ``raw`` (the file on disk) per chunk."""
     buf = bytearray()
     while len(buf) < n:
+        if control is not None:
+            control.check(name)
         chunk = f.read(min(1 << 20, n - len(buf)))
         if not chunk:
             break
         buf += chunk
-    return bytes(buf)
+        if control is not None and raw is not None:
+            control.report(raw.tell(), total)
+    return buf
 
 
 def _read_header(f: BinaryIO, file: str) -> tuple[np.dtype, tuple[int, ...]]:
@@ -60,15 +66,17 @@ def _read_header(f: BinaryIO, file: str) -> tuple[np.dtype, tuple[int, ...]]:
     return IDX_TYPES[code], struct.unpack(f">{ndim}I", raw_dims)
 
 
-def read_idx(path: PathLike) -> np.ndarray:
+def read_idx(path: PathLike, control: LoadControl | None = None) -> np.ndarray:
     """Read one IDX file (plain or gzip-compressed) into an array of its native dtype."""
     p = existing_file(path)
     gz = is_gzip(p)
     try:
-        with (gzip.open(p, "rb") if gz else open(p, "rb")) as f:
+        with open(p, "rb") as raw:
+            f: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
             dtype, dims = _read_header(f, p.name)
             nbytes = math.prod(dims) * dtype.itemsize
-            data = _read_upto(f, nbytes + 1)
+            data = _read_upto(f, nbytes + 1, p.name, control, raw,
+                              os.fstat(raw.fileno()).st_size)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise DataError(f"cannot read {p.name}: {exc}") from None
     if len(data) < nbytes:
@@ -77,24 +85,26 @@ def read_idx(path: PathLike) -> np.ndarray:
     if len(data) > nbytes:
         raise DataError(f"{p.name}: unexpected bytes after the IDX data (the header declares "
                         f"dimensions {dims}, {nbytes} bytes)")
-    return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+    return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="),
+                                                                copy=False)
 
 
-def load_idx(images_path: PathLike, labels_path: PathLike, scale: bool = True) -> Dataset:
+def load_idx(images_path: PathLike, labels_path: PathLike, scale: bool = True,
+             control: LoadControl | None = None) -> Dataset:
     """Load an MNIST-style pair of IDX files (plain or ``.gz``).
 
     The images file must have 3 dimensions ``(n, H, W)``; images become ``float32``
     ``(n, 1, H, W)``, divided by 255 when stored as unsigned bytes and ``scale`` is true.
     The labels file must be 1-D integers with ``n`` entries; class ``k`` is named ``'k'``.
     """
-    images = read_idx(images_path)
-    labels = read_idx(labels_path)
+    images = read_idx(images_path, control)
+    labels = read_idx(labels_path, control)
     iname, lname = Path(images_path).name, Path(labels_path).name
     _check_pair(images, labels, iname, lname)
     X = images.astype(np.float32)[:, None, :, :]
     if scale and images.dtype == np.uint8:
         X /= 255.0
-    if not np.all(np.isfinite(X)):
+    if not all_finite(X):
         raise DataError(f"{iname}: contains non-finite values")
     n_classes = int(labels.max()) + 1
     name = iname.split(".")[0].split("-")[0]
@@ -126,13 +136,13 @@ def _check_pair(images: np.ndarray, labels: np.ndarray, iname: str, lname: str) 
 
 
 def load_idx_images(path: PathLike, labels_path: PathLike | None = None,
-                    scale: bool = True) -> Dataset:
+                    scale: bool = True, control: LoadControl | None = None) -> Dataset:
     """:func:`load_idx` for :func:`~.registry.load_data`, where the labels file is an option
     that must be given."""
     if labels_path is None:
         raise DataError(f"{Path(path).name} is an IDX images file: also give its labels file "
                         f"(labels_path=...)")
-    return load_idx(path, labels_path, scale)
+    return load_idx(path, labels_path, scale, control)
 
 
 OPTIONS: tuple[Param, ...] = (

@@ -15,7 +15,7 @@ from nncore.params import Param
 
 from ..dataset import Dataset
 from .data_format import DataFormat
-from .files import PathLike
+from .files import LoadControl, PathLike
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff",
                               ".webp", ".ppm", ".pgm", ".pbm"})
@@ -29,7 +29,10 @@ _JUNK_FILES = frozenset({"thumbs.db", "desktop.ini"})
 class _Collected:
     """The images read so far, and what was left out."""
 
-    images: list[np.ndarray] = field(default_factory=list)
+    #: How many files may hold images: the array for them is made at the first image.
+    capacity: int = 0
+    X: np.ndarray | None = None
+    count: int = 0
     labels: list[int] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -38,7 +41,8 @@ class _Collected:
 
 
 def load_image_folder(path: PathLike, size: tuple[int, int] | None = None,
-                      color: str = "grayscale", skip_invalid: bool = False) -> Dataset:
+                      color: str = "grayscale", skip_invalid: bool = False,
+                      control: LoadControl | None = None) -> Dataset:
     """Load images stored as one sub-folder per class (``root/cat/*.png``, ``root/dog/...``).
 
     Args:
@@ -49,22 +53,32 @@ def load_image_folder(path: PathLike, size: tuple[int, int] | None = None,
         skip_invalid: skip non-image and unreadable files (listed in ``meta['skipped']``)
             instead of raising a :class:`DataError` naming the file. Hidden files and
             ``Thumbs.db`` / ``desktop.ini`` are always skipped.
+        control: cancel the load from another thread, follow its progress (bytes of the
+            image files read, of their total).
 
     Returns a classification :class:`Dataset` with X ``float32 (n, C, H, W)`` in ``[0, 1]``.
     """
     root = Path(path)
     size = _check_options(root, size, color)
     class_dirs = _class_folders(root)
-    got = _Collected()
-    for k, cdir in enumerate(class_dirs):
-        n_before = len(got.images)
-        for f in sorted(p for p in cdir.rglob("*") if p.is_file()):
-            if not _is_hidden_or_junk(f.relative_to(cdir)):
-                _add_image(got, f, f.relative_to(root).as_posix(), k, size, color,
-                           skip_invalid)
-        if len(got.images) == n_before:
+    listed = [[f for f in sorted(p for p in cdir.rglob("*") if p.is_file())
+               if not _is_hidden_or_junk(f.relative_to(cdir))] for cdir in class_dirs]
+    got = _Collected(capacity=sum(len(files) for files in listed))
+    sizes = {f: f.stat().st_size for files in listed for f in files} if control else {}
+    total, done = sum(sizes.values()), 0
+    for k, (cdir, files) in enumerate(zip(class_dirs, listed)):
+        n_before = got.count
+        for f in files:
+            if control is not None:
+                control.check(root.name)
+            _add_image(got, f, f.relative_to(root).as_posix(), k, size, color, skip_invalid)
+            if control is not None:
+                done += sizes[f]
+                control.report(done, total)
+        if got.count == n_before:
             raise DataError(f"class folder '{cdir.name}' contains no usable images")
-    X = np.stack(got.images).astype(np.float32, copy=False)
+    assert got.X is not None
+    X = got.X[:got.count]  # the images read into one array made for all the files
     return Dataset(X=X, y=np.array(got.labels, dtype=np.int64), task="classification",
                    class_names=[d.name for d in class_dirs], name=root.name,
                    description=f"{root.name}: {len(X)} {color} images of "
@@ -133,7 +147,11 @@ def _add_image(got: _Collected, f: Path, shown: str, label: int,
                             f"{native[0]}x{native[1]} (height x width); give a "
                             f"size [height, width] to resize them all (in a project "
                             f"file: data.params.size)")
-    got.images.append(arr[None] if arr.ndim == 2 else np.transpose(arr, (2, 0, 1)))
+    image = arr[None] if arr.ndim == 2 else np.transpose(arr, (2, 0, 1))
+    if got.X is None:
+        got.X = np.empty((got.capacity, *image.shape), dtype=np.float32)
+    got.X[got.count] = image
+    got.count += 1
     got.labels.append(label)
     got.files.append(shown)
 

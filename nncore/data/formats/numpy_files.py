@@ -17,7 +17,7 @@ from nncore.readers import data_limit, read_npy, read_npz
 
 from ..dataset import TASKS, Dataset
 from .data_format import DataFormat
-from .files import PathLike, existing_file, read_head
+from .files import LoadControl, PathLike, existing_file, read_head
 from .labels import check_task, encode_labels, looks_like_classes
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -83,7 +83,7 @@ def _text_list(arrays: dict[str, np.ndarray], key: str, file: str) -> list[str] 
 
 
 def load_numpy(path: PathLike, x_key: str = "X", y_key: str = "y",
-               task: str | None = None) -> Dataset:
+               task: str | None = None, control: LoadControl | None = None) -> Dataset:
     """Load inputs and targets from an ``.npz`` archive (never unpickles).
 
     The archive holds ``x_key`` (numeric, one row per sample) and ``y_key`` (class indices,
@@ -97,7 +97,12 @@ def load_numpy(path: PathLike, x_key: str = "X", y_key: str = "y",
         raise DataError(f"{p.name} is a single array without labels; to train, save inputs and "
                         f"targets together with numpy.savez(file, {x_key}=..., {y_key}=...); "
                         f"to predict, load it with load_array")
+    if control is not None:
+        control.check(p.name)
     arrays = load_npz_arrays(p)
+    if control is not None:
+        size = p.stat().st_size
+        control.report(size, size)
     for key in (x_key, y_key):
         if key not in arrays:
             raise DataError(f"{p.name} has no array named '{key}'; it holds: "

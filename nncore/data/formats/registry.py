@@ -17,13 +17,14 @@ from nncore.params import coerce_all
 from ..dataset import Dataset
 from .csv_files import CSV
 from .data_format import DataFormat
-from .files import PathLike, read_head
+from .excel import EXCEL
+from .files import LoadControl, PathLike, read_head
 from .idx import IDX
 from .image_folder import IMAGE_FOLDER
 from .numpy_files import NUMPY
 
 #: Every data format, in the order they are tried.
-FORMATS: tuple[DataFormat, ...] = (IMAGE_FOLDER, CSV, NUMPY, IDX)
+FORMATS: tuple[DataFormat, ...] = (IMAGE_FOLDER, CSV, EXCEL, NUMPY, IDX)
 _HEAD_BYTES = 8
 
 
@@ -48,7 +49,7 @@ def format_for(path: PathLike) -> DataFormat:
         if fmt.matches_head(head):
             return fmt
     raise DataError(f"{p.name}: unsupported data file type; supported: a folder of images, "
-                    f".csv/.tsv/.txt (optionally .gz), .npz, MNIST IDX files")
+                    f".csv/.tsv/.txt/.dat/.data (optionally .gz), .xlsx, .npz, MNIST IDX files")
 
 
 def check_options(fmt: DataFormat, options: dict[str, Any], owner: str) -> dict[str, Any]:
@@ -68,21 +69,25 @@ def check_options(fmt: DataFormat, options: dict[str, Any], owner: str) -> dict[
         raise DataError(str(e)) from None
 
 
-def load_data(path: PathLike, **options: Any) -> Dataset:
+def load_data(path: PathLike, control: LoadControl | None = None, **options: Any) -> Dataset:
     """Load a data set, choosing the format from the path (see :data:`FORMATS`).
 
     * a folder: :func:`~.image_folder.load_image_folder`;
-    * ``.csv``, ``.tsv``, ``.txt`` (optionally ``.gz``): :func:`~.csv_files.load_csv`;
+    * ``.csv``, ``.tsv``, ``.txt``, ``.dat``, ``.data`` (optionally ``.gz``):
+      :func:`~.csv_files.load_csv`;
+    * ``.xlsx``: :func:`~.excel.load_excel`;
     * ``.npz`` (and ``.npy``, which explains it needs labels):
       :func:`~.numpy_files.load_numpy`;
     * IDX files (``*-ubyte``, ``*.idx*``, optionally ``.gz``): :func:`~.idx.load_idx`, with
       the labels file given as ``labels_path=...``.
 
     ``options`` are the chosen format's (``DataFormat.options``); an option of another
-    format is a DataError naming it and listing the valid ones.
+    format is a DataError naming it and listing the valid ones. ``control``
+    (:class:`~.files.LoadControl`) lets another thread cancel the load (it then raises
+    :class:`~.files.LoadCancelled`) and follow its progress in bytes read.
     """
     p = Path(path)
     if not p.exists():
         raise DataError(f"file or folder not found: {p}")
     fmt = format_for(p)
-    return fmt.load(p, **check_options(fmt, options, p.name))
+    return fmt.load(p, control=control, **check_options(fmt, options, p.name))
