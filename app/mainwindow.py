@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock.raise_()
 
     def _restore_recovered(self, project: Project, original_path: Path | None) -> None:
-        self.files.replace_project(project, original_path, modified=True)
+        self.files.restore_recovered(project, original_path)
 
     # -- the launcher's entry points -------------------------------------------------------
     def open_project(self, path: Path | str, as_copy: bool = False) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -158,8 +158,10 @@ def small_label(text: str = " ", scale: float = 0.85, wrap: bool = False) -> QLa
 
 
 def make_table(columns: list[str]) -> QTreeWidget:
-    """A flat, single-selection table: the first column stretches, the others fit."""
-    table = QTreeWidget()
+    """A flat, single-selection table: the other columns fit their contents and the first
+    takes the rest of the width, but never less than its own contents (see
+    :class:`NamesTable`)."""
+    table = NamesTable()
     table.setColumnCount(len(columns))
     table.setHeaderLabels(columns)
     table.setRootIsDecorated(False)
@@ -168,7 +170,34 @@ def make_table(columns: list[str]) -> QTreeWidget:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     header = table.header()
     header.setStretchLastSection(False)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
     for col in range(1, len(columns)):
         header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
     return table
+
+
+class NamesTable(QTreeWidget):
+    """A table whose first column (the names) gets the width the other columns leave, and
+    at least what its contents need: a narrow table scrolls sideways instead of squeezing
+    the names to a few pixels. (A ``Stretch`` first column gets only what is left, down to
+    the header's minimum: in a narrow dock, as a restored window layout may give, the names
+    collapsed.)"""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_first_column()
+
+    def updateGeometries(self) -> None:  # noqa: N802
+        super().updateGeometries()
+        self._fit_first_column()
+
+    def _fit_first_column(self) -> None:
+        header = self.header()
+        if header.count() == 0:
+            return
+        others = sum(header.sectionSize(c) for c in range(1, header.count())
+                     if not header.isSectionHidden(c))
+        needed = max(self.sizeHintForColumn(0), header.sectionSizeHint(0))
+        width = max(needed, self.viewport().width() - others)
+        if header.sectionSize(0) != width:
+            header.resizeSection(0, width)
