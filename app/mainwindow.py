@@ -53,6 +53,7 @@ from app.window.context import PartFactory, WindowContext
 from app.window.diagram_export import DiagramExport
 from app.window.edit_actions import EditActions
 from app.window.files import ProjectFiles
+from app.window.status_bar import StatusBar
 from app.window.view_actions import ViewActions
 from nncore.project import Project
 
@@ -230,7 +231,8 @@ class MainWindow(QMainWindow):
         self.toolbar = tb
 
     def _build_status_bar(self) -> None:
-        sb = self.statusBar()
+        sb = StatusBar(self)
+        self.setStatusBar(sb)
         self.problems_label = QLabel()
         self.problems_label.setObjectName("problemsLabel")
         self.params_label = QLabel()
