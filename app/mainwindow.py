@@ -1,6 +1,6 @@
 """The builder window: canvas in the middle, palette on the left, inspector, data, training
 settings, summary and run history on the right, training curves, the network's insides and
-results along the bottom; File / Edit / View / Run menus.
+results along the bottom; File / Edit / View / Run / Help menus.
 
 The window only assembles: it makes the document, the editor, the canvas and the panels,
 gives its parts (:mod:`app.window`: files, autosave, diagram export, edit and view actions;
@@ -20,14 +20,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from app import dialogs
 from app.canvas.items import format_count
 from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
@@ -53,11 +51,11 @@ from app.window.context import PartFactory, WindowContext
 from app.window.diagram_export import DiagramExport
 from app.window.edit_actions import EditActions
 from app.window.files import ProjectFiles
+from app.window.help import HelpActions
 from app.window.status_bar import StatusBar
+from app.window.theme_actions import ThemeActions
 from app.window.view_actions import ViewActions
 from nncore.project import Project
-
-TITLE = "NetCanvas"
 
 
 class _Relay(QObject):
@@ -163,9 +161,10 @@ class MainWindow(QMainWindow):
         self.act_quit = action("actionQuit", "&Quit", self.close, ["Ctrl+Q"])
         self.edit = EditActions(ctx, self)
         self.view_actions = ViewActions(ctx, self)
+        self.theme_actions = ThemeActions(ctx, self.settings, self)
         self.act_reset_layout = action("actionResetLayout", "Reset Window &Layout",
                                        self.reset_window_layout)
-        self.act_about = action("actionAbout", "&About NetCanvas", self.about)
+        self.help = HelpActions(ctx, self.menuBar(), self)
         self.run_controls = RunControls(ctx, self.training, self)
         self.canvas_badges = CanvasBadges(ctx, self.training, self)
         self.weights_dialogs = WeightsDialogs(ctx, self.training, self)
@@ -203,6 +202,7 @@ class MainWindow(QMainWindow):
         _fill_menu(edit, self.edit.menu_actions)
         view = mb.addMenu("&View")
         _fill_menu(view, [*self.view_actions.menu_actions, None])
+        view.addMenu(self.theme_actions.menu)
         panels = view.addMenu("&Panels")
         for dock in self._docks():
             panels.addAction(dock.toggleViewAction())
@@ -210,7 +210,9 @@ class MainWindow(QMainWindow):
         run = mb.addMenu("&Run")
         run.setObjectName("menuRun")
         _fill_menu(run, self.run_controls.menu_actions)
-        mb.addMenu("&Help").addAction(self.act_about)
+        help_menu = mb.addMenu("&Help")
+        help_menu.setObjectName("menuHelp")
+        _fill_menu(help_menu, self.help.menu_actions)
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Main", self)
@@ -304,9 +306,11 @@ class MainWindow(QMainWindow):
 
     # -- state -----------------------------------------------------------------------------
     def _update_title(self) -> None:
+        """The project's name, "*" when it has unsaved changes (Qt's ``[*]``); the window
+        system adds the application's name: "Spiral* — NetCanvas"."""
         name = self.document.project.name or "Untitled"
-        star = "*" if self.files.is_modified() else ""
-        self.setWindowTitle(f"{TITLE} — {name}{star}")
+        self.setWindowTitle(f"{name.replace('[*]', '[*][*]')}[*]")
+        self.setWindowModified(self.files.is_modified())
 
     def _update_status(self) -> None:
         a = self.document.analysis
@@ -368,13 +372,6 @@ class MainWindow(QMainWindow):
         self.save_window_settings()
         self.autosave.stop()
         event.accept()
-
-    def about(self) -> None:
-        dialogs.message_box(self, QMessageBox.Icon.Information, "About NetCanvas",
-                            "NetCanvas: build, train and understand neural networks on a "
-                            "canvas.", informative="A pure-NumPy engine with a PySide6 "
-                            "window. Project files train headless with the netcanvas "
-                            "command.")
 
 
 def _fill_menu(menu: QMenu, actions: list[QAction | None]) -> None:

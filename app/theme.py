@@ -1,8 +1,11 @@
-"""Look: Fusion style with a light or dark palette that follows the system preference.
+"""Look: Fusion style with a light or dark palette, chosen by the person (View > Theme:
+System, Light or Dark) or following the system preference.
 
-``apply_theme(app)`` picks the palette from ``QStyleHints.colorScheme()`` (Qt >= 6.5) and
-re-applies it when the system switches; ``colors()`` gives the canvas colours of the
-current scheme, and ``theme_notifier().changed`` tells views to repaint.
+``set_theme(app, choice)`` applies a choice; with "system", ``apply_theme(app)`` picks the
+palette from ``QStyleHints.colorScheme()`` (Qt >= 6.5) and :func:`follow_system_theme`
+re-applies it when the system switches (a chosen Light or Dark stays). ``colors()`` gives
+the canvas colours of the current scheme, and ``theme_notifier().changed`` tells every
+view to repaint.
 """
 
 from __future__ import annotations
@@ -76,6 +79,14 @@ def theme_notifier() -> ThemeNotifier:
     return _notifier
 
 
+#: The choices of View > Theme.
+THEMES = ("system", "light", "dark")
+_choice = "system"
+#: The window colour's lightness of the palette the application started with (before a
+#: theme replaced it): how the system looks when it does not say.
+_platform_lightness: int | None = None
+
+
 def system_is_dark() -> bool:
     hints = QGuiApplication.styleHints()
     scheme = getattr(hints, "colorScheme", None)  # Qt >= 6.5
@@ -86,7 +97,24 @@ def system_is_dark() -> bool:
         if value == Qt.ColorScheme.Light:
             return False
     # Unknown: judge from the platform palette's window colour.
-    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    lightness = _platform_lightness
+    if lightness is None:
+        lightness = QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness()
+    return lightness < 128
+
+
+def theme_choice() -> str:
+    """The theme chosen: "system", "light" or "dark"."""
+    return _choice
+
+
+def set_theme(app: QApplication, choice: str) -> Colors:
+    """Apply a theme choice (one of :data:`THEMES`) to every widget, plot and the canvas."""
+    global _choice
+    if choice not in THEMES:
+        raise ValueError(f"theme must be one of {THEMES}, not {choice!r}")
+    _choice = choice
+    return apply_theme(app, None if choice == "system" else choice == "dark")
 
 
 def colors() -> Colors:
@@ -118,7 +146,9 @@ def dark_palette() -> QPalette:
 
 def apply_theme(app: QApplication, dark: bool | None = None) -> Colors:
     """Use Fusion with a palette matching the system (or ``dark`` when given)."""
-    global _current
+    global _current, _platform_lightness
+    if _platform_lightness is None:
+        _platform_lightness = app.palette().color(QPalette.ColorRole.Window).lightness()
     if app.style().name().lower() != "fusion":
         style = QStyleFactory.create("Fusion")
         if style is not None:
@@ -135,16 +165,22 @@ _following = False
 
 
 def follow_system_theme(app: QApplication) -> None:
-    """Apply the theme now and again whenever the system's colour scheme changes."""
+    """Apply the theme now and again whenever the system's colour scheme changes (unless
+    Light or Dark was chosen)."""
     global _following
-    apply_theme(app)
+    set_theme(app, _choice)
     if _following:
         return
     hints = QGuiApplication.styleHints()
     signal = getattr(hints, "colorSchemeChanged", None)
     if signal is not None:
-        signal.connect(lambda *_: apply_theme(QApplication.instance()))
+        signal.connect(_on_system_scheme_changed)
         _following = True
+
+
+def _on_system_scheme_changed(*_args) -> None:
+    if _choice == "system":
+        apply_theme(QApplication.instance())
 
 
 def small_label(text: str = " ", scale: float = 0.85, wrap: bool = False) -> QLabel:
