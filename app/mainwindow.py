@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -52,6 +51,7 @@ from app.window.diagram_export import DiagramExport
 from app.window.edit_actions import EditActions
 from app.window.files import ProjectFiles
 from app.window.help import HelpActions
+from app.window.layout import LAYOUT_VERSION, WindowDocks, place_docks, size_docks
 from app.window.status_bar import StatusBar
 from app.window.theme_actions import ThemeActions
 from app.window.view_actions import ViewActions
@@ -119,35 +119,25 @@ class MainWindow(QMainWindow):
 
     # -- construction ----------------------------------------------------------------------
     def _build_docks(self) -> None:
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        # The training plots along the bottom take the full width of the window.
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.setCorner(Qt.Corner.BottomRightCorner, bottom)
-        self.setCorner(Qt.Corner.BottomLeftCorner, bottom)
-        self.setDockNestingEnabled(True)
-        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
+        """The docks in the default layout (:mod:`app.window.layout`)."""
         dock = self.context.parts.dock
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.palette_dock = dock("Layers", "paletteDock", self.palette_panel, left)
         self.inspector_dock = dock("Inspector", "inspectorDock", self.inspector, right)
         self.data_dock = dock("Data", "dataDock", self.data_panel, right)
         self.training_dock = dock("Training", "trainingDock", self.training_panel, right)
         self.summary_dock = dock("Summary", "summaryDock", self.summary, right)
-        self.splitDockWidget(self.inspector_dock, self.summary_dock, Qt.Orientation.Vertical)
-        self.tabifyDockWidget(self.inspector_dock, self.data_dock)
-        self.tabifyDockWidget(self.data_dock, self.training_dock)
         self.plot_docks = PlotDocks(self.context, self.training, self)
         plots = self.plot_docks
-        self.tabifyDockWidget(self.summary_dock, plots.runs_dock)
-        self.summary_dock.raise_()
-        self.inspector_dock.raise_()
-        self.resizeDocks([self.palette_dock], [200], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.inspector_dock], [340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.inspector_dock, self.summary_dock], [260, 150],
-                         Qt.Orientation.Vertical)
-        self.resizeDocks([plots.curves_dock], [290], Qt.Orientation.Vertical)
-        self.resizeDocks([plots.curves_dock, plots.inside_dock, plots.results_dock],
-                         [500, 390, 390], Qt.Orientation.Horizontal)
-        self._default_state = self.saveState()
+        self.layout_docks = WindowDocks(
+            self.palette_dock, self.inspector_dock, self.data_dock, self.training_dock,
+            self.summary_dock, plots.curves_dock, plots.runs_dock, plots.inside_dock,
+            plots.results_dock)
+        place_docks(self, self.layout_docks)
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        #: Whether the layout must get the default sizes when the window first shows (no
+        #: saved layout was restored).
+        self._size_docks_on_show = True
 
     def _docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.data_dock, self.training_dock,
@@ -336,7 +326,7 @@ class MainWindow(QMainWindow):
         else:
             self.resize(self._default_size())
         if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
+            self._size_docks_on_show = not self.restoreState(state, LAYOUT_VERSION)
 
     def _default_size(self) -> QSize:
         screen = QGuiApplication.primaryScreen()
@@ -348,20 +338,24 @@ class MainWindow(QMainWindow):
 
     def save_window_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.sync()
 
     def reset_window_layout(self) -> None:
-        self.restoreState(self._default_state)
+        """The default layout, sized for the window as it is now."""
+        self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self._docks():
             dock.show()
+        self.plot_docks.curves_dock.raise_()
         self.inspector_dock.raise_()
-        self.summary_dock.raise_()
+        size_docks(self, self.layout_docks)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
         if self._first_show:
             self._first_show = False
+            if self._size_docks_on_show:
+                size_docks(self, self.layout_docks)
             QTimer.singleShot(0, self.view.fit_all)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
