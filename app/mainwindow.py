@@ -46,6 +46,7 @@ from app.training.plot_docks import PlotDocks
 from app.training.run_controls import RunControls
 from app.training.weights_dialogs import WeightsDialogs
 from app.window.autosave import Autosave, default_recovery_dir
+from app.window.canvas_clicks import CanvasClicks
 from app.window.context import PartFactory, WindowContext
 from app.window.diagram_export import DiagramExport
 from app.window.edit_actions import EditActions
@@ -247,6 +248,7 @@ class MainWindow(QMainWindow):
         self.files.aboutToReplace.connect(self.training.reset)
         # To the window, not to the parts: the scene signals while it is deleted, when the
         # window no longer receives but the parts (deleted after the scene) still would.
+        self._canvas_clicks = CanvasClicks(self.view, self)
         self.scene.selectionChanged.connect(self._on_selection_changed)
         self.view.message.connect(lambda text: self._show_status(text, 10000))
         self.palette_panel.layerActivated.connect(self.edit.add_layer_after_selection)
@@ -264,7 +266,10 @@ class MainWindow(QMainWindow):
             follow(self.editor.locked)
 
     def _on_selection_changed(self) -> None:
-        self.inspector.set_selection(self.scene.selected_node_ids())
+        selected = self.scene.selected_node_ids()
+        self.inspector.set_selection(selected)
+        if selected and self._canvas_clicks.active:
+            self.inspector_dock.raise_()  # the person picked layers: show their settings
         self.edit.update_actions()
         self.plot_docks.follow_canvas_selection()
 
