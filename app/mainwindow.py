@@ -361,6 +361,9 @@ class MainWindow(QMainWindow):
             self._first_show = False
             if self._size_docks_on_show:
                 size_docks(self, self.layout_docks)
+            # The keyboard starts on the canvas, where Ctrl+Z undoes an edit of the network
+            # (in the palette's search field, the first in the tab order, it undid typing).
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)
             QTimer.singleShot(0, self.view.fit_all)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

@@ -93,7 +93,7 @@ def test_undo_after_recovery_shows_the_saved_file(make_window, dialog_log, tmp_p
 
     with qtbot.waitActive(w):
         w.activateWindow()
-    w.view.setFocus()
+    assert QApplication.focusWidget() is w.view  # the keyboard starts on the canvas
     _key(w, "Ctrl+Z")
     assert doc.node("dense2").params["units"] == 16  # the file as last saved
     assert not w.files.is_modified()
