@@ -1,5 +1,10 @@
 """Every modal question the program asks goes through the few functions here.
 
+When a question is answered, the keyboard goes back to the window that asked: Qt leaves
+that to the window system, and some (offscreen, or a window manager that prevents focus
+stealing) give it to no window or to the one that was active before the program started,
+so the window's shortcuts (Ctrl+S) did nothing until it was clicked.
+
 Tests replace :func:`message_box` and the file-dialog functions with ``monkeypatch`` so no
 modal dialog ever blocks a headless run.
 """
@@ -22,7 +27,9 @@ def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text
         box.setInformativeText(informative)
     if default != Button.NoButton:
         box.setDefaultButton(default)
-    return Button(box.exec())
+    answer = Button(box.exec())
+    _return_keyboard(parent)
+    return answer
 
 
 def show_error(parent: QWidget | None, title: str, text: str, informative: str = "") -> None:
@@ -44,13 +51,24 @@ def ask_yes_no(parent: QWidget | None, title: str, text: str, informative: str =
 
 def get_open_path(parent: QWidget | None, title: str, folder: str, filters: str) -> str:
     path, _ = QFileDialog.getOpenFileName(parent, title, folder, filters)
+    _return_keyboard(parent)
     return path
 
 
 def get_save_path(parent: QWidget | None, title: str, path: str, filters: str) -> str:
     out, _ = QFileDialog.getSaveFileName(parent, title, path, filters)
+    _return_keyboard(parent)
     return out
 
 
 def get_folder(parent: QWidget | None, title: str, folder: str) -> str:
-    return QFileDialog.getExistingDirectory(parent, title, folder)
+    folder = QFileDialog.getExistingDirectory(parent, title, folder)
+    _return_keyboard(parent)
+    return folder
+
+
+def _return_keyboard(parent: QWidget | None) -> None:
+    """Make the window that asked the active one again (see the module docstring)."""
+    window = parent.window() if parent is not None else None
+    if window is not None and window.isVisible():
+        window.activateWindow()

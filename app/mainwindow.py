@@ -1,6 +1,6 @@
 """The builder window: canvas in the middle, palette on the left, inspector, data, training
 settings, summary and run history on the right, training curves, the network's insides and
-results along the bottom; File / Edit / View / Run menus.
+results along the bottom; File / Edit / View / Run / Help menus.
 
 The window only assembles: it makes the document, the editor, the canvas and the panels,
 gives its parts (:mod:`app.window`: files, autosave, diagram export, edit and view actions;
@@ -20,14 +20,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from app import dialogs
 from app.canvas.items import format_count
 from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
@@ -49,14 +46,17 @@ from app.training.plot_docks import PlotDocks
 from app.training.run_controls import RunControls
 from app.training.weights_dialogs import WeightsDialogs
 from app.window.autosave import Autosave, default_recovery_dir
+from app.window.canvas_clicks import CanvasClicks
 from app.window.context import PartFactory, WindowContext
 from app.window.diagram_export import DiagramExport
 from app.window.edit_actions import EditActions
 from app.window.files import ProjectFiles
+from app.window.help import HelpActions
+from app.window.layout import LAYOUT_VERSION, WindowDocks, place_docks, size_docks
+from app.window.status_bar import StatusBar
+from app.window.theme_actions import ThemeActions
 from app.window.view_actions import ViewActions
 from nncore.project import Project
-
-TITLE = "NetCanvas"
 
 
 class _Relay(QObject):
@@ -120,35 +120,25 @@ class MainWindow(QMainWindow):
 
     # -- construction ----------------------------------------------------------------------
     def _build_docks(self) -> None:
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        # The training plots along the bottom take the full width of the window.
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.setCorner(Qt.Corner.BottomRightCorner, bottom)
-        self.setCorner(Qt.Corner.BottomLeftCorner, bottom)
-        self.setDockNestingEnabled(True)
-        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
+        """The docks in the default layout (:mod:`app.window.layout`)."""
         dock = self.context.parts.dock
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.palette_dock = dock("Layers", "paletteDock", self.palette_panel, left)
         self.inspector_dock = dock("Inspector", "inspectorDock", self.inspector, right)
         self.data_dock = dock("Data", "dataDock", self.data_panel, right)
         self.training_dock = dock("Training", "trainingDock", self.training_panel, right)
         self.summary_dock = dock("Summary", "summaryDock", self.summary, right)
-        self.splitDockWidget(self.inspector_dock, self.summary_dock, Qt.Orientation.Vertical)
-        self.tabifyDockWidget(self.inspector_dock, self.data_dock)
-        self.tabifyDockWidget(self.data_dock, self.training_dock)
         self.plot_docks = PlotDocks(self.context, self.training, self)
         plots = self.plot_docks
-        self.tabifyDockWidget(self.summary_dock, plots.runs_dock)
-        self.summary_dock.raise_()
-        self.inspector_dock.raise_()
-        self.resizeDocks([self.palette_dock], [200], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.inspector_dock], [340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.inspector_dock, self.summary_dock], [260, 150],
-                         Qt.Orientation.Vertical)
-        self.resizeDocks([plots.curves_dock], [290], Qt.Orientation.Vertical)
-        self.resizeDocks([plots.curves_dock, plots.inside_dock, plots.results_dock],
-                         [500, 390, 390], Qt.Orientation.Horizontal)
-        self._default_state = self.saveState()
+        self.layout_docks = WindowDocks(
+            self.palette_dock, self.inspector_dock, self.data_dock, self.training_dock,
+            self.summary_dock, plots.curves_dock, plots.runs_dock, plots.inside_dock,
+            plots.results_dock)
+        place_docks(self, self.layout_docks)
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        #: Whether the layout must get the default sizes when the window first shows (no
+        #: saved layout was restored).
+        self._size_docks_on_show = True
 
     def _docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.data_dock, self.training_dock,
@@ -162,9 +152,10 @@ class MainWindow(QMainWindow):
         self.act_quit = action("actionQuit", "&Quit", self.close, ["Ctrl+Q"])
         self.edit = EditActions(ctx, self)
         self.view_actions = ViewActions(ctx, self)
+        self.theme_actions = ThemeActions(ctx, self.settings, self)
         self.act_reset_layout = action("actionResetLayout", "Reset Window &Layout",
                                        self.reset_window_layout)
-        self.act_about = action("actionAbout", "&About NetCanvas", self.about)
+        self.help = HelpActions(ctx, self.menuBar(), self)
         self.run_controls = RunControls(ctx, self.training, self)
         self.canvas_badges = CanvasBadges(ctx, self.training, self)
         self.weights_dialogs = WeightsDialogs(ctx, self.training, self)
@@ -202,6 +193,7 @@ class MainWindow(QMainWindow):
         _fill_menu(edit, self.edit.menu_actions)
         view = mb.addMenu("&View")
         _fill_menu(view, [*self.view_actions.menu_actions, None])
+        view.addMenu(self.theme_actions.menu)
         panels = view.addMenu("&Panels")
         for dock in self._docks():
             panels.addAction(dock.toggleViewAction())
@@ -209,7 +201,9 @@ class MainWindow(QMainWindow):
         run = mb.addMenu("&Run")
         run.setObjectName("menuRun")
         _fill_menu(run, self.run_controls.menu_actions)
-        mb.addMenu("&Help").addAction(self.act_about)
+        help_menu = mb.addMenu("&Help")
+        help_menu.setObjectName("menuHelp")
+        _fill_menu(help_menu, self.help.menu_actions)
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Main", self)
@@ -230,7 +224,8 @@ class MainWindow(QMainWindow):
         self.toolbar = tb
 
     def _build_status_bar(self) -> None:
-        sb = self.statusBar()
+        sb = StatusBar(self)
+        self.setStatusBar(sb)
         self.problems_label = QLabel()
         self.problems_label.setObjectName("problemsLabel")
         self.params_label = QLabel()
@@ -253,6 +248,7 @@ class MainWindow(QMainWindow):
         self.files.aboutToReplace.connect(self.training.reset)
         # To the window, not to the parts: the scene signals while it is deleted, when the
         # window no longer receives but the parts (deleted after the scene) still would.
+        self._canvas_clicks = CanvasClicks(self.view, self)
         self.scene.selectionChanged.connect(self._on_selection_changed)
         self.view.message.connect(lambda text: self._show_status(text, 10000))
         self.palette_panel.layerActivated.connect(self.edit.add_layer_after_selection)
@@ -270,7 +266,10 @@ class MainWindow(QMainWindow):
             follow(self.editor.locked)
 
     def _on_selection_changed(self) -> None:
-        self.inspector.set_selection(self.scene.selected_node_ids())
+        selected = self.scene.selected_node_ids()
+        self.inspector.set_selection(selected)
+        if selected and self._canvas_clicks.active:
+            self.inspector_dock.raise_()  # the person picked layers: show their settings
         self.edit.update_actions()
         self.plot_docks.follow_canvas_selection()
 
@@ -289,7 +288,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock.raise_()
 
     def _restore_recovered(self, project: Project, original_path: Path | None) -> None:
-        self.files.replace_project(project, original_path, modified=True)
+        self.files.restore_recovered(project, original_path)
 
     # -- the launcher's entry points -------------------------------------------------------
     def open_project(self, path: Path | str, as_copy: bool = False) -> bool:
@@ -302,9 +301,11 @@ class MainWindow(QMainWindow):
 
     # -- state -----------------------------------------------------------------------------
     def _update_title(self) -> None:
+        """The project's name, "*" when it has unsaved changes (Qt's ``[*]``); the window
+        system adds the application's name: "Spiral* — NetCanvas"."""
         name = self.document.project.name or "Untitled"
-        star = "*" if self.files.is_modified() else ""
-        self.setWindowTitle(f"{TITLE} — {name}{star}")
+        self.setWindowTitle(f"{name.replace('[*]', '[*][*]')}[*]")
+        self.setWindowModified(self.files.is_modified())
 
     def _update_status(self) -> None:
         a = self.document.analysis
@@ -330,7 +331,7 @@ class MainWindow(QMainWindow):
         else:
             self.resize(self._default_size())
         if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
+            self._size_docks_on_show = not self.restoreState(state, LAYOUT_VERSION)
 
     def _default_size(self) -> QSize:
         screen = QGuiApplication.primaryScreen()
@@ -342,20 +343,27 @@ class MainWindow(QMainWindow):
 
     def save_window_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.sync()
 
     def reset_window_layout(self) -> None:
-        self.restoreState(self._default_state)
+        """The default layout, sized for the window as it is now."""
+        self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self._docks():
             dock.show()
+        self.plot_docks.curves_dock.raise_()
         self.inspector_dock.raise_()
-        self.summary_dock.raise_()
+        size_docks(self, self.layout_docks)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
         if self._first_show:
             self._first_show = False
+            if self._size_docks_on_show:
+                size_docks(self, self.layout_docks)
+            # The keyboard starts on the canvas, where Ctrl+Z undoes an edit of the network
+            # (in the palette's search field, the first in the tab order, it undid typing).
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)
             QTimer.singleShot(0, self.view.fit_all)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
@@ -366,13 +374,6 @@ class MainWindow(QMainWindow):
         self.save_window_settings()
         self.autosave.stop()
         event.accept()
-
-    def about(self) -> None:
-        dialogs.message_box(self, QMessageBox.Icon.Information, "About NetCanvas",
-                            "NetCanvas: build, train and understand neural networks on a "
-                            "canvas.", informative="A pure-NumPy engine with a PySide6 "
-                            "window. Project files train headless with the netcanvas "
-                            "command.")
 
 
 def _fill_menu(menu: QMenu, actions: list[QAction | None]) -> None:

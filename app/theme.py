@@ -1,8 +1,11 @@
-"""Look: Fusion style with a light or dark palette that follows the system preference.
+"""Look: Fusion style with a light or dark palette, chosen by the person (View > Theme:
+System, Light or Dark) or following the system preference.
 
-``apply_theme(app)`` picks the palette from ``QStyleHints.colorScheme()`` (Qt >= 6.5) and
-re-applies it when the system switches; ``colors()`` gives the canvas colours of the
-current scheme, and ``theme_notifier().changed`` tells views to repaint.
+``set_theme(app, choice)`` applies a choice; with "system", ``apply_theme(app)`` picks the
+palette from ``QStyleHints.colorScheme()`` (Qt >= 6.5) and :func:`follow_system_theme`
+re-applies it when the system switches (a chosen Light or Dark stays). ``colors()`` gives
+the canvas colours of the current scheme, and ``theme_notifier().changed`` tells every
+view to repaint.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -76,6 +79,14 @@ def theme_notifier() -> ThemeNotifier:
     return _notifier
 
 
+#: The choices of View > Theme.
+THEMES = ("system", "light", "dark")
+_choice = "system"
+#: The window colour's lightness of the palette the application started with (before a
+#: theme replaced it): how the system looks when it does not say.
+_platform_lightness: int | None = None
+
+
 def system_is_dark() -> bool:
     hints = QGuiApplication.styleHints()
     scheme = getattr(hints, "colorScheme", None)  # Qt >= 6.5
@@ -86,7 +97,24 @@ def system_is_dark() -> bool:
         if value == Qt.ColorScheme.Light:
             return False
     # Unknown: judge from the platform palette's window colour.
-    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    lightness = _platform_lightness
+    if lightness is None:
+        lightness = QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness()
+    return lightness < 128
+
+
+def theme_choice() -> str:
+    """The theme chosen: "system", "light" or "dark"."""
+    return _choice
+
+
+def set_theme(app: QApplication, choice: str) -> Colors:
+    """Apply a theme choice (one of :data:`THEMES`) to every widget, plot and the canvas."""
+    global _choice
+    if choice not in THEMES:
+        raise ValueError(f"theme must be one of {THEMES}, not {choice!r}")
+    _choice = choice
+    return apply_theme(app, None if choice == "system" else choice == "dark")
 
 
 def colors() -> Colors:
@@ -118,7 +146,9 @@ def dark_palette() -> QPalette:
 
 def apply_theme(app: QApplication, dark: bool | None = None) -> Colors:
     """Use Fusion with a palette matching the system (or ``dark`` when given)."""
-    global _current
+    global _current, _platform_lightness
+    if _platform_lightness is None:
+        _platform_lightness = app.palette().color(QPalette.ColorRole.Window).lightness()
     if app.style().name().lower() != "fusion":
         style = QStyleFactory.create("Fusion")
         if style is not None:
@@ -135,16 +165,22 @@ _following = False
 
 
 def follow_system_theme(app: QApplication) -> None:
-    """Apply the theme now and again whenever the system's colour scheme changes."""
+    """Apply the theme now and again whenever the system's colour scheme changes (unless
+    Light or Dark was chosen)."""
     global _following
-    apply_theme(app)
+    set_theme(app, _choice)
     if _following:
         return
     hints = QGuiApplication.styleHints()
     signal = getattr(hints, "colorSchemeChanged", None)
     if signal is not None:
-        signal.connect(lambda *_: apply_theme(QApplication.instance()))
+        signal.connect(_on_system_scheme_changed)
         _following = True
+
+
+def _on_system_scheme_changed(*_args) -> None:
+    if _choice == "system":
+        apply_theme(QApplication.instance())
 
 
 def small_label(text: str = " ", scale: float = 0.85, wrap: bool = False) -> QLabel:
@@ -158,8 +194,10 @@ def small_label(text: str = " ", scale: float = 0.85, wrap: bool = False) -> QLa
 
 
 def make_table(columns: list[str]) -> QTreeWidget:
-    """A flat, single-selection table: the first column stretches, the others fit."""
-    table = QTreeWidget()
+    """A flat, single-selection table: the other columns fit their contents and the first
+    takes the rest of the width, but never less than its own contents (see
+    :class:`NamesTable`)."""
+    table = NamesTable()
     table.setColumnCount(len(columns))
     table.setHeaderLabels(columns)
     table.setRootIsDecorated(False)
@@ -168,7 +206,34 @@ def make_table(columns: list[str]) -> QTreeWidget:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     header = table.header()
     header.setStretchLastSection(False)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
     for col in range(1, len(columns)):
         header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
     return table
+
+
+class NamesTable(QTreeWidget):
+    """A table whose first column (the names) gets the width the other columns leave, and
+    at least what its contents need: a narrow table scrolls sideways instead of squeezing
+    the names to a few pixels. (A ``Stretch`` first column gets only what is left, down to
+    the header's minimum: in a narrow dock, as a restored window layout may give, the names
+    collapsed.)"""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_first_column()
+
+    def updateGeometries(self) -> None:  # noqa: N802
+        super().updateGeometries()
+        self._fit_first_column()
+
+    def _fit_first_column(self) -> None:
+        header = self.header()
+        if header.count() == 0:
+            return
+        others = sum(header.sectionSize(c) for c in range(1, header.count())
+                     if not header.isSectionHidden(c))
+        needed = max(self.sizeHintForColumn(0), header.sectionSizeHint(0))
+        width = max(needed, self.viewport().width() - others)
+        if header.sectionSize(0) != width:
+            header.resizeSection(0, width)

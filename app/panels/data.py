@@ -75,8 +75,10 @@ class DataPanel(QScrollArea):
         self.split_form = SchemaForm(
             [p for name, p in schema.items() if name not in ("source", "name", "path")],
             choice_labels={"normalization": {
-                "standardize": ("Standardize (mean 0, std 1)", ""),
-                "minmax": ("Min-max (0 to 1)", ""), "none": ("None", "")}})
+                "standardize": ("Standardize", "Shift and scale every input feature to mean 0 "
+                                "and standard deviation 1"),
+                "minmax": ("Scale to 0–1", "Scale every input feature to the range 0 to 1"),
+                "none": ("None", "Use the values as they are")}})
         self.split_form.edited.connect(self._on_split_edited)
         self.split_sizes = QLabel()
         self.split_sizes.setObjectName("hint")

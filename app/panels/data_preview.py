@@ -152,7 +152,8 @@ class DataPreview(QGroupBox):
         names = ds.feature_names or ["x1", "x2"]
         plot.getPlotItem().setLabel("bottom", names[0])
         plot.getPlotItem().setLabel("left", names[1])
-        plot.getPlotItem().getViewBox().setAspectLocked(False)
+        # Points in a plane: one unit is as long across as up, or the shapes are squashed.
+        plot.getPlotItem().getViewBox().setAspectLocked(True, ratio=1.0)
         plot.getPlotItem().autoRange()
         self._show("scatter", plot)
 
@@ -167,6 +168,7 @@ class DataPreview(QGroupBox):
                                     pen=pg.mkPen(color, width=1.6))
         plot.getPlotItem().setLabel("bottom", "time step")
         plot.getPlotItem().setLabel("left", (ds.feature_names or ["value"])[0])
+        plot.getPlotItem().getViewBox().setAspectLocked(False)
         plot.getPlotItem().autoRange()
         self._show("sequence", plot)
 
@@ -227,14 +229,41 @@ class DataPreview(QGroupBox):
 
 # -- texts ---------------------------------------------------------------------------------
 def summary_text(ds: Dataset) -> str:
-    """Sample count, input shape(s) and task, as rich text."""
-    shape = "×".join(str(d) for d in ds.input_shape) or "scalar"
+    """How many samples, what one sample is and what the network learns from it, as rich
+    text: "500 samples · one sample: 2 numbers · 2 classes to tell apart"."""
+    return (f"<b>{ds.n_samples:,}</b> samples · one sample: {_sample_text(ds)} · "
+            f"{_target_text(ds)}")
+
+
+def _sample_text(ds: Dataset) -> str:
     if ds.inputs is not None and len(ds.inputs) > 1:
-        shape = ", ".join(f"{k} {'×'.join(str(d) for d in s) or 'id'}"
-                          for k, s in ds.input_shapes.items())
-    what = (f"{ds.n_classes} classes" if ds.task == "classification"
-            else f"regression, {ds.y.shape[1]} target{'s' if ds.y.shape[1] > 1 else ''}")
-    return f"<b>{ds.n_samples:,}</b> samples · input {shape} · {what}"
+        return " and ".join(f"{name} id" if not s else f"{_numbers(s)} ({name})"
+                            for name, s in ds.input_shapes.items())
+    shape = tuple(ds.input_shape)
+    if len(shape) == 3:
+        channels, height, width = shape
+        return f"a {channels}×{height}×{width} image" + (" (grey)" if channels == 1 else "")
+    if len(shape) == 2:
+        steps, values = shape
+        return f"{steps} time steps of {_plural(values, 'value')}"
+    return _numbers(shape)
+
+
+def _numbers(shape: tuple[int, ...]) -> str:
+    count = 1
+    for d in shape:
+        count *= int(d)
+    return _plural(count, "number")
+
+
+def _target_text(ds: Dataset) -> str:
+    if ds.task == "classification":
+        return f"{ds.n_classes} classes to tell apart"
+    return f"{_plural(ds.y.shape[1], 'number')} to predict"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def balance_html(ds: Dataset) -> str:

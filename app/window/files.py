@@ -5,18 +5,25 @@ Built from a :class:`~app.window.context.WindowContext` and the settings; expose
 actions and the two submenus for the File menu and toolbar. Before it replaces the project
 it signals ``aboutToReplace`` (a run must stop first); after it replaced or saved it,
 ``changed`` (the title follows).
+
+A project recovered after a crash (:meth:`ProjectFiles.restore_recovered`) opens as its
+saved file plus one undo step, "Recover autosaved changes": Undo shows the file as it was
+last saved, Redo the recovered work. A project that was never saved (or whose file no
+longer loads) has nothing to go back to: it opens with no undo history, marked unsaved.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from app import dialogs
 from app.data_source import relative_path, resolve_path
+from app.document.document import ProjectDocument
 from app.paths import list_examples
 from app.window.context import WindowContext
 from nncore.errors import NetCanvasError
@@ -80,13 +87,40 @@ class ProjectFiles(QObject):
         """Make ``project`` the window's project (no question asked), with an empty undo
         history; ``modified`` marks it unsaved (a recovered project)."""
         ctx = self._context
-        self.aboutToReplace.emit()
-        ctx.scene.clearSelection()
+        self._prepare_replace()
         ctx.document.set_project(project, path, base_dir)
         ctx.undo_stack.clear()
         self.marked_modified = modified
         self.changed.emit()
         QTimer.singleShot(0, ctx.view.fit_all)
+
+    def _prepare_replace(self) -> None:
+        """Before the whole project changes: a run stops, nothing stays selected."""
+        self.aboutToReplace.emit()
+        self._context.scene.clearSelection()
+
+    def restore_recovered(self, recovered: Project, original: Path | None) -> bool:
+        """Open a project recovered from an autosave (see the module docstring). True when
+        the recovered changes are an undo step over the saved file."""
+        saved = None
+        if original is not None:
+            try:
+                saved = load_project(original)
+            except NetCanvasError:
+                saved = None
+        name = recovered.name or "Untitled"
+        if saved is None:
+            self.replace_project(recovered, original, modified=True)
+            self._context.status(f"Recovered “{name}”: it has no saved file to go back to; "
+                                 "save it to keep it", 15000)
+            return False
+        self.replace_project(saved, original)
+        if saved.to_dict() != recovered.to_dict():
+            self._context.undo_stack.push(RecoveredChanges(
+                self._context.document, saved, recovered, self._prepare_replace))
+        self._context.status(f"Recovered the unsaved changes to “{name}”; Undo shows "
+                             f"{original.name} as last saved", 15000)
+        return True
 
     # -- commands --------------------------------------------------------------------------
     def new_project(self) -> bool:
@@ -216,6 +250,30 @@ class ProjectFiles(QObject):
     def example_actions(self) -> list[QAction]:
         self._fill_examples_menu()
         return [a for a in self.examples_menu.actions() if a.data()]
+
+
+class RecoveredChanges(QUndoCommand):
+    """The changes an autosave recovered, as one undo step over the saved project: the
+    whole project is swapped (``before`` runs first: a run stops, the selection clears)."""
+
+    def __init__(self, document: ProjectDocument, saved: Project, recovered: Project,
+                 before: Callable[[], object]) -> None:
+        super().__init__("Recover autosaved changes")
+        self._document = document
+        self._saved = saved.copy()
+        self._recovered = recovered.copy()
+        self._before = before
+
+    def redo(self) -> None:
+        self._show(self._recovered)
+
+    def undo(self) -> None:
+        self._show(self._saved)
+
+    def _show(self, project: Project) -> None:
+        doc = self._document
+        self._before()
+        doc.set_project(project.copy(), doc.path, doc.base_dir)
 
 
 def rebase_data_paths(project: Project, old_base: Path | None, new_base: Path) -> None:

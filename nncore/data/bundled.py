@@ -45,23 +45,30 @@ class BundledInfo:
 BUNDLED: dict[str, BundledInfo] = {
     "digits": BundledInfo(
         "digits", "Handwritten digits 8x8",
-        "1,797 handwritten digits as 8x8 grey images (values 0..16), 10 classes. "
-        "Load with as_images=True for (n, 1, 8, 8) images.",
+        "1,797 handwritten digits, 0 to 9 (10 classes), each a small 8×8 grey picture. The "
+        "network sees a digit as a row of 64 pixel values, or as a 1×8×8 image for "
+        "convolution layers (choose below). After training, Results show the confusion "
+        "matrix and, for images, the digits it got wrong.",
         "digits.npz", 1797, 64, 10,
         "UCI ML Repository: Optical Recognition of Handwritten Digits (test part)",
         "CC BY 4.0"),
     "iris": BundledInfo(
         "iris", "Iris flowers",
-        "150 iris flowers, 4 measurements in cm (sepal/petal length and width), 3 species.",
+        "150 iris flowers of 3 species, each measured 4 times: the length and width of its "
+        "sepals and petals, in cm. A small classic: the network learns the species from "
+        "the measurements; Results show which it confuses.",
         "iris.npz", 150, 4, 3, "UCI ML Repository: Iris (R. A. Fisher, 1936)", "CC BY 4.0"),
     "wine": BundledInfo(
         "wine", "Wine recognition",
-        "178 Italian wines, 13 chemical measurements, 3 cultivars.",
+        "178 Italian wines from 3 grape cultivars, each described by 13 chemical "
+        "measurements on very different scales (normalization matters here). The network "
+        "learns the cultivar from the measurements.",
         "wine.npz", 178, 13, 3, "UCI ML Repository: Wine", "CC BY 4.0"),
     "breast_cancer": BundledInfo(
         "breast_cancer", "Breast cancer Wisconsin (diagnostic)",
-        "569 breast mass samples, 30 features of cell nuclei from images, "
-        "malignant or benign.",
+        "569 breast tissue samples, malignant or benign (2 classes), each described by 30 "
+        "measurements of its cell nuclei taken from microscope images. The network learns "
+        "the diagnosis from the measurements.",
         "breast_cancer.npz", 569, 30, 2,
         "UCI ML Repository: Breast Cancer Wisconsin (Diagnostic)", "CC BY 4.0"),
 }

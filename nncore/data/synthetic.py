@@ -396,95 +396,84 @@ class Generator:
         return self.fn(**kwargs)
 
 
-_N = Param("n_samples", "int", 500, "Number of points.", min=10, max=100_000)
-_SEED = Param(
-    "seed", "int", 0, "Random seed; the same seed gives the same data.", min=0, max=2**31 - 1
-)
+_N = Param("n_samples", "int", 500, "How many points to draw.", min=10, max=100_000)
+_SEED = Param("seed", "int", 0, "Which random draw: the same number always gives the same data.",
+              min=0, max=2**31 - 1)
 
 
-def _noise(
-    default: float = 0.1,
-    help_: str = "Noise level (0 = none; Playground uses 0-0.5).",
-    maximum: float = 1.0,
-) -> Param:
+def _noise(default: float = 0.1,
+           help_: str = "How much the points are scattered at random (0: not at all).",
+           maximum: float = 1.0) -> Param:
     return Param("noise", "float", default, help_, min=0.0, max=maximum)
 
 
+#: Each generator's name, function, task and description (what the data is and what the
+#: window shows of it, in the words of the person using it) and parameters.
 GENERATORS: dict[str, Generator] = {
     "circle": Generator(
-        "circle", circle, "classification", "Disc inside a ring (2 classes).", (_N, _noise(), _SEED)
-    ),
+        "circle", circle, "classification",
+        "Points in a plane in 2 classes: a disc of one inside a ring of the other. No "
+        "straight line separates them; the Results plot shows the round boundary the network "
+        "learns.",
+        (_N, _noise(), _SEED)),
     "xor": Generator(
-        "xor",
-        xor,
-        "classification",
-        "XOR of the coordinate signs (2 classes).",
-        (_N, _noise(), _SEED),
-    ),
+        "xor", xor, "classification",
+        "Points in a plane in 2 classes by the signs of their two coordinates (alike or "
+        "not): the XOR problem, which one neuron alone cannot solve. The Results plot shows "
+        "the boundary the network learns.",
+        (_N, _noise(), _SEED)),
     "gauss": Generator(
-        "gauss",
-        gauss,
-        "classification",
-        "Two Gaussian clusters (2 classes).",
-        (_N, _noise(help_="Cluster spread: variance 0.5 + 3.5 * noise."), _SEED),
-    ),
+        "gauss", gauss, "classification",
+        "Points in a plane in 2 classes: two round clouds, almost apart. An easy first "
+        "problem; the Results plot shows the boundary the network draws between them.",
+        (_N, _noise(help_="How wide the two clouds are (0: tight, 1: overlapping)."), _SEED)),
     "spiral": Generator(
-        "spiral",
-        spiral,
-        "classification",
-        "Interleaved spiral arms.",
-        (
-            _N,
-            _noise(help_="Uniform jitter of each point, in coordinate units."),
-            _SEED,
-            Param("n_classes", "int", 2, "Number of arms / classes.", min=2, max=8),
-        ),
-    ),
+        "spiral", spiral, "classification",
+        "Points in a plane on interleaved spiral arms, one class per arm: a hard problem "
+        "whose boundary winds around the centre. The Results plot shows it forming while "
+        "the network trains.",
+        (_N, _noise(help_="How far each point moves off its arm at random."), _SEED,
+         Param("n_classes", "int", 2, "How many arms, one class each.", min=2, max=8))),
     "moons": Generator(
-        "moons",
-        moons,
-        "classification",
-        "Two interleaving half circles.",
-        (_N, _noise(help_="Gaussian jitter (std, in moon radii)."), _SEED),
-    ),
+        "moons", moons, "classification",
+        "Points in a plane in 2 classes: two interleaving half circles (moons). The boundary "
+        "must curve between them; the Results plot shows it.",
+        (_N, _noise(help_="How far points scatter from their moon (in moon radii)."), _SEED)),
     "plane": Generator(
-        "plane", plane, "regression", "Linear ramp y = (x1 + x2) / 10.", (_N, _noise(), _SEED)
-    ),
+        "plane", plane, "regression",
+        "Points in a plane with a number to predict that rises evenly across it (a tilted "
+        "plane): the simplest regression, which one layer without activation fits. The "
+        "Results plot shows the predicted number over the plane.",
+        (_N, _noise(), _SEED)),
     "multi_gaussian": Generator(
-        "multi_gaussian",
-        multi_gaussian,
-        "regression",
-        "Six bumps of alternating sign.",
-        (_N, _noise(), _SEED),
-    ),
+        "multi_gaussian", multi_gaussian, "regression",
+        "Points in a plane with a number to predict: a surface of six bumps, three up and "
+        "three down. A regression that needs hidden layers; the Results plot shows the "
+        "surface the network predicts.",
+        (_N, _noise(), _SEED)),
     "sine": Generator(
-        "sine",
-        sine_windows,
-        "regression",
-        "Noisy sine wave cut into windows (sequence regression).",
-        (
-            Param("n_points", "int", 1000, "Length of the series.", min=50, max=100_000),
-            _noise(0.05, "Standard deviation of the Gaussian noise."),
-            _SEED,
-            Param("window", "int", 20, "Time steps per input window.", min=1, max=1000),
-            Param("horizon", "int", 1, "How many steps ahead to predict.", min=1, max=1000),
-            Param("period", "float", 50.0, "Period of the sine, in steps.", min=2.0, max=10_000.0),
-        ),
-    ),
+        "sine", sine_windows, "regression",
+        "A noisy sine wave cut into windows of consecutive values; from each window the "
+        "network predicts a value further along the wave. For recurrent layers (LSTM, GRU, "
+        "SimpleRNN) or a Dense network on the flattened window.",
+        (Param("n_points", "int", 1000, "How many values the wave has.", min=50, max=100_000),
+         _noise(0.05, "How much random noise is added to each value."),
+         _SEED,
+         Param("window", "int", 20, "How many consecutive values the network sees.", min=1,
+               max=1000),
+         Param("horizon", "int", 1, "How many steps ahead to predict.", min=1, max=1000),
+         Param("period", "float", 50.0, "How many steps one full wave takes.", min=2.0,
+               max=10_000.0))),
     "recommender": Generator(
-        "recommender",
-        recommender_ratings,
-        "regression",
-        "User/item ratings from a low-rank model (two id inputs).",
-        (
-            Param("n_users", "int", 100, "Number of users.", min=1, max=100_000),
-            Param("n_items", "int", 80, "Number of items.", min=1, max=100_000),
-            Param("rank", "int", 3, "Rank of the hidden user/item factors.", min=1, max=100),
-            Param(
-                "n_ratings", "int", 3000, "Number of (user, item) ratings.", min=2, max=1_000_000
-            ),
-            _noise(0.1, "Standard deviation of the rating noise.", 5.0),
-            _SEED,
-        ),
-    ),
+        "recommender", recommender_ratings, "regression",
+        "Ratings from 1 to 5 that users gave items, made up from a few hidden tastes. The "
+        "network gets a user and an item (two numbers naming them, for Embedding layers) "
+        "and predicts the rating.",
+        (Param("n_users", "int", 100, "How many users there are.", min=1, max=100_000),
+         Param("n_items", "int", 80, "How many items there are.", min=1, max=100_000),
+         Param("rank", "int", 3, "How many hidden tastes make up a rating.", min=1, max=100),
+         Param("n_ratings", "int", 3000, "How many ratings there are.", min=2,
+               max=1_000_000),
+         _noise(0.1, "How much random noise is added to each rating.", 5.0),
+         _SEED)),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 
 import numpy as np
@@ -239,3 +240,45 @@ def test_csv_options_come_from_the_csv_format_schema(panel):
     options.target.setText("")
     options.task.setCurrentIndex(0)
     assert options.params({"target": "x", "task": "regression"}) == {}
+
+
+@pytest.mark.parametrize("name", ["moons", "spiral", "circle", "plane"])
+def test_two_d_previews_keep_equal_scales(window, panel, qtbot, tmp_path, name):
+    """A unit is as long across as up: the moons are not squashed."""
+    window.editor.set_data(source="synthetic", name=name, params={})
+    assert panel.preview.kind == "scatter"
+    view = panel.preview._plot.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: view.width() > 50 and view.height() > 50)
+    across, up = view.viewPixelSize()
+    assert across == pytest.approx(up, rel=0.01)
+    panel.preview.grab().save(str(tmp_path / f"{name}.png"))
+
+
+def _developer_words(text: str) -> list[str]:
+    """Option names (as_images), assignments (x=1), array shapes ((n, 1, 8, 8)) and
+    statistics shorthand (std) in ``text``."""
+    found = re.findall(r"\b[a-z]+_[a-z_]+\b|\w+=\w+|\(n,|\bstd\b|\bnp\.|\bTrue\b|"
+                          r"\bFalse\b|Playground", text)
+    return found
+
+
+def test_data_descriptions_speak_the_users_language(window, panel):
+    from nncore.data import BUNDLED
+
+    sources = panel.sources
+    for name, gen in GENERATORS.items():
+        window.editor.set_data(source="synthetic", name=name, params={})
+        shown = [sources.generated.description.text(), panel.preview.summary.text()]
+        shown += [p.help for p in gen.params]
+        for text in shown:
+            assert not _developer_words(text), (name, text)
+        assert "one sample:" in panel.preview.summary.text()
+    for name, info in BUNDLED.items():
+        window.editor.set_data(source="bundled", name=name, params={})
+        description = sources.bundled.description.text()
+        assert not _developer_words(description), (name, description)
+        assert f"{info.n_samples:,}" in description  # how many samples
+        assert "one sample:" in panel.preview.summary.text()
+    normalization = panel.split_form.widget("normalization")
+    for i in range(normalization.count()):
+        assert not _developer_words(normalization.itemText(i)), normalization.itemText(i)

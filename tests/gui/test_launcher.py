@@ -70,7 +70,9 @@ def test_gui_opens_project_from_argument(monkeypatch, qapp, tmp_path, dialog_log
     try:
         assert app is QCoreApplication.instance()
         assert window.document.path == path
-        assert window.windowTitle() == f"NetCanvas — {p.name}"
+        # The project's name; the window system adds the application's display name.
+        assert window.windowTitle() == f"{p.name}[*]" and not window.isWindowModified()
+        assert app.applicationDisplayName() == "NetCanvas"
     finally:
         window.files.marked_modified = False
         window.close()
@@ -82,7 +84,7 @@ def test_gui_without_argument_opens_the_spiral_example(monkeypatch, qapp, tmp_pa
     monkeypatch.setattr("app.mainwindow.default_recovery_dir", lambda: tmp_path / "rec")
     app, window = launcher.create_window([])
     try:
-        assert window.windowTitle() == "NetCanvas — Spiral"
+        assert window.windowTitle() == "Spiral[*]" and not window.isWindowModified()
         g = window.document.graph
         assert [n.type for n in g.nodes] == ["Input", "Dense", "Dense", "Dense"]
         assert [n.params.get("units") for n in g.nodes[1:]] == [16, 16, 2]
