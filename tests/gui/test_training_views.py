@@ -226,13 +226,24 @@ def test_small_plots_keep_their_axis_labels_apart(window, qtbot, tmp_path):
     # No room under a 130-pixel plot for "epoch", nor beside it for "gradient norm".
     assert not loss.plot.getPlotItem().getAxis("bottom").label.isVisible()
     assert not grads.plot.getPlotItem().getAxis("left").label.isVisible()
-    for plot in (grads.plot, loss.plot):
+    for plot in (grads.plot, loss.plot):  # room to grow: the dock floats, made large
         plot.setMinimumSize(0, 0)
         plot.setMaximumSize(16777215, 16777215)
-        plot.resize(420, 300)
-    qtbot.wait(50)
+        dock = _dock_of(plot)
+        dock.setFloating(True)
+        dock.resize(900, 700)
+    qtbot.waitUntil(lambda: min(p.height() for p in (grads.plot, loss.plot)) >= 300,
+                    timeout=TIMEOUT)
     for plot, name in ((loss.plot, "bottom"), (grads.plot, "left")):
         assert plot.getPlotItem().getAxis(name).label.isVisible()
+
+
+def _dock_of(widget):
+    from PySide6.QtWidgets import QDockWidget
+
+    while widget is not None and not isinstance(widget, QDockWidget):
+        widget = widget.parentWidget()
+    return widget
 
 
 def test_with_no_run_the_toolbar_shows_no_empty_field(window, qtbot, tmp_path):
