@@ -133,3 +133,14 @@ def make_window(qtbot, qapp, tmp_path, settings_path, dialog_log):
 @pytest.fixture
 def window(make_window):
     return make_window()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clipboard_cleared_at_exit(qapp):
+    """Qt's offscreen platform crashes when the process exits with data on the clipboard
+    (a test that copies layers leaves some; the X11 platform does not crash): the session
+    clears it at its end."""
+    yield
+    from PySide6.QtGui import QGuiApplication
+
+    QGuiApplication.clipboard().clear()
