@@ -54,6 +54,7 @@ from app.window.files import ProjectFiles
 from app.window.help import HelpActions
 from app.window.layout import LAYOUT_VERSION, WindowDocks, place_docks, size_docks
 from app.window.status_bar import StatusBar
+from app.window.tab_bars import TabBarJanitor
 from app.window.theme_actions import ThemeActions
 from app.window.view_actions import ViewActions
 from nncore.project import Project
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
             self.summary_dock, plots.curves_dock, plots.runs_dock, plots.inside_dock,
             plots.results_dock)
         place_docks(self, self.layout_docks)
+        self._tab_bars = TabBarJanitor(self)
         self._default_state = self.saveState(LAYOUT_VERSION)
         #: Whether the layout must get the default sizes when the window first shows (no
         #: saved layout was restored).
@@ -354,6 +356,7 @@ class MainWindow(QMainWindow):
         self.plot_docks.curves_dock.raise_()
         self.inspector_dock.raise_()
         size_docks(self, self.layout_docks)
+        self._tab_bars.schedule()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
@@ -365,6 +368,7 @@ class MainWindow(QMainWindow):
             # (in the palette's search field, the first in the tab order, it undid typing).
             self.view.setFocus(Qt.FocusReason.OtherFocusReason)
             QTimer.singleShot(0, self.view.fit_all)
+            self._tab_bars.schedule()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.files.maybe_save():
