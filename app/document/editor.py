@@ -7,6 +7,7 @@ that changes the document. Nothing else changes the document.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +28,8 @@ from app.document.commands import (
 )
 from app.document.document import ProjectDocument
 from app.document.naming import id_problem, with_fresh_ids
+from app.document.project_edits import edit_command
+from nncore.edits import Edit
 from nncore.errors import CycleError, NetCanvasError, ShapeError
 from nncore.graph import analyze
 from nncore.layout import layered_layout
@@ -244,6 +247,16 @@ class GraphEditor(QObject):
         key = merge_key or ",".join(sorted(changes))
         self._push(SetDataCommand(self.doc, old, new, key,
                                   text or f"Change data {key.replace('_', ' ')}"))
+        return None
+
+    def apply_edits(self, edits: Iterable[Edit], text: str = "") -> str | None:
+        """Apply engine edits (:mod:`nncore.edits`) as one undo step; return a refusal."""
+        try:
+            cmd = edit_command(self.doc, edits, text)
+        except NetCanvasError as e:
+            return str(e)
+        if cmd is not None:
+            self._push(cmd)
         return None
 
     def set_info(self, name: str | None = None, description: str | None = None) -> None:

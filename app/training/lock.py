@@ -138,6 +138,9 @@ class LockingEditor(GraphEditor):
             return []
         return super().duplicate(node_ids, offset)
 
+    def apply_edits(self, edits, text: str = "") -> str | None:
+        return self._refuse() or super().apply_edits(edits, text)
+
     # -- settings --------------------------------------------------------------------------
     def set_data(self, text: str = "", merge_key: str = "", **changes: Any) -> str | None:
         return self._refuse() or super().set_data(text, merge_key, **changes)
