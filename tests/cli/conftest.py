@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,9 @@ class Result:
     code: int
     out: str
     err: str
-    seconds: float
+    #: Training steps the command took (in-process runs only): 0 for a refusal that came
+    #: before any training, which is what a user waiting on a bad file cares about.
+    steps: int | None = None
 
 
 def example(name: str) -> dict:
@@ -42,28 +43,37 @@ def read_metrics(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 @pytest.fixture
-def cli(capsys) -> Callable[..., Result]:
-    """Run the CLI in this process: ``cli("train", path, "--quiet")`` -> Result."""
+def cli(capsys, monkeypatch) -> Callable[..., Result]:
+    """Run the CLI in this process: ``cli("train", path, "--quiet")`` -> Result, counting
+    the training steps it takes."""
     from nncore.cli import main
+    from nncore.trainer import Trainer
+
+    steps = [0]
+    step = Trainer.train_step
+
+    def counted(self, *args, **kwargs):
+        steps[0] += 1
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "train_step", counted)
 
     def run(*args: object) -> Result:
         capsys.readouterr()
-        t0 = time.monotonic()
+        steps[0] = 0
         code = main([str(a) for a in args])
-        seconds = time.monotonic() - t0
         captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err, seconds)
+        return Result(code, captured.out, captured.err, steps[0])
 
     return run
 
 
 def run_process(*args: object, timeout: float = 120) -> Result:
     """Run ``python -m nncore.cli ARGS`` in a fresh interpreter."""
-    t0 = time.monotonic()
     p = subprocess.run([sys.executable, "-m", "nncore.cli", *map(str, args)],
                        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-    return Result(p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
+    return Result(p.returncode, p.stdout, p.stderr)
 
 
 @pytest.fixture

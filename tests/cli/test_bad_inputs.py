@@ -90,7 +90,7 @@ def test_corpus_project_fails_cleanly(cli, outputs, name, fragments):
     before = _digest(project)
     r = cli("train", project, "--quiet", *outputs)
     assert_clean_failure(r, str(project), *fragments)
-    assert r.seconds < 10
+    assert r.steps == 0
     assert _digest(project) == before
 
 
@@ -307,7 +307,7 @@ def test_outputs_in_a_missing_folder(cli, tmp_path, xor_weights):
     ]:
         r = cli(*args)
         assert_clean_failure(r, option, str(missing), "does not exist")
-        assert r.seconds < 5  # refused before any training
+        assert r.steps == 0  # refused before any training
     assert not (tmp_path / "no").exists()
 
 
@@ -340,7 +340,7 @@ def test_output_folder_that_cannot_be_written(cli, tmp_path):
     # /proc refuses new files even for root, for whom permission bits do not apply.
     r = cli("train", XOR, "--out-weights", "/proc/netcanvas-test.npz")
     assert_clean_failure(r, "--out-weights", "cannot write", "/proc")
-    assert r.seconds < 5  # refused before training
+    assert r.steps == 0  # refused before training
 
 
 def test_data_with_a_single_class(cli, tmp_path, write_project, outputs):

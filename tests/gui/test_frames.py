@@ -4,8 +4,6 @@ timer stopping when nothing is left; and AfterPending's place behind pending eve
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 
@@ -64,13 +62,28 @@ def test_idle_redraws_every_part_then_the_timer_stops(qapp):
     assert not s.frames._timer.isActive()
 
 
-def test_background_work_gets_a_slice_of_the_budget(qapp):
+class FrozenClock:
+    """The scheduler's clock, moved only by the test (no wall-clock in assertions)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def thread_time(self) -> float:
+        return 0.0
+
+
+def test_background_work_gets_a_slice_of_the_budget(qapp, monkeypatch):
+    clock = FrozenClock()
+    monkeypatch.setattr(frames_mod, "time", clock)
     s = Stand(training=False, busy=False, background=True)
     s.frames.wake()
-    before = time.perf_counter()
+    clock.now += 10.0  # enough idle time to fill the budget
     s.frames._tick()
     assert [w for _, w in s.log] == ["work"]
-    assert before < s.deadlines[0] <= before + MAX_SLICE + 0.05
+    assert s.deadlines == [clock.now + MAX_SLICE]
     s.frames._tick()  # nothing left: the timer stops
     assert not s.frames._timer.isActive()
 

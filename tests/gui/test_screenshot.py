@@ -1,14 +1,38 @@
-"""Screenshots of the main window (for people to look at) and layout checks at 1280 x 800."""
+"""Screenshots of the main window (for people to look at, in pytest's temporary folder) and
+checks of what they show: the canvas and node colours of each theme at known places, and
+layout checks at 1280 x 800."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+import math
 
 import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QScrollArea
 
-LEAD_COPY = Path("/tmp/netcanvas_main.png")
+from app.canvas.scene import GRID
+
+
+def _pixel(window, img: QImage, scene_point: QPointF) -> QColor:
+    """The colour the window shows at a point of the canvas scene."""
+    view = window.view
+    at = view.viewport().mapTo(window, view.mapFromScene(scene_point))
+    ratio = img.devicePixelRatio()
+    return img.pixelColor(int(at.x() * ratio), int(at.y() * ratio))
+
+
+def _empty_canvas_point(window) -> QPointF:
+    """A point between the grid's dots, below and right of every node."""
+    r = window.scene.nodes_rect()
+    return QPointF((math.floor(r.right() / GRID) + 1.5) * GRID,
+                   (math.floor(r.bottom() / GRID) + 1.5) * GRID)
+
+
+def _node_fill_point(window, node_id: str) -> QPointF:
+    """A point inside a node, clear of its text, its category stripe and its border."""
+    r = window.scene.nodes[node_id].sceneBoundingRect()
+    return QPointF(r.left() + 0.9 * r.width(), r.top() + 0.9 * r.height())
 
 
 def _settle(qtbot, window):
@@ -18,16 +42,18 @@ def _settle(qtbot, window):
 
 
 def test_main_window_screenshot(window, qtbot, tmp_path):
+    from app.theme import colors
+
     assert (window.width(), window.height()) == (1280, 800)
     window.scene.select_nodes(["dense2"])
     _settle(qtbot, window)
-    out = tmp_path / "netcanvas_main.png"
     img = window.grab()
-    assert img.save(str(out))
-    assert out.stat().st_size > 10_000
+    assert img.save(str(tmp_path / "netcanvas_main.png"))
     assert (img.width(), img.height()) == (1280 * img.devicePixelRatio(),
                                            800 * img.devicePixelRatio())
-    shutil.copyfile(out, LEAD_COPY)
+    image = img.toImage()
+    assert _pixel(window, image, _empty_canvas_point(window)) == colors().canvas
+    assert _pixel(window, image, _node_fill_point(window, "dense1")) == colors().node_fill
 
 
 @pytest.mark.parametrize("panel", ["inspector", "data", "training", "summary"])
@@ -48,6 +74,7 @@ def test_panels_fit_their_docks_at_1280x800(window, qtbot, tmp_path, panel):
 def test_dark_theme_screenshot(make_window, qapp, qtbot, tmp_path):
     from app.theme import apply_theme, colors
 
+    light_canvas = colors().canvas
     apply_theme(qapp, dark=True)
     try:
         w = make_window()
@@ -55,9 +82,14 @@ def test_dark_theme_screenshot(make_window, qapp, qtbot, tmp_path):
         w.editor.remove([], [w.document.graph.edges[0]])  # show an error state too
         w.scene.select_nodes(["dense2"])
         _settle(qtbot, w)
-        out = tmp_path / "netcanvas_dark.png"
-        assert w.grab().save(str(out))
-        shutil.copyfile(out, LEAD_COPY.with_name("netcanvas_main_dark.png"))
+        img = w.grab()
+        assert img.save(str(tmp_path / "netcanvas_dark.png"))
+        canvas = _pixel(w, img.toImage(), _empty_canvas_point(w))
+        assert canvas == colors().canvas != light_canvas
+        assert canvas.lightness() < 64 < light_canvas.lightness()
+        # dense1 lost its input: it is drawn in the error colours.
+        node = _pixel(w, img.toImage(), _node_fill_point(w, "dense1"))
+        assert node == colors().error_fill and node.lightness() < 128
     finally:
         apply_theme(qapp, dark=False)
 
