@@ -126,6 +126,8 @@ class FitLoop:
             self.reporter.epoch_start()
         step, rate, add, batch_end = (trainer.train_step, self.schedule.rate,
                                       self.metrics.add, self.batch_end)
+        # Per-layer gradient norms cost a pass over the gradients: only for a listener.
+        norms = self.reporter is not None
         augment, rng, inputs = trainer.augment, net.rng, net.input_ids
         # A prepared array's rows are in the network's dtype already: plain indexing.
         gather = x.__getitem__ if isinstance(x, np.ndarray) else partial(_take, x,
@@ -139,10 +141,12 @@ class FitLoop:
             if augment is not None:
                 xb = augment.apply_batch(xb, rng, inputs)
             tb = t[idx]
-            result = step(xb, tb, rate(trainer.step), guard)
+            result = step(xb, tb, rate(trainer.step), guard, norms)
             if result.divergence is not None:
-                return guard.error(result.divergence, e, b + 1, result.loss,
-                                   result.grad_norms)
+                # The refused update left the gradients in place: they name the layer.
+                grad_norms = (result.grad_norms if result.grad_norms is not None
+                              else net.layer_norms(net.grads_flat))
+                return guard.error(result.divergence, e, b + 1, result.loss, grad_norms)
             add(result.output, tb, result.loss)
             if batch_end is not None:
                 batch_end(e, b + 1, result)

@@ -154,7 +154,7 @@ class Trainer:
 
     # -- one step ----------------------------------------------------------------------
     def train_step(self, x: Any, t: np.ndarray, lr: float,
-                   guard: DivergenceGuard | None = None) -> StepResult:
+                   guard: DivergenceGuard | None = None, norms: bool = True) -> StepResult:
         """One update of the weights from the batch ``x``/``t`` (as :meth:`prepare` gives
         them): forward in training mode, loss, backward, L1/L2, gradient clipping, then an
         optimizer step with learning rate ``lr``.
@@ -162,7 +162,9 @@ class Trainer:
         With a ``guard``, a non-finite loss (before back-propagation) or gradient norm, or
         an exploding loss, is caught before the update, which is then not made: the
         result's ``divergence`` says what went wrong (``guard.error`` words it). Without
-        one the update is always made."""
+        one the update is always made. ``norms=False`` leaves the per-layer gradient norms
+        out of the result (``grad_norms`` None; the guard and clipping need only the total,
+        one dot product): ``fit`` asks for them only when someone listens."""
         net, loss = self.net, self.loss
         out = net.forward(x, True)  # (training mode)
         value = loss.forward(out, t)
@@ -170,12 +172,17 @@ class Trainer:
             return new_step_result((value, lr, self.step, out, None, "loss"))
         net.backward(loss.backward())
         g = net.grads_flat
-        norms = net.layer_norms(g)
-        total_sq = float(np.dot(norms, norms))
+        # Clipping scales by the float64 per-layer total whoever asks, so a run's weights
+        # do not depend on whether its progress is watched.
+        if norms or self.config.clip_norm is not None:
+            layer = net.layer_norms(g)
+            total_sq = float(np.dot(layer, layer))
+        else:
+            layer, total_sq = None, sum_of_squares(g)
         if guard is not None:
             refused = guard.check_gradients(value, total_sq)
             if refused is not None:
-                return new_step_result((value, lr, self.step, out, norms, refused))
+                return new_step_result((value, lr, self.step, out, layer, refused))
         cfg = self.config
         n_reg = net.n_regularized
         if cfg.l2 and n_reg:
@@ -190,7 +197,7 @@ class Trainer:
                 g *= cfg.clip_norm / total
         self.optimizer.step(lr)
         self.step = step = self.step + 1
-        return new_step_result((value, lr, step, out, norms, None))
+        return new_step_result((value, lr, step, out, layer, None))
 
     def reset_optimizer(self) -> None:
         """Bind the optimizer to the network's buffers with fresh state (moments at 0)."""

@@ -838,3 +838,29 @@ def test_normal_training_never_trips_the_explosion_check():
     fin = Trainer(net, TrainingConfig(loss="categorical_crossentropy", optimizer="adam",
                                       learning_rate=0.05, epochs=30, batch_size=16)).fit(x, y)
     assert fin.reason == "completed"
+
+
+@pytest.mark.parametrize("extra", [{}, {"clip_norm": 0.05}, {"clip_norm": 0.05, "l2": 1e-3}])
+def test_a_watched_run_trains_the_same_weights_as_an_unwatched_one(extra):
+    """fit computes per-layer gradient norms only for a listener; the weights must not
+    depend on it (clipping scales by the same total either way)."""
+    x, y = _classification_data()
+    weights = []
+    for callback in (None, lambda event: None):
+        net = Network(mlp(2, [8, 8], 2, act="tanh", out_act="softmax"), seed=3)
+        cfg = TrainingConfig(loss="categorical_crossentropy", optimizer="adam",
+                             learning_rate=0.05, epochs=4, batch_size=16, **extra)
+        Trainer(net, cfg).fit(x, y, callback=callback)
+        weights.append(net.get_weights())
+    for k in weights[0]:
+        np.testing.assert_array_equal(weights[0][k], weights[1][k])
+
+
+def test_the_step_leaves_out_the_layer_norms_only_when_asked():
+    x, y = _classification_data()
+    net = Network(mlp(2, [8], 2, act="tanh", out_act="softmax"), seed=0)
+    tr = Trainer(net, TrainingConfig(loss="categorical_crossentropy", optimizer="sgd"))
+    xs, ts = tr.prepare(x[:16], y[:16], "training data")
+    full = tr.train_step(xs, ts, 0.0)
+    assert full.grad_norms is not None and len(full.grad_norms) == 2
+    assert tr.train_step(xs, ts, 0.0, norms=False).grad_norms is None
