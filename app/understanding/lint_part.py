@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QScrollArea, QToolButton, QWidget
 
 from app.panels.forms import SchemaForm
+from app.theme import theme_notifier
 from app.understanding.background import CloseWatcher
 from app.understanding.lint_checker import LintChecker
 from app.understanding.lint_marks import MARK_COLORS, Mark, set_mark
@@ -67,6 +68,7 @@ class LintPart(QObject):
         self.status_button.clicked.connect(self.show_dock)
         self.status_button.hide()
         self.checker.changed.connect(self.update)
+        theme_notifier().changed.connect(self.update)  # the cards' colours
         self.panel.fixRequested.connect(self.fix)
         self.panel.revealRequested.connect(self.reveal)
         CloseWatcher(context.dialog_parent, self.checker.wait)
