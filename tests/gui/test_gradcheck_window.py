@@ -122,3 +122,15 @@ def test_cancel_and_refusals(qtbot, window, dialog_log, monkeypatch):
     assert not window.gradcheck.check()
     title, text, detail = dialog_log.last
     assert title == "Check gradients" and "problems" in text and detail
+
+
+def test_closing_the_window_ends_a_running_check(qtbot, window):
+    assert window.open_project(XOR.parent / "digits_cnn.json", as_copy=True)
+    assert window.gradcheck.check()
+    job = window.gradcheck.job
+    qtbot.waitUntil(lambda: window.gradcheck.dialog.progress.maximum() > 0, timeout=20000)
+    assert job.isRunning()
+    window.files.marked_modified = False
+    window.undo_stack.setClean()
+    window.close()
+    assert job.cancel_requested and job.isFinished()

@@ -107,3 +107,19 @@ def test_refused_while_training_and_for_a_broken_network(qtbot, window, dialog_l
     assert not window.lr_finder.find()
     assert "the network has problems" in dialog_log.last[2]
     assert window.lr_finder.dialog is None
+
+
+def test_training_at_the_used_rate_reaches_the_examples_bar(qtbot, window):
+    """The issue's check, in the window: xor trained at the rate its sweep suggests."""
+    assert window.open_project(EXAMPLES / "xor.json", as_copy=True)
+    dialog = _find(qtbot, window)
+    qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    dialog.close()
+    assert window.document.training.learning_rate == float(
+        f"{window.lr_finder.result.suggestion:.3g}")
+    window.findChild(type(window.lr_finder.act_find), "actionTrain").trigger()
+    qtbot.waitUntil(lambda: window.training.active, timeout=10000)
+    qtbot.waitUntil(lambda: not window.training.active, timeout=120000)
+    run = window.training.history.selected_run()
+    assert run.settings.learning_rate == window.document.training.learning_rate
+    assert run.final_metrics()["val_accuracy"] >= 0.97  # README's bar for xor
