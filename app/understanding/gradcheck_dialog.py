@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
@@ -50,6 +51,8 @@ class GradcheckDialog(QDialog):
 
     checkAgain = Signal()
     cancelRequested = Signal()
+    #: A row was double-clicked: show its layer (node id).
+    nodeActivated = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,8 +77,17 @@ class GradcheckDialog(QDialog):
         self.table.setAccessibleName("Gradient check results")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
+        self.table.setCornerButtonEnabled(False)
+        corner = self.table.findChild(QAbstractButton, "qt_tableview_cornerbutton")
+        if corner is not None:  # Qt's own; hidden with the row header, named all the same
+            corner.setAccessibleName("Select all rows")
+        self.table.horizontalHeader().setAccessibleName("Gradient check columns")
+        self.table.verticalHeader().setAccessibleName("Gradient check rows")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setToolTip("Double-click a row to show its layer on the canvas")
+        self.table.cellDoubleClicked.connect(
+            lambda row, _col: self.nodeActivated.emit(self.table.item(row, 0).text()))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -136,7 +148,7 @@ class GradcheckDialog(QDialog):
             cells = (r.node_id, r.array, f"{r.checked}/{r.size}", str(r.kinks), err, result)
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(row_tooltip(r))
+                item.setToolTip(row_tooltip(r) + " (double-click: show the layer)")
                 if j >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)

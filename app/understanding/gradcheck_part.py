@@ -99,6 +99,7 @@ class GradcheckPart(QObject):
             self.dialog = GradcheckDialog(parent)
             self.dialog.checkAgain.connect(self.check)
             self.dialog.cancelRequested.connect(self.cancel)
+            self.dialog.nodeActivated.connect(self._reveal)
         self.dialog.start(f"Back-propagation against float64 central differences on "
                           f"{SAMPLES} samples of the training split, at {where}. An array "
                           f"fails when its largest relative error exceeds 1e-05.")
@@ -143,6 +144,10 @@ class GradcheckPart(QObject):
         if self.job is job:
             self.job = None
         job.deleteLater()
+
+    def _reveal(self, node_id: str) -> None:
+        if node_id in self._context.scene.nodes:
+            self._context.reveal_node(node_id)
 
     def cancel(self) -> None:
         if self.job is not None:

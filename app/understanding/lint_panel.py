@@ -130,6 +130,7 @@ class ChecksPanel(QWidget):
         self.message.setWordWrap(True)
         lay.addWidget(self.message)
         scroll = QScrollArea()
+        scroll.setAccessibleName("Findings")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

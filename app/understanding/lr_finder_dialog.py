@@ -113,8 +113,11 @@ class LrFinderDialog(QDialog):
         lay.addWidget(buttons)
 
     # -- states ----------------------------------------------------------------------------
-    def start(self, intro: str, steps: int) -> None:
+    def start(self, intro: str, steps: int, rates: tuple[float, float]) -> None:
         self.intro.setText(intro)
+        # The axes of the sweep to come (log10 of the rates, pyqtgraph's log mode).
+        self.plot.getPlotItem().setXRange(math.log10(rates[0]), math.log10(rates[1]),
+                                          padding=0.02)
         self.raw_curve.setData([], [])
         self.smooth_curve.setData([], [])
         self._set_marker(None)

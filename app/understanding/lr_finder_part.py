@@ -97,7 +97,8 @@ class LrFinderPart(QObject):
                      f"{project.training.seed}) for up to {DEFAULT_STEPS} batches while the "
                      f"learning rate grows from {DEFAULT_START:g} to {DEFAULT_END:g}, with "
                      f"the project's loss, optimizer ({project.training.optimizer}) and "
-                     "batch size. The network in the window is not changed.", DEFAULT_STEPS)
+                     "batch size. The network in the window is not changed.", DEFAULT_STEPS,
+                     (DEFAULT_START, DEFAULT_END))
         dialog.show()
         dialog.raise_()
         job = BackgroundJob(lambda progress: sweep(project, base_dir, progress),

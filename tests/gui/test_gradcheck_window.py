@@ -76,6 +76,13 @@ def test_a_broken_backward_fails_in_the_table_and_on_its_node(qtbot, window, mon
     assert fail.mark.level == "fail" and fail.mark.text.startswith("∂ ✗")
     assert "W: FAIL" in fail.toolTip()
     assert mark_of(window.scene.nodes["dense2"], "gradcheck").mark.level == "pass"
+    # Double-clicking the failing row shows its layer.
+    table = dialog.table
+    rect = table.visualItemRect(table.item(i, 1))
+    qtbot.mousePress(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseRelease(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.scene.selected_node_ids() == ["dense1"]
 
 
 def test_the_check_uses_the_trained_weights_when_the_window_has_them(qtbot, window):
