@@ -63,6 +63,8 @@ class GradcheckPart(QObject):
         self.job: BackgroundJob | None = None
         self.dialog: GradcheckDialog | None = None
         self.result: GradCheck | None = None
+        #: The project or the weights changed since the running check started.
+        self._stale = False
         self.act_check = context.parts.action(
             "actionCheckGradients", "Check &Gradients…", self.check, [], None,
             "Compare back-propagation with numerical differences (float64) on a few "
@@ -70,7 +72,7 @@ class GradcheckPart(QObject):
         d = context.document
         for signal in (d.analysisChanged, d.trainingChanged, d.dataChanged, d.projectReset,
                        training.networkChanged, training.runFinished):
-            signal.connect(lambda *_: self.clear_marks())
+            signal.connect(lambda *_: self._on_changed())
         training.stateChanged.connect(self._update_action)
         CloseWatcher(context.dialog_parent, self.stop)
         self._update_action()
@@ -95,6 +97,7 @@ class GradcheckPart(QObject):
         project, base_dir = doc.snapshot(), doc.base_dir
         weights, where = self._weights(project)
         self.clear_marks()
+        self._stale = False
         if self.dialog is None:
             self.dialog = GradcheckDialog(parent)
             self.dialog.checkAgain.connect(self.check)
@@ -132,10 +135,20 @@ class GradcheckPart(QObject):
         arrays = {k: v.copy() for k, v in trained.network.get_weights().items()}
         return WeightsFile(arrays, source="the trained weights"), "the current trained weights"
 
+    def _on_changed(self) -> None:
+        self._stale = True
+        self.clear_marks()
+
     def _on_result(self, check: GradCheck) -> None:
-        self.result = check
         if self.dialog is not None:
             self.dialog.show_result(check)
+        if self._stale:  # the nodes are no longer what was checked: no marks
+            if self.dialog is not None:
+                self.dialog.verdict.setText(self.dialog.verdict.text() + " (The project "
+                                            "changed while it ran: Check Again to mark the "
+                                            "layers.)")
+            return
+        self.result = check
         marks = node_marks(check)
         for node_id, item in self._context.scene.nodes.items():
             set_mark(item, "gradcheck", marks.get(node_id))

@@ -141,3 +141,21 @@ def test_closing_the_window_ends_a_running_check(qtbot, window):
     window.undo_stack.setClean()
     window.close()
     assert job.cancel_requested and job.isFinished()
+
+
+def test_a_change_during_the_check_leaves_the_nodes_unmarked(qtbot, window, monkeypatch):
+    import nncore.run
+
+    assert window.open_project(XOR, as_copy=True)
+    edited = threading.Event()
+    prepare = nncore.run.prepare_data
+    monkeypatch.setattr(nncore.run, "prepare_data",
+                        lambda *a, **k: (edited.wait(10), prepare(*a, **k))[1])
+    assert window.gradcheck.check()
+    window.editor.set_param("dense1", "units", 4)  # while the check runs
+    edited.set()
+    qtbot.waitUntil(lambda: window.gradcheck.job is None, timeout=20000)
+    dialog = window.gradcheck.dialog
+    assert dialog.table.item(0, 2).text() == "16/16"  # the project as it was: 8 units
+    assert "The project changed while it ran" in dialog.verdict.text()
+    assert all(mark_of(i, "gradcheck") is None for i in window.scene.nodes.values())
