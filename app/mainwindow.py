@@ -45,6 +45,9 @@ from app.training.lock import LockingEditor
 from app.training.plot_docks import PlotDocks
 from app.training.run_controls import RunControls
 from app.training.weights_dialogs import WeightsDialogs
+from app.understanding.gradcheck_part import GradcheckPart
+from app.understanding.lint_part import LintPart
+from app.understanding.lr_finder_part import LrFinderPart
 from app.window.autosave import Autosave, default_recovery_dir
 from app.window.canvas_clicks import CanvasClicks
 from app.window.context import PartFactory, WindowContext
@@ -135,7 +138,11 @@ class MainWindow(QMainWindow):
             self.palette_dock, self.inspector_dock, self.data_dock, self.training_dock,
             self.summary_dock, plots.curves_dock, plots.runs_dock, plots.inside_dock,
             plots.results_dock)
+        self.lint = LintPart(self.context, self.training_panel.forms,
+                             self.data_panel.split_form, self)
         place_docks(self, self.layout_docks)
+        self.tabifyDockWidget(plots.runs_dock, self.lint.dock)
+        plots.curves_dock.raise_()
         self._tab_bars = TabBarJanitor(self)
         self._default_state = self.saveState(LAYOUT_VERSION)
         #: Whether the layout must get the default sizes when the window first shows (no
@@ -144,7 +151,7 @@ class MainWindow(QMainWindow):
 
     def _docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.data_dock, self.training_dock,
-                self.summary_dock, *self.plot_docks.docks]
+                self.summary_dock, self.lint.dock, *self.plot_docks.docks]
 
     def _build_parts(self, store: RecoveryStore, autosave_msec: int) -> None:
         ctx = self.context
@@ -161,6 +168,8 @@ class MainWindow(QMainWindow):
         self.run_controls = RunControls(ctx, self.training, self)
         self.canvas_badges = CanvasBadges(ctx, self.training, self)
         self.weights_dialogs = WeightsDialogs(ctx, self.training, self)
+        self.gradcheck = GradcheckPart(ctx, self.training, self)
+        self.lr_finder = LrFinderPart(ctx, self.training, self)
         self.autosave = Autosave(ctx, store, autosave_msec, self.files.is_modified,
                                  self._restore_recovered, self)
 
@@ -202,7 +211,8 @@ class MainWindow(QMainWindow):
         view.addAction(self.act_reset_layout)
         run = mb.addMenu("&Run")
         run.setObjectName("menuRun")
-        _fill_menu(run, self.run_controls.menu_actions)
+        _fill_menu(run, [*self.run_controls.menu_actions, None, self.gradcheck.act_check,
+                         self.lr_finder.act_find])
         help_menu = mb.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
         _fill_menu(help_menu, self.help.menu_actions)
@@ -232,6 +242,7 @@ class MainWindow(QMainWindow):
         self.problems_label.setObjectName("problemsLabel")
         self.params_label = QLabel()
         self.params_label.setObjectName("paramsLabel")
+        sb.addPermanentWidget(self.lint.status_button)
         sb.addPermanentWidget(self.problems_label)
         sb.addPermanentWidget(self.params_label)
 

@@ -36,6 +36,7 @@ and not compared.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,12 +109,14 @@ class GradCheck:
 
 def gradcheck(project: Any, base_dir: str | Path | None = None, weights: Any = None,
               samples: int = 8, seed: int = 0, data: Any = None,
-              max_entries: int = MAX_ENTRIES) -> GradCheck:
+              max_entries: int = MAX_ENTRIES,
+              progress: Callable[[int, int], None] | None = None) -> GradCheck:
     """Check the project's network on ``samples`` samples of its training split (drawn with
     ``seed``, which also picks the entries of large arrays), at its initial weights (the
     project's seed) or at ``weights`` (a :class:`~nncore.weights.WeightsFile`). ``data``:
     the project's PreparedData or raw Dataset, when the caller has it. Raises SpecError or
-    DataError as the run pipeline does, and DataError when ``samples`` is out of range."""
+    DataError as the run pipeline does, and DataError when ``samples`` is out of range.
+    ``progress(done, total)`` is called after each array (see :func:`check_network`)."""
     from nncore.data import Dataset
     from nncore.errors import DataError
     from nncore.run import (
@@ -139,13 +142,17 @@ def gradcheck(project: Any, base_dir: str | Path | None = None, weights: Any = N
     pick = np.sort(np.random.default_rng(seed).choice(n, samples, replace=False))
     x = ({k: a[pick] for k, a in run.x.items()} if isinstance(run.x, dict) else run.x[pick])
     x, t = run.trainer.prepare(x, run.y[pick], "gradient check samples")
-    return check_network(net, run.trainer.loss, x, t, seed=seed, max_entries=max_entries)
+    return check_network(net, run.trainer.loss, x, t, seed=seed, max_entries=max_entries,
+                         progress=progress)
 
 
 def check_network(net: Network, loss: Loss, x: Any, t: np.ndarray, *, seed: int = 0,
-                  max_entries: int = MAX_ENTRIES) -> GradCheck:
+                  max_entries: int = MAX_ENTRIES,
+                  progress: Callable[[int, int], None] | None = None) -> GradCheck:
     """Compare back-propagation with central differences for ``net`` (float64) and
-    ``loss`` on the prepared batch ``x``, ``t``; see the module's description."""
+    ``loss`` on the prepared batch ``x``, ``t``; see the module's description.
+    ``progress(done, total)``, when given, is called with the arrays checked so far and
+    their number (a window shows it; an exception it raises ends the check)."""
     if net.dtype != np.float64:
         raise ValueError("a gradient check needs a float64 network")
     rng = np.random.default_rng(seed)
@@ -153,18 +160,24 @@ def check_network(net: Network, loss: Loss, x: Any, t: np.ndarray, *, seed: int 
     with np.errstate(all="ignore"):
         base = probe.backprop()
         floor = FLOOR * max(1.0, abs(base))  # (see the module's description)
-        rows = []
+        rows: list[GradRow] = []
+        total = sum(len(net.layers[n].grads) + len(probe.input_grads.get(n, {}))
+                    for n in net.order)
         for node in net.order:
             layer = net.layers[node]
             for name in layer.grads:
                 rows.append(_compare(node, name, layer.weights[name],
                                      probe.param_grads[(node, name)], probe.loss_at,
                                      base, floor, rng, max_entries))
+                if progress is not None:
+                    progress(len(rows), total)
             for k, grad in probe.input_grads.get(node, {}).items():
                 label = "input" if len(probe.input_grads[node]) == 1 else f"input {k}"
                 with _ShiftedInput(layer, k) as shift:
                     rows.append(_compare(node, label, shift.delta(grad.shape), grad,
                                          probe.loss_at, base, floor, rng, max_entries))
+                if progress is not None:
+                    progress(len(rows), total)
     return GradCheck(tuple(rows), base, len(t))
 
 

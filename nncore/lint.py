@@ -131,9 +131,10 @@ def lint(project: Project, base_dir: str | Path | None = None,
     """The findings for ``project``, errors first, then warnings, then notes.
 
     ``data``: the project's :class:`~nncore.run.PreparedData` or raw
-    :class:`~nncore.data.Dataset` when the caller has it; otherwise it is loaded through
-    :func:`nncore.run.prepare_data` (relative paths from ``base_dir``). A data set that does
-    not load is a note, and the rules that need it are skipped."""
+    :class:`~nncore.data.Dataset` when the caller has it, or the ``NetCanvasError`` that
+    preparing it raised; otherwise it is loaded through :func:`nncore.run.prepare_data`
+    (relative paths from ``base_dir``). A data set that does not load is a note, and the
+    rules that need it are skipped."""
     from nncore import lint_rules
 
     analysis = analyze(project.graph)
@@ -171,6 +172,8 @@ def _load(project: Project, base_dir: str | Path | None, data: Any) -> tuple[Any
 
     if isinstance(data, PreparedData):
         return data, ""
+    if isinstance(data, NetCanvasError):
+        return None, str(data)
     try:
         return prepare_data(project.data, base_dir,
                             data if isinstance(data, Dataset) else None), ""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,17 +93,21 @@ def rates_for(start: float, end: float, steps: int) -> np.ndarray:
 def lr_range_test(network: Network, config: TrainingConfig, x: Any, y: np.ndarray, *,
                   start: float = DEFAULT_START, end: float = DEFAULT_END,
                   steps: int = DEFAULT_STEPS, smoothing: float = SMOOTHING,
-                  stop_factor: float = STOP_FACTOR, rule: str | None = None) -> RangeTest:
+                  stop_factor: float = STOP_FACTOR, rule: str | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> RangeTest:
     """Sweep the learning rate on a copy of ``network`` with the settings ``config`` (its
     loss, optimizer, batch size, L1/L2 and clipping; the rate and schedule are the
-    sweep's) on the training data ``x``/``y``. See the module docstring."""
+    sweep's) on the training data ``x``/``y``. See the module docstring. ``progress(done,
+    steps)``, when given, is called after each step (a window shows it; an exception it
+    raises ends the sweep)."""
     rates = rates_for(start, end, steps)
     if not 0 <= smoothing < 1 or stop_factor <= 1:
         raise ParameterError(f"smoothing must be in [0, 1) and stop_factor above 1, got "
                              f"{smoothing} and {stop_factor}")
     trainer = Trainer(copy_network(network), config)
     xs, t = trainer.prepare(x, y, "training data")
-    losses, smoothed, reason = _sweep(trainer, xs, t, rates, smoothing, stop_factor)
+    losses, smoothed, reason = _sweep(trainer, xs, t, rates, smoothing, stop_factor,
+                                      progress)
     rates = rates[:len(losses)]
     name = rule or DEFAULT_RULE
     best = int(np.argmin(smoothed)) if len(smoothed) else 0
@@ -112,7 +117,8 @@ def lr_range_test(network: Network, config: TrainingConfig, x: Any, y: np.ndarra
 
 
 def _sweep(trainer: Trainer, x: Any, t: np.ndarray, rates: np.ndarray, beta: float,
-           stop_factor: float) -> tuple[list[float], list[float], str]:
+           stop_factor: float, progress: Callable[[int, int], None] | None = None
+           ) -> tuple[list[float], list[float], str]:
     """One step per rate; the losses, their smoothed values and why the sweep ended."""
     net = trainer.net
     n = len(t)
@@ -135,6 +141,8 @@ def _sweep(trainer: Trainer, x: Any, t: np.ndarray, rates: np.ndarray, beta: flo
             avg = beta * avg + (1 - beta) * result.loss
             smoothed.append(avg / (1 - beta ** (i + 1)))
             low = min(low, smoothed[-1])
+            if progress is not None:
+                progress(i + 1, len(rates))
             if smoothed[-1] > stop_factor * low:
                 return losses, smoothed, "diverged"
     return losses, smoothed, "end"

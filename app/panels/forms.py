@@ -15,8 +15,16 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QValidator
+from PySide6.QtCore import QRectF, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QPainter,
+    QPixmap,
+    QValidator,
+)
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -147,6 +155,28 @@ class SciSpinBox(QDoubleSpinBox):
         new = float(f"{v + steps * step:.12g}")
         self.setValue(min(max(new, self.minimum()), self.maximum()))
         self.editingFinished.emit()
+
+
+def _warning_pixmap(size: int) -> QPixmap:
+    """A round amber "!" (the canvas's lint mark) of ``size`` pixels."""
+    ratio = QGuiApplication.primaryScreen().devicePixelRatio() if \
+        QGuiApplication.primaryScreen() is not None else 1.0
+    pix = QPixmap(round(size * ratio), round(size * ratio))
+    pix.setDevicePixelRatio(ratio)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor("#d08a00"))
+    p.drawEllipse(QRectF(0.5, 0.5, size - 1, size - 1))
+    font = QFont(p.font())
+    font.setBold(True)
+    font.setPixelSize(max(8, round(size * 0.72)))
+    p.setFont(font)
+    p.setPen(QColor("white"))
+    p.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, "!")
+    p.end()
+    return pix
 
 
 def parse_shape(text: str) -> list[int]:
@@ -346,6 +376,39 @@ class SchemaForm(QWidget):
 
     def error_text(self) -> str:
         return "" if self._error.isHidden() else self._error.text()
+
+    def set_warning(self, name: str, text: str) -> None:
+        """Show a warning icon beside field ``name`` with ``text`` as its tooltip (what is
+        wrong, why, the fix); an empty ``text`` removes it. The first warning moves the
+        field into a row with room for the icon."""
+        f = self.fields[name]
+        icon: QLabel | None = getattr(f, "warning_icon", None)
+        if icon is None:
+            if not text:
+                return
+            row, _role = self.layout_.getWidgetPosition(f.widget)
+            self.layout_.removeWidget(f.widget)
+            box = QWidget()
+            lay = QHBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.setSpacing(4)
+            lay.addWidget(f.widget, 1)
+            icon = QLabel()
+            icon.setObjectName(f"warning_{name}")
+            icon.setAccessibleName(f"Warning about {label_for(name).lower()}")
+            lay.addWidget(icon)
+            self.layout_.setWidget(row, QFormLayout.ItemRole.FieldRole, box)
+            f.warning_icon = icon
+        icon.setPixmap(_warning_pixmap(icon.fontMetrics().height()))
+        icon.setToolTip(help_tooltip(text))
+        icon.setAccessibleDescription(text)
+        icon.setVisible(bool(text))
+
+    def warning(self, name: str) -> str:
+        """The warning shown beside field ``name`` ("" when none)."""
+        icon = getattr(self.fields[name], "warning_icon", None)
+        return icon.accessibleDescription() if icon is not None and not icon.isHidden() \
+            else ""
 
     def _emit(self, name: str) -> None:
         f = self.fields[name]

@@ -219,3 +219,19 @@ def test_the_floor_scales_with_the_loss():
     assert result.loss > 9e5 and result.passed, table(result)
     w = next(r for r in result.rows if r.array == "W")
     assert abs(w.backprop) > 1e-4 and w.max_rel_error < 1e-6
+
+
+def test_progress_counts_the_arrays_and_its_exception_ends_the_check():
+    calls = []
+    result = gradcheck(project(MLP), progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 9) for i in range(1, 10)] and len(result.rows) == 9
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_three(done, total):
+        if done == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        gradcheck(project(MLP), progress=stop_at_three)

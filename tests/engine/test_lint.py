@@ -176,6 +176,15 @@ def test_without_data_the_data_rules_are_a_note():
     assert "not found" in findings[0].what
 
 
+def test_an_error_given_for_the_data_is_the_note_without_loading():
+    from nncore.errors import DataError
+
+    p = project(mlp("relu", out=3))  # data that would load (and then differ)
+    findings = lint(p, data=DataError("the file moved"))
+    assert [f.severity for f in findings] == ["note"] and findings[0].rule == "data"
+    assert findings[0].what == "the data was not loaded (the file moved)"
+
+
 def test_given_data_is_used_instead_of_loading():
     ds = Dataset(np.zeros((100, 2)), np.arange(100) % 3, task="classification")
     f = only(project(mlp("relu", out=2), data=NO_DATA), "output-size", ds)

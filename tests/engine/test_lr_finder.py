@@ -157,3 +157,23 @@ def test_suggest_trims_the_ends_and_needs_enough_points():
     assert suggest(rates[:15], loss[:15]) is None
     with pytest.raises(ParameterError, match="unknown rule"):
         suggest(rates, loss, "median")
+
+
+def test_progress_follows_the_steps_and_its_exception_ends_the_sweep():
+    net, x, y = mlp()
+    calls = []
+    result = lr_range_test(net, TrainingConfig(batch_size=16), x, y, start=1e-4, end=1e-2,
+                           steps=12, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 12) for i in range(1, len(result.rates) + 1)]
+    before = net.snapshot()
+
+    class Stop(Exception):
+        pass
+
+    def stop(done, total):
+        if done == 5:
+            raise Stop
+
+    with pytest.raises(Stop):
+        lr_range_test(net, TrainingConfig(batch_size=16), x, y, steps=12, progress=stop)
+    np.testing.assert_array_equal(net.snapshot(), before)  # the sweep ran on a copy
