@@ -45,6 +45,7 @@ from app.training.lock import LockingEditor
 from app.training.plot_docks import PlotDocks
 from app.training.run_controls import RunControls
 from app.training.weights_dialogs import WeightsDialogs
+from app.understanding.trace_dialog import TraceSamples
 from app.window.autosave import Autosave, default_recovery_dir
 from app.window.canvas_clicks import CanvasClicks
 from app.window.context import PartFactory, WindowContext
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
         self.run_controls = RunControls(ctx, self.training, self)
         self.canvas_badges = CanvasBadges(ctx, self.training, self)
         self.weights_dialogs = WeightsDialogs(ctx, self.training, self)
+        self.trace_samples = TraceSamples(ctx, self.training, self)
         self.autosave = Autosave(ctx, store, autosave_msec, self.files.is_modified,
                                  self._restore_recovered, self)
 
@@ -202,7 +204,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.act_reset_layout)
         run = mb.addMenu("&Run")
         run.setObjectName("menuRun")
-        _fill_menu(run, self.run_controls.menu_actions)
+        _fill_menu(run, [*self.run_controls.menu_actions, None, *self.trace_samples.menu_actions])
         help_menu = mb.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
         _fill_menu(help_menu, self.help.menu_actions)
