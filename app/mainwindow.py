@@ -45,7 +45,9 @@ from app.training.lock import LockingEditor
 from app.training.plot_docks import PlotDocks
 from app.training.run_controls import RunControls
 from app.training.weights_dialogs import WeightsDialogs
+from app.understanding.edge_weights import EdgeWeights
 from app.understanding.trace_dialog import TraceSamples
+from app.understanding.unit_responses import UnitResponses
 from app.window.autosave import Autosave, default_recovery_dir
 from app.window.canvas_clicks import CanvasClicks
 from app.window.context import PartFactory, WindowContext
@@ -163,6 +165,8 @@ class MainWindow(QMainWindow):
         self.canvas_badges = CanvasBadges(ctx, self.training, self)
         self.weights_dialogs = WeightsDialogs(ctx, self.training, self)
         self.trace_samples = TraceSamples(ctx, self.training, self)
+        self.unit_responses = UnitResponses(ctx, self.training, self)
+        self.edge_weights = EdgeWeights(ctx, self.training, self)
         self.autosave = Autosave(ctx, store, autosave_msec, self.files.is_modified,
                                  self._restore_recovered, self)
 
@@ -196,7 +200,9 @@ class MainWindow(QMainWindow):
         edit.setObjectName("menuEdit")
         _fill_menu(edit, self.edit.menu_actions)
         view = mb.addMenu("&View")
-        _fill_menu(view, [*self.view_actions.menu_actions, None])
+        _fill_menu(view, [*self.view_actions.menu_actions, None,
+                          *self.unit_responses.menu_actions, *self.edge_weights.menu_actions,
+                          None])
         view.addMenu(self.theme_actions.menu)
         panels = view.addMenu("&Panels")
         for dock in self._docks():
