@@ -46,6 +46,7 @@ from app.training.plot_docks import PlotDocks
 from app.training.run_controls import RunControls
 from app.training.weights_dialogs import WeightsDialogs
 from app.understanding.edge_weights import EdgeWeights
+from app.understanding.points_actions import DataPoints
 from app.understanding.trace_dialog import TraceSamples
 from app.understanding.unit_responses import UnitResponses
 from app.window.autosave import Autosave, default_recovery_dir
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         self.trace_samples = TraceSamples(ctx, self.training, self)
         self.unit_responses = UnitResponses(ctx, self.training, self)
         self.edge_weights = EdgeWeights(ctx, self.training, self)
+        self.data_points = DataPoints(ctx, self)
         self.autosave = Autosave(ctx, store, autosave_msec, self.files.is_modified,
                                  self._restore_recovered, self)
 
@@ -198,7 +200,7 @@ class MainWindow(QMainWindow):
         _fill_menu(file_menu, [*weights.import_actions, None, self.act_quit])
         edit = mb.addMenu("&Edit")
         edit.setObjectName("menuEdit")
-        _fill_menu(edit, self.edit.menu_actions)
+        _fill_menu(edit, [*self.edit.menu_actions, None, *self.data_points.menu_actions])
         view = mb.addMenu("&View")
         _fill_menu(view, [*self.view_actions.menu_actions, None,
                           *self.unit_responses.menu_actions, *self.edge_weights.menu_actions,
