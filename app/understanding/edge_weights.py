@@ -63,6 +63,7 @@ class EdgeWeights(QObject):
         self._training = training
         self.source = CurrentNetwork(training)
         self.shown: dict[tuple[str, str], EdgeWeight] = {}
+        self._styled = False
         self.act_show = context.parts.action(
             "actionShowEdgeWeights", "Show &Weights on Edges", self.refresh,
             tip="Draw each connection as wide as the mean |weight| of the layer it feeds, "
@@ -73,9 +74,12 @@ class EdgeWeights(QObject):
 
     def refresh(self) -> None:
         """Style the links from the current weights (or give them their usual look)."""
+        if not self.act_show.isChecked() and not self._styled:
+            return  # (called at every redraw while training: nothing to do)
         weights = self.source.weights() if self.act_show.isChecked() else None
         self.shown = {} if weights is None else edge_weights(self._training.doc.graph,
                                                              weights)
+        self._styled = self.act_show.isChecked()
         for key, link in self._scene.links.items():
             w = self.shown.get(key)
             if w is None:

@@ -27,7 +27,13 @@ SMALL_SIZE = 64
 SMALL_SIDE = 16
 #: Width of one row of a heat strip (a flat array wraps after this many values).
 STRIP_WIDTH = 64
+#: Most cells in a row of image tiles.
+TILE_ROW_WIDTH = 128
+#: Largest height of a heat strip (pixels; taller arrays are drawn squeezed).
+MAX_STRIP_HEIGHT = 400
 CELL = 7
+#: The colour between image tiles and after the end of a wrapped vector.
+GAP_RGB = (236, 236, 236)
 
 
 def is_small(values: np.ndarray) -> bool:
@@ -44,16 +50,38 @@ def as_matrix(a: np.ndarray) -> np.ndarray:
     return a.reshape(-1, a.shape[-1])
 
 
+def tiles(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """For an array of images (..., height, width) with 3 axes or more: how many rows of
+    tiles a heat strip draws and how many tiles per row (None for 1 or 2 axes)."""
+    if len(shape) < 3:
+        return None
+    h, w = shape[-2:]
+    if len(shape) == 3:  # channels: as many per row as fit
+        per_row = max(1, min(shape[0], TILE_ROW_WIDTH // (w + 1)))
+        return -(-shape[0] // per_row), per_row
+    return int(np.prod(shape[:-3])), shape[-3]  # one row per filter, its channels along it
+
+
 def strip_matrix(a: np.ndarray) -> np.ndarray:
-    """The rows a heat strip draws: a long vector wrapped at STRIP_WIDTH (padded with
-    NaN), other arrays as :func:`as_matrix`."""
+    """The cells a heat strip draws: a long vector wrapped at STRIP_WIDTH, images as tiles
+    with a gap between them (gaps and padding NaN), other arrays as :func:`as_matrix`."""
     a = np.asarray(a, np.float64)
     if a.ndim <= 1 and a.size > STRIP_WIDTH:
         rows = -(-a.size // STRIP_WIDTH)
         out = np.full(rows * STRIP_WIDTH, np.nan)
         out[:a.size] = a.ravel()
         return out.reshape(rows, STRIP_WIDTH)
-    return as_matrix(a)
+    grid = tiles(a.shape)
+    if grid is None:
+        return as_matrix(a)
+    rows, per_row = grid
+    h, w = a.shape[-2:]
+    maps = a.reshape(-1, h, w)
+    out = np.full((rows * (h + 1) - 1, per_row * (w + 1) - 1), np.nan)
+    for k in range(len(maps)):
+        r, c = divmod(k, per_row)
+        out[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = maps[k]
+    return out
 
 
 class NumberTable(QTableWidget):
@@ -116,10 +144,13 @@ class HeatStrip(QWidget):
                         "negative; point at a cell to read its value")
         self.setMouseTracking(True)
         rows, cols = self.matrix.shape
-        self._cell = max(2, min(CELL, 640 // max(1, cols)))
-        self.setFixedHeight(min(240, max(8, rows * self._cell)))
+        self._cell = max(2, min(CELL, 640 // max(1, cols), MAX_STRIP_HEIGHT // max(1, rows)))
+        self.setFixedHeight(min(MAX_STRIP_HEIGHT, max(8, rows * self._cell)))
         self.setMinimumWidth(min(640, cols * self._cell))
-        rgb = np.ascontiguousarray(diverging_rgb(self.matrix))
+        rgb = diverging_rgb(self.matrix)
+        gaps = np.isnan(strip_matrix(np.zeros(self.array.shape)))  # between tiles, padding
+        rgb[gaps] = GAP_RGB
+        rgb = np.ascontiguousarray(rgb)
         self._rgb = rgb  # the image shares this buffer
         self._image = QImage(rgb.data, cols, rows, 3 * cols, QImage.Format.Format_RGB888)
         self.valueLabel = QLabel(" ")
@@ -159,7 +190,16 @@ class HeatStrip(QWidget):
             if flat >= a.size:
                 return None
             return (flat,), float(a.ravel()[flat])
-        flat = r * self.matrix.shape[1] + c
+        grid = tiles(a.shape)
+        if grid is None:
+            flat = r * self.matrix.shape[1] + c
+        else:
+            h, w = a.shape[-2:]
+            (tr, i), (tc, j) = divmod(r, h + 1), divmod(c, w + 1)
+            k = tr * grid[1] + tc
+            if i == h or j == w or k * h * w >= a.size:
+                return None  # a gap between tiles
+            flat = (k * h + i) * w + j
         index = tuple(int(i) for i in np.unravel_index(flat, a.shape)) if a.ndim else ()
         return index, float(a[index])
 

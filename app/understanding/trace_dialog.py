@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -50,6 +50,22 @@ def _mono(text: str) -> QLabel:
     font.setStyleHint(font.StyleHint.Monospace)
     label.setFont(font)
     return label
+
+
+def sample_pixmap(x: np.ndarray, side: int = 44) -> QPixmap | None:
+    """An image sample (height x width, or channels x height x width) as a grey picture,
+    darkest at its smallest value; None for samples that are not images."""
+    a = np.asarray(x, np.float64)
+    if a.ndim == 3:
+        a = a.mean(axis=0)
+    if a.ndim != 2 or min(a.shape) < 2:
+        return None
+    lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+    g = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+    grey = np.ascontiguousarray(np.nan_to_num(255 * g).astype(np.uint8))
+    h, w = grey.shape
+    image = QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    return QPixmap.fromImage(image).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
 
 
 class TraceDialog(QDialog):
@@ -105,6 +121,11 @@ class TraceDialog(QDialog):
         row.addWidget(self.split_box)
         row.addWidget(QLabel("Row:"))
         row.addWidget(self.row_box)
+        self.picture = QLabel()
+        self.picture.setObjectName("tracePicture")
+        self.picture.setToolTip("The traced sample as a picture (as the network sees it)")
+        self.picture.hide()
+        row.addWidget(self.picture)
         row.addWidget(self.sample, 1)
         row.addWidget(self.refresh)
         self.split_box.currentIndexChanged.connect(lambda _i: self.recompute())
@@ -122,6 +143,7 @@ class TraceDialog(QDialog):
         self.step_list.currentRowChanged.connect(self._on_row)
         self.scroll = QScrollArea()
         self.scroll.setObjectName("traceStepView")
+        self.scroll.setAccessibleName("The shown step")
         self.scroll.setWidgetResizable(True)
         self.page = QWidget()
         self.scroll.setWidget(self.page)
@@ -200,6 +222,12 @@ class TraceDialog(QDialog):
         self.error.hide()
         self.origin.setText(self.source.origin)
         self.sample.setText(self._sample_text())
+        part = self.source.split(self.split)
+        pixmap = None if part.inputs is not None else sample_pixmap(
+            part.X[self.row_box.value()])
+        self.picture.setVisible(pixmap is not None)
+        if pixmap is not None:
+            self.picture.setPixmap(pixmap)
         graph = self.training.doc.graph
         sources = {n.id: [e.source for e in graph.edges if e.target == n.id]
                    for n in graph.nodes}
@@ -217,6 +245,7 @@ class TraceDialog(QDialog):
         self.error.show()
         self.step_list.clear()
         self.sample.setText("")
+        self.picture.hide()
         self._show_page(None)
 
     def _sample_text(self) -> str:

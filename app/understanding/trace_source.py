@@ -109,6 +109,10 @@ def trace_source(training: RunController) -> TraceSource:
 
 def _paused_source(training: RunController) -> TraceSource:
     run = training.history.active_run
+    if training.state == PAUSED and not run_is_holding(training):
+        raise TraceUnavailable("The run is pausing (or paused after a divergence, whose "
+                               "weights it is restoring): trace once it has stopped, or "
+                               "after the run ends.")
     if not run_is_holding(training) or run is None or run.data is None:
         raise TraceUnavailable("Training is running: pause it (Run > Pause) to trace a "
                                "sample with the run's current weights.")

@@ -59,6 +59,8 @@ class UnitResponses(QObject):
 
     def refresh(self) -> None:
         """Draw the responses of the current weights (or remove the pictures)."""
+        if not self.act_show.isChecked() and not self.strips:
+            return  # (called at every redraw while training: nothing to do)
         responses = self._compute() if self.act_show.isChecked() else {}
         self.responses = responses
         for node_id, item in self._scene.nodes.items():

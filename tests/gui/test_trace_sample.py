@@ -147,7 +147,6 @@ def test_trace_while_paused_leaves_the_run_as_it_was(make_window, qtbot, tmp_pat
                     and w.training.history.active_run.epochs_done >= 3, timeout=TIMEOUT)
     run = w.training.history.active_run
     w.training.pause()
-    # While the run still trains (before it reaches its pause), the trace says so.
     qtbot.waitUntil(lambda: run_is_holding(w.training), timeout=TIMEOUT)
     trainer = w.training.worker.trainer
     weights = trainer.net.params_flat.copy()
@@ -184,3 +183,26 @@ def test_trace_while_paused_leaves_the_run_as_it_was(make_window, qtbot, tmp_pat
     d.recompute(reload=True)
     assert d.error.isHidden() and "trained weights" in d.origin.text()
     assert w.training.state != PAUSED
+
+
+def test_a_heat_strip_of_filters_names_the_entry_under_the_mouse(qtbot):
+    a = np.arange(2 * 3 * 2 * 2, dtype=np.float64).reshape(2, 3, 2, 2) - 11.5
+    strip = HeatStrip(a, "W")
+    qtbot.addWidget(strip)
+    strip.resize(strip.sizeHint())
+    rect = strip._target()
+    rows, cols = strip.matrix.shape  # 2 filters of 3 channels, 2 x 2 each, with gaps
+    assert (rows, cols) == (5, 8)
+    seen = {}
+    for r in range(rows):
+        for c in range(cols):
+            at = QPoint(int((c + 0.5) * rect.width() / cols), int((r + 0.5) * rect.height()
+                                                                   / rows))
+            hit = strip.index_at(at)
+            if r == 2 or c in (2, 5):
+                assert hit is None, (r, c)  # a gap
+            else:
+                index, value = hit
+                assert value == a[index]
+                seen[index] = value
+    assert len(seen) == a.size
