@@ -81,6 +81,11 @@ class TraceDialog(QDialog):
         self.steps: list[TraceStep] = []
         self.index = 0
         self.resize(920, 640)
+        # Weights replaced (a run ended, an import, a reset) or another network or project:
+        # trace again while idle (while a run trains, the shown trace stays).
+        for signal in (training.networkChanged, training.doc.analysisChanged,
+                       training.doc.projectReset):
+            signal.connect(self._on_network_changed)
         lay = QVBoxLayout(self)
         lay.addLayout(self._chooser())
         self.origin = QLabel()
@@ -150,7 +155,7 @@ class TraceDialog(QDialog):
         split.addWidget(self.step_list)
         split.addWidget(self.scroll)
         split.setStretchFactor(1, 1)
-        split.setSizes([230, 690])
+        split.setSizes([265, 655])
         return split
 
     def _footer(self) -> QHBoxLayout:
@@ -210,6 +215,7 @@ class TraceDialog(QDialog):
             if reload or self.source is None:
                 self.source = None
                 self.source = trace_source(self.training)
+            self._mark_splits()
             part = self.source.split(self.split)
             n = 0 if part is None else len(part.y)
             self.row_box.blockSignals(True)
@@ -236,8 +242,22 @@ class TraceDialog(QDialog):
         self.step_list.blockSignals(True)
         self.step_list.clear()
         self.step_list.addItems([s.title for s in self.steps])
+        for i, step in enumerate(self.steps):
+            self.step_list.item(i).setToolTip(step.title)
         self.step_list.blockSignals(False)
         self.go(keep)
+
+    def _mark_splits(self) -> None:
+        """Offer only the splits the data has (a part may still ask for another: it is
+        told there is none)."""
+        model = self.split_box.model()
+        for i in range(self.split_box.count()):
+            part = self.source.split(self.split_box.itemData(i))
+            model.item(i).setEnabled(part is not None and len(part.y) > 0)
+
+    def _on_network_changed(self, *_args) -> None:
+        if self.isVisible() and not self.training.active:
+            self.recompute(reload=True)
 
     def _fail(self, message: str) -> None:
         self.trace, self.steps = None, []
@@ -261,6 +281,10 @@ class TraceDialog(QDialog):
             text += ": x = (" + ", ".join(num(v) for v in raw.ravel()) + ")"
         elif x is not None:
             text += f": a sample of shape {'×'.join(map(str, x.shape))} (step 1 shows it)"
+        else:  # named inputs (ids for Embedding layers)
+            text += ": " + ", ".join(
+                f"{name} = {', '.join(num(v) for v in np.ravel(values[i])[:8])}"
+                for name, values in part.inputs.items())
         t = np.atleast_1d(trace.target)
         names = src.data.class_names
         if part.task == "classification":
@@ -268,6 +292,11 @@ class TraceDialog(QDialog):
             label = f"class {k}" + (f" “{names[k]}”" if names and k < len(names) else "")
         else:
             label = "target " + ", ".join(num(v) for v in t.ravel())
+            mean, std = src.data.target_mean, src.data.target_std
+            if mean is not None and std is not None:
+                raw = t.ravel() * np.ravel(std) + np.ravel(mean)
+                label = (f"target {', '.join(num(v) for v in raw)} (standardized for "
+                         f"training: {', '.join(num(v) for v in t.ravel())})")
         return f"{text} · label: {label} · loss {num(trace.loss)}"
 
     # -- walking ---------------------------------------------------------------------------
