@@ -233,10 +233,7 @@ class PointsEditor(QDialog):
         except NetCanvasError as e:
             self.error.setText(str(e))
             return
-        if self.points.task == "classification":
-            fresh.class_names = (self.points.class_names + fresh.class_names[
-                len(self.points.class_names):])[:max(len(fresh.class_names), 2)]
-        self.points = fresh
+        self.points = fresh  # (with the generator's classes and their names)
         if self.points.task == "classification":
             self.class_box.clear()
             self.class_box.addItems(self.points.class_names)

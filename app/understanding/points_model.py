@@ -39,8 +39,9 @@ class PointSet:
     def from_dataset(cls, ds: Dataset) -> PointSet:
         """The points of a data set of 2 features (a DataError-free check is the caller's)."""
         y = ds.y.reshape(len(ds.y), -1)[:, 0] if ds.task == "regression" else ds.y
-        names = list(ds.class_names or []) or [str(k) for k in range(int(y.max()) + 1)] \
-            if ds.task == "classification" else []
+        names: list[str] = []
+        if ds.task == "classification":
+            names = list(ds.class_names or []) or [str(k) for k in range(int(y.max()) + 1)]
         return cls(ds.task, np.array(ds.X, np.float64).reshape(-1, 2),
                    np.array(y, np.float64 if ds.task == "regression" else np.int64),
                    names, list(ds.feature_names) if ds.feature_names else None)

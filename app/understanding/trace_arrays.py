@@ -217,26 +217,28 @@ class HeatStrip(QWidget):
         self.valueLabel.setText(" ")
 
 
-def array_view(label: str, values: np.ndarray) -> QWidget:
-    """A titled box showing ``values``: in full when small, else as a heat strip."""
-    box = QWidget()
-    box.setObjectName("traceArray")
-    lay = QVBoxLayout(box)
-    lay.setContentsMargins(0, 4, 0, 4)
-    lay.setSpacing(2)
-    a = np.asarray(values)
-    shape = "×".join(map(str, a.shape)) if a.ndim else "scalar"
-    title = QLabel(f"<b>{label}</b> <span style='color:gray'>({shape})</span>")
-    title.setTextFormat(Qt.TextFormat.RichText)
-    lay.addWidget(title)
-    if is_small(a):
-        view: QWidget = NumberTable(a, label)
-        lay.addWidget(view)
-    else:
-        strip = HeatStrip(a, label)
-        lay.addWidget(strip)
-        lay.addWidget(strip.valueLabel)
-        view = strip
-    box.view = view  # type: ignore[attr-defined]
-    box.label = label  # type: ignore[attr-defined]
-    return box
+class ArrayBox(QWidget):
+    """A titled box showing one array: in full when small (``view`` a
+    :class:`NumberTable`), else as a heat strip (``view`` a :class:`HeatStrip`)."""
+
+    def __init__(self, label: str, values: np.ndarray, parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.setObjectName("traceArray")
+        self.label = label
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 4, 0, 4)
+        lay.setSpacing(2)
+        a = np.asarray(values)
+        shape = "×".join(map(str, a.shape)) if a.ndim else "scalar"
+        title = QLabel(f"<b>{label}</b> <span style='color:gray'>({shape})</span>")
+        title.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(title)
+        self.view: NumberTable | HeatStrip
+        if is_small(a):
+            self.view = NumberTable(a, label)
+            lay.addWidget(self.view)
+        else:
+            self.view = HeatStrip(a, label)
+            lay.addWidget(self.view)
+            lay.addWidget(self.view.valueLabel)

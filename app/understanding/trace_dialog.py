@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.theme import colors
 from app.training.controller import RunController
-from app.understanding.trace_arrays import array_view
+from app.understanding.trace_arrays import ArrayBox
 from app.understanding.trace_source import (
     SPLITS,
     TraceSource,
@@ -330,7 +330,7 @@ class TraceDialog(QDialog):
                 worked.setObjectName("traceWorked")
                 lay.addWidget(worked)
             for shown in step.arrays:
-                lay.addWidget(array_view(shown.label, shown.values))
+                lay.addWidget(ArrayBox(shown.label, shown.values))
         lay.addStretch(1)
         self.page = page
         self.scroll.setWidget(page)
@@ -341,7 +341,7 @@ class TraceDialog(QDialog):
 
     def shown_arrays(self) -> dict[str, QWidget]:
         """label -> the view of each array on the shown step."""
-        return {w.label: w.view for w in self.page.findChildren(QWidget, "traceArray")}
+        return {box.label: box.view for box in self.page.findChildren(ArrayBox)}
 
 
 class TraceSamples(QObject):
