@@ -254,6 +254,9 @@ class PointsEditor(QDialog):
         if self.points.task == "classification" and n:
             text += " · " + ", ".join(f"{name}: {c}" for name, c in
                                       zip(self.points.class_names, self.points.counts()))
+        elif n:
+            text += (f" · targets from {self.points.y.min():.3g} (blue) to "
+                     f"{self.points.y.max():.3g} (orange)")
         self.info.setText(text)
         self.error.setText(self.points.problem() or "")
 
