@@ -45,9 +45,13 @@ from app.training.lock import LockingEditor
 from app.training.plot_docks import PlotDocks
 from app.training.run_controls import RunControls
 from app.training.weights_dialogs import WeightsDialogs
+from app.understanding.edge_weights import EdgeWeights
 from app.understanding.gradcheck_part import GradcheckPart
 from app.understanding.lint_part import LintPart
 from app.understanding.lr_finder_part import LrFinderPart
+from app.understanding.points_actions import DataPoints
+from app.understanding.trace_dialog import TraceSamples
+from app.understanding.unit_responses import UnitResponses
 from app.window.autosave import Autosave, default_recovery_dir
 from app.window.canvas_clicks import CanvasClicks
 from app.window.context import PartFactory, WindowContext
@@ -170,6 +174,10 @@ class MainWindow(QMainWindow):
         self.weights_dialogs = WeightsDialogs(ctx, self.training, self)
         self.gradcheck = GradcheckPart(ctx, self.training, self)
         self.lr_finder = LrFinderPart(ctx, self.training, self)
+        self.trace_samples = TraceSamples(ctx, self.training, self)
+        self.unit_responses = UnitResponses(ctx, self.training, self)
+        self.edge_weights = EdgeWeights(ctx, self.training, self)
+        self.data_points = DataPoints(ctx, self)
         self.autosave = Autosave(ctx, store, autosave_msec, self.files.is_modified,
                                  self._restore_recovered, self)
 
@@ -201,9 +209,11 @@ class MainWindow(QMainWindow):
         _fill_menu(file_menu, [*weights.import_actions, None, self.act_quit])
         edit = mb.addMenu("&Edit")
         edit.setObjectName("menuEdit")
-        _fill_menu(edit, self.edit.menu_actions)
+        _fill_menu(edit, [*self.edit.menu_actions, None, *self.data_points.menu_actions])
         view = mb.addMenu("&View")
-        _fill_menu(view, [*self.view_actions.menu_actions, None])
+        _fill_menu(view, [*self.view_actions.menu_actions, None,
+                          *self.unit_responses.menu_actions, *self.edge_weights.menu_actions,
+                          None])
         view.addMenu(self.theme_actions.menu)
         panels = view.addMenu("&Panels")
         for dock in self._docks():
@@ -212,7 +222,7 @@ class MainWindow(QMainWindow):
         run = mb.addMenu("&Run")
         run.setObjectName("menuRun")
         _fill_menu(run, [*self.run_controls.menu_actions, None, self.gradcheck.act_check,
-                         self.lr_finder.act_find])
+                         self.lr_finder.act_find, *self.trace_samples.menu_actions])
         help_menu = mb.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
         _fill_menu(help_menu, self.help.menu_actions)

@@ -47,6 +47,7 @@ BADGE_COLORS = {"ok": "#1f9d55", "weak": "#d08a00", "vanishing": "#d93a3a",
                 "exploding": "#b0279b", "warn": "#d08a00", "bad": "#d93a3a"}
 BADGE_HEIGHT = 17.0
 #: A port's tooltip while a run trains.
+LINK_TIP = "Connection: select and press Delete to remove"
 PORT_LOCKED_TIP = ("Training is running: connections cannot change until it stops "
                    "(layers can still be moved)")
 
@@ -362,10 +363,12 @@ class LinkItem(QGraphicsPathItem):
         self.source = source
         self.target = target
         self._hover = False
+        #: (width, colour or None) by weight (see :meth:`set_weight_style`); None: default.
+        self.weight_style: tuple[float, QColor | None] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
-        self.setToolTip("Connection: select and press Delete to remove")
+        self.setToolTip(LINK_TIP)
         source.links.append(self)
         target.links.append(self)
         self.update_path()
@@ -379,6 +382,17 @@ class LinkItem(QGraphicsPathItem):
             if self in node.links:
                 node.links.remove(self)
 
+    def set_weight_style(self, width: float | None, color: QColor | None = None,
+                         tip: str = "") -> None:
+        """Draw the link ``width`` pixels wide in ``color`` (None: the usual colour), with
+        ``tip`` added to its tooltip; ``width`` None: the usual look."""
+        style = None if width is None else (float(width), color)
+        if style != self.weight_style:
+            self.prepareGeometryChange()
+            self.weight_style = style
+            self.update()
+        self.setToolTip(LINK_TIP + (f"<br>{tip}" if tip and style else ""))
+
     def update_path(self) -> None:
         start = self.source.output_port.scenePos()
         port = self.target.input_port
@@ -391,7 +405,8 @@ class LinkItem(QGraphicsPathItem):
         return stroker.createStroke(self.path())
 
     def boundingRect(self) -> QRectF:  # noqa: N802
-        return super().boundingRect().adjusted(-8, -8, 8, 8)
+        pad = 8 + (self.weight_style[0] / 2 if self.weight_style else 0)
+        return super().boundingRect().adjusted(-pad, -pad, pad, pad)
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self._hover = True
@@ -407,7 +422,11 @@ class LinkItem(QGraphicsPathItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         selected = self.isSelected()
         color = c.selection if selected else (c.text if self._hover else c.link)
-        pen = QPen(color, 3.0 if selected or self._hover else 2.0)
+        width = 3.0 if selected or self._hover else 2.0
+        if self.weight_style is not None and not selected:
+            width = self.weight_style[0] + (1.0 if self._hover else 0.0)
+            color = self.weight_style[1] or color
+        pen = QPen(color, width)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
