@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
                                        self.reset_window_layout)
         self.help = HelpActions(ctx, self.menuBar(), self)
         self.lessons = LessonsPart(ctx, self.files, self)
+        self.tabifyDockWidget(self.inspector_dock, self.lessons.dock)
         self.run_controls = RunControls(ctx, self.training, self)
         self.canvas_badges = CanvasBadges(ctx, self.training, self)
         self.weights_dialogs = WeightsDialogs(ctx, self.training, self)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.lessons.watch import VIEW_NAMES
+from app.theme import colors
 from nncore.lessons import Lesson, Step
 
 
@@ -30,34 +32,42 @@ class StepBox(QFrame):
         super().__init__(parent)
         self.setObjectName(f"lessonStep{index + 1}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.current = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 8)
         lay.setSpacing(4)
-        self.button = QPushButton(f"{index + 1}. {step.title}")
+        self.title = QLabel(f"<b>{index + 1}. {html.escape(step.title)}</b>")
+        self.title.setObjectName(f"lessonStepTitle{index + 1}")
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.button = QPushButton(f"Set up step {index + 1}")
         self.button.setObjectName(f"lessonStepButton{index + 1}")
         self.button.setAccessibleName(f"Step {index + 1}: {step.title}")
-        self.button.setToolTip("Apply this step to the project (one undo step) and show the "
-                               "view to watch; then train")
-        self.button.setStyleSheet("text-align: left; padding: 4px 8px;")
-        lay.addWidget(self.button)
+        self.button.setToolTip(f"{step.title}: applied to the project as one undo step; the "
+                               "view to watch comes to the front. Then train.")
         self.watch = QLabel(f"Watch: <a href='{step.watch}'>"
                             f"{html.escape(VIEW_NAMES.get(step.watch, step.watch))}</a>")
         self.watch.setObjectName(f"lessonWatch{index + 1}")
         self.watch.setAccessibleName(f"Step {index + 1}: view to watch")
         self.watch.setToolTip("Show this view")
+        self.watch.setWordWrap(True)
         self.watch.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
                                            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
-        lay.addWidget(self.watch)
+        row = QHBoxLayout()
+        row.addWidget(self.button)
+        row.addWidget(self.watch, 1)
+        lay.addLayout(row)
         self.expect = QLabel(f"You should see: {html.escape(step.expect)}")
         self.expect.setObjectName(f"lessonExpect{index + 1}")
         self.expect.setWordWrap(True)
         lay.addWidget(self.expect)
 
     def set_current(self, current: bool) -> None:
-        """Mark the step the project is at (its button in bold)."""
-        font = self.button.font()
-        font.setBold(current)
-        self.button.setFont(font)
+        """Mark the step the project is at (a frame in the selection colour)."""
+        self.current = current
+        self.setStyleSheet(f"QFrame#{self.objectName()} {{ border: 2px solid "
+                           f"{colors().selection.name()}; border-radius: 4px; }}"
+                           if current else "")
 
 
 class LessonPanel(QWidget):
@@ -81,6 +91,10 @@ class LessonPanel(QWidget):
         for i, item in enumerate(lessons):
             self.chooser.addItem(f"{i + 1}. {item.title}", i)
         self.chooser.currentIndexChanged.connect(self._on_chosen)
+        # Long titles must not widen the dock: the list shows them in full.
+        self.chooser.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.chooser.setMinimumContentsLength(14)
         self.text = QLabel("Each lesson is a principle of deep learning as a few "
                            "experiments: a step sets up the project, you train it and "
                            "watch what the step names.")
@@ -96,7 +110,7 @@ class LessonPanel(QWidget):
         body_layout.addWidget(self.text)
         body_layout.addWidget(self.steps_box)
         body_layout.addStretch(1)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
@@ -128,6 +142,8 @@ class LessonPanel(QWidget):
         """Show which step the project is at (None: none of them)."""
         for i, box in enumerate(self.step_boxes):
             box.set_current(i == index)
+            if i == index:
+                self.scroll.ensureWidgetVisible(box)
 
     def _on_chosen(self, row: int) -> None:
         index = self.chooser.itemData(row)

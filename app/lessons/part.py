@@ -4,7 +4,7 @@ Choosing a lesson opens its project (asking to save unsaved changes, as File > O
 through :class:`~app.window.files.ProjectFiles`). A step's button applies the step to the
 project as one undo step (:mod:`app.lessons.steps`) and shows the view to watch
 (:mod:`app.lessons.watch`); training stays the person's own click (Run > Train). On the
-first start the dock is shown, so a new user can start with a lesson."""
+first start the Lessons tab is added beside the Inspector, so a new user finds them."""
 
 from __future__ import annotations
 
@@ -54,10 +54,13 @@ class LessonsPart(QObject):
         self.dock.raise_()
 
     def offer_on_first_start(self, settings: QSettings) -> None:
-        """Show the lessons once, on the first start."""
+        """On the first start, put the Lessons tab beside the others (the Inspector stays
+        in front) and say where to begin."""
         if not settings.value(OFFERED_KEY, False, bool):
             settings.setValue(OFFERED_KEY, True)
-            self.show_lessons()
+            self.dock.show()
+            self._context.status("New to neural networks? Start with a lesson: the Lessons "
+                                 "tab on the right, or Help > Lessons…", 30000)
 
     def open_lesson(self, index: int) -> bool:
         """Open lesson ``index``: its project replaces the open one (after asking to save

@@ -487,10 +487,11 @@ GENERATORS: dict[str, Generator] = {
          _noise(0.1, "How much random noise is added to each rating.", 5.0),
          _SEED)),
     "first_value": Generator(
-        "first_value", first_value_sequences, "classification",
-        "Sequences of values whose class is the sign of their first value; the rest is "
-        "noise. The network must remember the first value to the end: a long dependency "
-        "for recurrent layers (SimpleRNN forgets it, LSTM and GRU keep it).",
+        "first_value", first_value_sequences, "regression",
+        "Sequences of values whose first value is the number to predict; the rest is noise "
+        "(a second input marks the first step). The network must remember the first value "
+        "to the end: a long dependency for recurrent layers (SimpleRNN forgets it, LSTM and "
+        "GRU keep it).",
         (_N, Param("length", "int", 30, "How many values each sequence has.", min=2,
                    max=1000), _noise(1.0, "How large the noise values are.", 10.0), _SEED)),
 }

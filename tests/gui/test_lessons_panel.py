@@ -4,6 +4,8 @@ edits say, one undo restores it, the watched dock comes to the front and flashes
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMessageBox
 
@@ -38,8 +40,8 @@ def test_choosing_a_lesson_opens_its_project_and_shows_its_steps(window, qtbot):
     assert same_setup(window.document.project, item.project(0))
     assert window.document.project.name == "Lesson: loss functions"
     assert panel.text.text() == item.text
-    assert [b.button.text() for b in panel.step_boxes] == [
-        f"{i + 1}. {s.title}" for i, s in enumerate(item.steps)]
+    assert [b.title.text() for b in panel.step_boxes] == [
+        f"<b>{i + 1}. {html.escape(s.title)}</b>" for i, s in enumerate(item.steps)]
     assert "Training Curves" in panel.step_boxes[0].watch.text()
     assert panel.step_boxes[1].expect.text().startswith("You should see: The same network")
 
@@ -59,7 +61,7 @@ def test_a_step_applies_its_edits_as_one_undo_step_and_raises_the_watched_dock(w
     runs = window.findChild(QDockWidget, "runsDock")
     assert runs.isVisible() and not runs.visibleRegion().isEmpty()
     assert runs.findChildren(Flash) and runs.findChildren(Flash)[0].isVisible()
-    assert panel.step_boxes[1].button.font().bold()
+    assert panel.step_boxes[1].current and not panel.step_boxes[0].current
     window.undo_stack.undo()
     assert setup_of(window.document.snapshot()) == setup_of(before)
     assert window.document.training.loss == "categorical_crossentropy"
