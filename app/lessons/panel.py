@@ -36,7 +36,7 @@ class StepBox(QFrame):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 8)
         lay.setSpacing(4)
-        self.title = QLabel(f"<b>{index + 1}. {html.escape(step.title)}</b>")
+        self.title = QLabel(f"<b>{index + 1}. {html.escape(step.title, quote=False)}</b>")
         self.title.setObjectName(f"lessonStepTitle{index + 1}")
         self.title.setWordWrap(True)
         lay.addWidget(self.title)
@@ -57,7 +57,8 @@ class StepBox(QFrame):
         row.addWidget(self.button)
         row.addWidget(self.watch, 1)
         lay.addLayout(row)
-        self.expect = QLabel(f"You should see: {html.escape(step.expect)}")
+        self.expect = QLabel(f"You should see: {step.expect}")
+        self.expect.setTextFormat(Qt.TextFormat.PlainText)
         self.expect.setObjectName(f"lessonExpect{index + 1}")
         self.expect.setWordWrap(True)
         lay.addWidget(self.expect)
@@ -108,6 +109,12 @@ class LessonPanel(QWidget):
         body_layout = QVBoxLayout(body)
         body_layout.setContentsMargins(8, 4, 8, 8)
         body_layout.addWidget(self.text)
+        self.how = QLabel("After each step, train from scratch (Run > Train from Scratch, "
+                          "Ctrl+F5) and watch the view it names.")
+        self.how.setObjectName("hint")
+        self.how.setWordWrap(True)
+        self.how.hide()
+        body_layout.addWidget(self.how)
         body_layout.addWidget(self.steps_box)
         body_layout.addStretch(1)
         self.scroll = scroll = QScrollArea()
@@ -125,12 +132,16 @@ class LessonPanel(QWidget):
         with QSignalBlocker(self.chooser):
             self.chooser.setCurrentIndex(0 if index is None else index + 1)
         for box in self.step_boxes:
+            self.steps_layout.removeWidget(box)
+            box.hide()
             box.deleteLater()
         self.step_boxes = []
+        self.how.setVisible(index is not None)
         if index is None:
             return
         item = self.lessons[index]
         self.text.setText(item.text)
+        self.chooser.setToolTip(item.title)
         for i, step in enumerate(item.steps):
             box = StepBox(i, step, self.steps_box)
             box.button.clicked.connect(lambda _c=False, i=i: self.stepClicked.emit(i))

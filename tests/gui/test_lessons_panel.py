@@ -41,7 +41,7 @@ def test_choosing_a_lesson_opens_its_project_and_shows_its_steps(window, qtbot):
     assert window.document.project.name == "Lesson: loss functions"
     assert panel.text.text() == item.text
     assert [b.title.text() for b in panel.step_boxes] == [
-        f"<b>{i + 1}. {html.escape(s.title)}</b>" for i, s in enumerate(item.steps)]
+        f"<b>{i + 1}. {html.escape(s.title, quote=False)}</b>" for i, s in enumerate(item.steps)]
     assert "Training Curves" in panel.step_boxes[0].watch.text()
     assert panel.step_boxes[1].expect.text().startswith("You should see: The same network")
 
