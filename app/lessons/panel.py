@@ -109,8 +109,9 @@ class LessonPanel(QWidget):
         body_layout = QVBoxLayout(body)
         body_layout.setContentsMargins(8, 4, 8, 8)
         body_layout.addWidget(self.text)
-        self.how = QLabel("After each step, train from scratch (Run > Train from Scratch, "
-                          "Ctrl+F5) and watch the view it names.")
+        self.how = QLabel("After each step, train from new weights: Train (F5), or Run > "
+                          "Train from Scratch (Ctrl+F5) when the button offers to Continue; "
+                          "then watch the view the step names.")
         self.how.setObjectName("hint")
         self.how.setWordWrap(True)
         self.how.hide()

@@ -3,8 +3,8 @@
 Choosing a lesson opens its project (asking to save unsaved changes, as File > Open does,
 through :class:`~app.window.files.ProjectFiles`). A step's button applies the step to the
 project as one undo step (:mod:`app.lessons.steps`) and shows the view to watch
-(:mod:`app.lessons.watch`); training stays the person's own click (Run > Train from
-Scratch: every step's claim is about a fresh run). On the
+(:mod:`app.lessons.watch`); training stays the person's own click, from new weights
+(every step's claim is about a fresh run). On the
 first start the Lessons tab is added beside the Inspector, so a new user finds them."""
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ class LessonsPart(QObject):
                 self._context.status(f"Step {index + 1} not applied: {refusal}", 10000)
                 return
         self.watch(step.watch)
-        self._context.status(f"Step {index + 1} is set up: train from scratch (Run > Train "
-                             f"from Scratch, Ctrl+F5) and watch "
+        self._context.status(f"Step {index + 1} is set up: train from new weights (F5, or "
+                             f"Ctrl+F5 when Train offers to continue) and watch "
                              f"{VIEW_NAMES.get(step.watch, step.watch)}", 15000)
 
     def watch(self, view: str) -> None:

@@ -11,17 +11,19 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QTabWidget, QWidget
 
 from app.theme import colors
 
-#: Lesson view (``nncore.lessons.base.VIEWS``) -> dock object name, tab text ("" the dock).
-WATCHED: dict[str, tuple[str, str]] = {
-    "curves": ("curvesDock", ""),
-    "runs": ("runsDock", ""),
-    "gradients": ("insideDock", "Gradient norms"),
-    "histograms": ("insideDock", "Histograms"),
-    "feature_maps": ("insideDock", "Feature maps"),
-    "boundary": ("resultsDock", "Decision boundary"),
-    "confusion": ("resultsDock", "Confusion matrix"),
-    "predictions": ("resultsDock", ""),
-    "projector": ("hiddenSpaceDock", ""),
+#: Lesson view (``nncore.lessons.base.VIEWS``) -> dock object name, and the texts of the
+#: tabs that hold it, the first shown one chosen (none: the dock as it is).
+WATCHED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "curves": ("curvesDock", ()),
+    "runs": ("runsDock", ()),
+    "gradients": ("insideDock", ("Gradient norms",)),
+    "histograms": ("insideDock", ("Histograms",)),
+    "feature_maps": ("insideDock", ("Feature maps",)),
+    # A regression's map of the predictions takes the boundary's tab.
+    "boundary": ("resultsDock", ("Decision boundary", "Prediction map")),
+    "confusion": ("resultsDock", ("Confusion matrix",)),
+    "predictions": ("resultsDock", ("Predicted vs actual",)),
+    "projector": ("hiddenSpaceDock", ()),
 }
 
 #: What the lesson panel calls each view.
@@ -31,7 +33,8 @@ VIEW_NAMES: dict[str, str] = {
     "histograms": "Inside the Network: histograms",
     "feature_maps": "Inside the Network: feature maps",
     "boundary": "Results: decision boundary", "confusion": "Results: confusion matrix",
-    "predictions": "Results", "projector": "Hidden Space", "attributions": "Explanations",
+    "predictions": "Results: predictions", "projector": "Hidden Space",
+    "attributions": "Explanations",
 }
 
 #: How long the frame around a watched dock stays (ms).
@@ -39,7 +42,7 @@ FLASH_MSEC = 1600
 
 
 def find_dock(window: QWidget, view: str) -> QDockWidget | None:
-    name = WATCHED.get(view, ("", ""))[0]
+    name = WATCHED.get(view, ("", ()))[0]
     return window.findChild(QDockWidget, name) if name else None
 
 
@@ -51,19 +54,18 @@ def show_view(window: QWidget, view: str) -> QDockWidget | None:
         return None
     dock.show()
     dock.raise_()
-    tab = WATCHED[view][1]
-    if tab:
-        _choose_tab(dock, tab)
+    _choose_tab(dock, WATCHED[view][1])
     Flash(dock).start()
     return dock
 
 
-def _choose_tab(dock: QDockWidget, text: str) -> None:
-    for tabs in dock.findChildren(QTabWidget):
-        for i in range(tabs.count()):
-            if tabs.tabText(i) == text and tabs.isTabVisible(i):
-                tabs.setCurrentIndex(i)
-                return
+def _choose_tab(dock: QDockWidget, texts: tuple[str, ...]) -> None:
+    for text in texts:
+        for tabs in dock.findChildren(QTabWidget):
+            for i in range(tabs.count()):
+                if tabs.tabText(i) == text and tabs.isTabVisible(i):
+                    tabs.setCurrentIndex(i)
+                    return
 
 
 class Flash(QFrame):

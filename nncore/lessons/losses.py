@@ -91,9 +91,11 @@ LOSSES_LESSON = Lesson(
              "runs",
              "The same network learns XOR too, but it takes about twice the epochs to "
              "reach 90%: overlay the two runs.", _squared_error),
-        Step("Fit a plane with 10% outliers, with squared error", _OUTLIERS, "boundary",
-             "The predicted surface is lifted above the true plane, towards the outliers.",
+        Step("Fit a plane with 10% outliers, with squared error", _OUTLIERS, "predictions",
+             "Predicted against actual values: the outliers lie far off to one side, and the "
+             "other points miss the diagonal, every prediction lifted towards them.",
              _pulled),
-        Step("Switch to Huber's loss", (SetTraining({"loss": "huber"}),), "boundary",
-             "The fit stays close to the plane: the outliers pull far less.", _robust),
+        Step("Switch to Huber's loss", (SetTraining({"loss": "huber"}),), "predictions",
+             "The points that are not outliers lie on the diagonal again: the outliers pull "
+             "far less.", _robust),
     ))
