@@ -59,9 +59,9 @@ RECOMMENDER = Lesson(
     "A recommender guesses how much a user will like an item from the ratings of everyone "
     "else. Here each user and each item gets a short list of numbers, its vector, which "
     "training learns (an Embedding layer holds one per id). The predicted rating comes from "
-    "the dot product of the two vectors: it is high when the user's numbers and the item's "
-    "agree. With too few numbers the vectors cannot hold the different tastes; with enough, "
-    "items that the same people like end up with similar vectors.",
+    "the dot product of the two vectors (their numbers multiplied pair by pair and added "
+    "up): it is high when the user's numbers and the item's agree. With too few numbers the "
+    "vectors cannot hold the different tastes, and the predictions stay poor.",
     _ratings,
     (
         Step("Train with one number per user and item", (), "curves",
