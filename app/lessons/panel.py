@@ -100,6 +100,7 @@ class LessonPanel(QWidget):
                            "experiments: a step sets up the project, you train it and "
                            "watch what the step names.")
         self.text.setObjectName("lessonText")
+        self.text.setAccessibleName("What the lesson is about")
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.steps_box = QWidget()
@@ -122,6 +123,7 @@ class LessonPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
+        scroll.setAccessibleName("The lesson's text and steps")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 0)
         lay.addWidget(self.chooser)

@@ -79,10 +79,10 @@ LOSSES_LESSON = Lesson(
     "learns. For classes, cross-entropy measures how little probability the network gave "
     "the right class: a confident mistake costs a lot and pushes hard on the weights. "
     "Squared error only compares the outputs with 0 and 1, so even a confident mistake has "
-    "a small, limited cost and pushes gently: learning is slower. For numbers, squared error grows with the "
-    "square of each miss, so a few far-off points (outliers) pull the whole fit towards "
-    "them; Huber's loss grows only in proportion beyond a point, and the outliers matter "
-    "less.",
+    "a small, limited cost and pushes gently: learning is slower. For numbers, squared "
+    "error grows with the square of each miss, so a few far-off points (outliers) pull the "
+    "whole fit towards them; Huber's loss grows only in proportion beyond a point, and the "
+    "outliers matter less.",
     _xor,
     (
         Step("Train with cross-entropy", (), "curves",
