@@ -9,11 +9,13 @@ first start the Lessons tab is added beside the Inspector, so a new user finds t
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QDockWidget
 
 from app.lessons.panel import LessonPanel
-from app.lessons.steps import current_step, step_edits
+from app.lessons.steps import current_step, step_edits, step_setups
 from app.lessons.watch import VIEW_NAMES, show_view
 from app.window.context import WindowContext
 from app.window.files import ProjectFiles
@@ -32,6 +34,8 @@ class LessonsPart(QObject):
         self._context = context
         self._files = files
         self.lesson: Lesson | None = None
+        #: The open lesson's setups (start, after each step), to mark the current step.
+        self._setups: list[dict[str, Any]] = []
         self.panel = LessonPanel(LESSONS)
         self.panel.setAccessibleName("Lessons")
         self.dock = context.parts.dock("Lessons", "lessonsDock", self.panel,
@@ -71,6 +75,7 @@ class LessonsPart(QObject):
             return False
         item = LESSONS[index]
         self.lesson = item
+        self._setups = step_setups(item)
         self._files.replace_project(item.project(0), None)
         self.panel.show_lesson(index)
         self._follow_project()
@@ -101,4 +106,4 @@ class LessonsPart(QObject):
 
     def _follow_project(self, *_args: object) -> None:
         if self.lesson is not None:
-            self.panel.mark_step(current_step(self.lesson, self._context.document.snapshot()))
+            self.panel.mark_step(current_step(self._setups, self._context.document.snapshot()))

@@ -66,10 +66,16 @@ def step_edits(lesson: Lesson, index: int, current: Project) -> list[Edit]:
     return [BecomeSetup(after, f"Set up step {index + 1} of the lesson")]
 
 
-def current_step(lesson: Lesson, current: Project) -> int | None:
-    """The last step whose setup ``current`` has (0-based; -1: the lesson's start), or None
-    when it has none of them."""
-    for i in range(len(lesson.steps), -1, -1):
-        if same_setup(current, lesson.project(i)):
+def step_setups(lesson: Lesson) -> list[dict[str, Any]]:
+    """The setup of the lesson's start and after each of its steps (:func:`setup_of`)."""
+    return [setup_of(lesson.project(i)) for i in range(len(lesson.steps) + 1)]
+
+
+def current_step(setups: list[dict[str, Any]], current: Project) -> int | None:
+    """The last step whose setup (``setups``, from :func:`step_setups`) ``current`` has
+    (0-based; -1: the lesson's start), or None when it has none of them."""
+    have = setup_of(current)
+    for i in range(len(setups) - 1, -1, -1):
+        if setups[i] == have:
             return i - 1
     return None
