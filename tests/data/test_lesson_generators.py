@@ -9,14 +9,16 @@ from nncore.data import GENERATORS
 from nncore.data.synthetic import OUTLIER_SHIFT
 
 
-def test_the_class_of_a_sequence_is_the_sign_of_its_first_value():
+def test_the_target_of_a_sequence_is_its_first_value():
     ds = GENERATORS["first_value"].generate({"n_samples": 40, "length": 12, "seed": 2})
-    assert ds.X.shape == (40, 12, 1) and ds.task == "classification"
-    assert np.array_equal(ds.X[:, 0, 0], np.where(ds.y == 1, 1.0, -1.0))
-    assert np.bincount(ds.y).tolist() == [20, 20]
-    # The rest carries no sign of the class: its mean is about the same for both.
+    assert ds.X.shape == (40, 12, 2) and ds.task == "regression"
+    assert np.array_equal(ds.X[:, 0, 0], ds.y[:, 0])
+    assert np.all(np.abs(ds.y) <= 1.0)
+    # The marker: 1 at the first step only.
+    assert np.all(ds.X[:, 0, 1] == 1.0) and not ds.X[:, 1:, 1].any()
+    # The rest is noise that says nothing about the target.
     rest = ds.X[:, 1:, 0].mean(axis=1)
-    assert abs(rest[ds.y == 1].mean() - rest[ds.y == 0].mean()) < 0.5
+    assert abs(np.corrcoef(rest, ds.y[:, 0])[0, 1]) < 0.5
 
 
 def test_outliers_lift_a_share_of_the_plane_and_leave_the_rest():
