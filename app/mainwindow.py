@@ -31,6 +31,7 @@ from app.canvas.view import CanvasView
 from app.document.document import ProjectDocument
 from app.examples import default_project
 from app.icons import app_icon
+from app.lessons.part import LessonsPart
 from app.panels.data import DataPanel
 from app.panels.inspector import InspectorWidget
 from app.panels.palette import PaletteWidget
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
             self.document.set_project(project, path)
         self.undo_stack.clear()
         self._restore_window()
+        self.lessons.offer_on_first_start(self.settings)
         self._update_title()
         self._update_status()
         self.edit.update_actions()
@@ -169,6 +171,8 @@ class MainWindow(QMainWindow):
         self.act_reset_layout = action("actionResetLayout", "Reset Window &Layout",
                                        self.reset_window_layout)
         self.help = HelpActions(ctx, self.menuBar(), self)
+        self.lessons = LessonsPart(ctx, self.files, self)
+        self.tabifyDockWidget(self.inspector_dock, self.lessons.dock)
         self.run_controls = RunControls(ctx, self.training, self)
         self.canvas_badges = CanvasBadges(ctx, self.training, self)
         self.weights_dialogs = WeightsDialogs(ctx, self.training, self)
@@ -216,7 +220,7 @@ class MainWindow(QMainWindow):
                           None])
         view.addMenu(self.theme_actions.menu)
         panels = view.addMenu("&Panels")
-        for dock in self._docks():
+        for dock in [*self._docks(), *self.lessons.docks]:
             panels.addAction(dock.toggleViewAction())
         view.addAction(self.act_reset_layout)
         run = mb.addMenu("&Run")
@@ -225,7 +229,7 @@ class MainWindow(QMainWindow):
                          self.lr_finder.act_find, *self.trace_samples.menu_actions])
         help_menu = mb.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
-        _fill_menu(help_menu, self.help.menu_actions)
+        _fill_menu(help_menu, [self.lessons.act_lessons, *self.help.menu_actions])
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Main", self)

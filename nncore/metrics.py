@@ -3,7 +3,8 @@
 :class:`MetricsAccumulator` sums per batch what the metrics need (the loss, correct
 predictions for classification, squared errors for regression) and turns the sums into the
 loss and metrics at the end. Classification reports ``accuracy``; regression ``rmse`` and
-``r2`` (against the targets' own mean).
+``r2`` (against the targets' own mean); a regression loss trained on classes (one-hot
+targets, :mod:`nncore.one_hot`) reports all three.
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ class MetricsAccumulator:
         self.classification = loss.task == "classification"
         self._softmax = loss.fused_activation == "softmax"
         self._size = targets.size
+        #: Regression loss on one-hot class rows: accuracy from the largest output too.
+        self.one_hot = bool(getattr(loss, "one_hot", False))
         self._sst = 0.0 if self.classification else total_sum_squares(targets)
         #: ``add(outputs, targets, batch_loss)``: take one batch in (the batch-mean loss).
         if self.classification:
             self.add = self._add_classified
+        elif self.one_hot:
+            self.add = self._add_one_hot
         elif exact:
             self.add = self._add_errors_exactly
         elif loss.name == "mse":
@@ -49,12 +54,19 @@ class MetricsAccumulator:
         n = self.n
         if self.classification:
             return self.loss_sum / n, {"accuracy": self.correct / n}
-        return self.loss_sum / n, regression_metrics(self.sse, self._size, self._sst)
+        metrics = regression_metrics(self.sse, self._size, self._sst)
+        if self.one_hot:
+            metrics["accuracy"] = self.correct / n
+        return self.loss_sum / n, metrics
 
     # -- one batch ---------------------------------------------------------------------
     def _add_classified(self, out: np.ndarray, t: np.ndarray, batch_loss: float) -> None:
         self.loss_sum += batch_loss * len(t)
         self.correct += correct_predictions(out, t, self._softmax)
+
+    def _add_one_hot(self, out: np.ndarray, t: np.ndarray, batch_loss: float) -> None:
+        self._add_errors_exactly(out, t, batch_loss)
+        self.correct += correct_predictions(out, t, softmax=True)
 
     def _add_mse(self, out: np.ndarray, t: np.ndarray, batch_loss: float) -> None:
         self.loss_sum += batch_loss * len(t)

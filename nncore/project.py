@@ -22,6 +22,7 @@ import numpy as np
 
 from nncore.config import TrainingConfig
 from nncore.data import Dataset
+from nncore.data.subsets import classes_option, train_samples_option
 from nncore.errors import DataError, FormatError, NetCanvasError, ParameterError, SpecError
 from nncore.fileio import atomic_write_bytes, atomic_write_text  # noqa: F401 (re-exported)
 from nncore.params import Param
@@ -74,12 +75,20 @@ class DataSpec:
     #: The data of the "points" source, as plain JSON data (see :func:`points_dataset`):
     #: {"task", "x", "y", "class_names"?, "feature_names"?}; None for other sources.
     points: dict[str, Any] | None = None
+    #: Only these classes (indices or names, relabelled in this order; None: all), and at
+    #: most this many training samples (0: all); see :mod:`nncore.data.subsets`.
+    classes: list[int | str] | None = None
+    train_samples: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = {p.name: getattr(self, p.name) for p in DATA_SCHEMA}
         d["params"] = dict(self.params)
         if self.points is not None:
             d["points"] = self.points
+        if self.classes is not None:
+            d["classes"] = list(self.classes)
+        if self.train_samples:
+            d["train_samples"] = self.train_samples
         return d
 
 
@@ -243,13 +252,15 @@ def _data_from(raw: Any) -> DataSpec:
     if not isinstance(raw, dict):
         raise FormatError(f"data: expected an object, got {_short(raw)}")
     schema = {p.name: p for p in DATA_SCHEMA}
-    _only_keys(raw, set(schema) | {"params", "points"}, "data")
+    extra = ("params", "points", "classes", "train_samples")
+    _only_keys(raw, set(schema) | set(extra), "data")
     values = {k: _coerce(schema[k], v, f"data.{k}") for k, v in raw.items()
-              if k not in ("params", "points")}
+              if k not in extra}
     params = raw.get("params", {})
     if not isinstance(params, dict):
         raise FormatError(f"data.params: expected an object, got {_short(params)}")
-    spec = DataSpec(**values, params=dict(params), points=raw.get("points"))
+    spec = DataSpec(**values, params=dict(params), points=raw.get("points"), classes=classes_option(
+        raw.get("classes")), train_samples=train_samples_option(raw.get("train_samples", 0)))
     if spec.val_fraction + spec.test_fraction >= 0.95:
         raise FormatError("data: val_fraction + test_fraction leave too little training data "
                           f"({spec.val_fraction} + {spec.test_fraction})")

@@ -30,11 +30,13 @@ import numpy as np
 
 from nncore.config import TrainingConfig
 from nncore.data import BUNDLED, GENERATORS, Dataset, Normalizer, load_bundled, load_data, split
+from nncore.data.subsets import keep_classes, limit_samples
 from nncore.errors import DataError, SpecError
 from nncore.events import RunControl, TrainingFinished
 from nncore.graph import analyze
 from nncore.memory import check_fits_memory, estimate_training_memory
 from nncore.network import Network
+from nncore.one_hot import OneHotTargets
 from nncore.project import DataSpec, Project, points_dataset
 from nncore.spec import GraphSpec
 from nncore.trainer import Trainer
@@ -74,7 +76,13 @@ def resolve_path(path: str, base_dir: str | Path | None) -> Path:
 
 
 def load_dataset(spec: DataSpec, base_dir: str | Path | None = None) -> Dataset:
-    """The full, raw data set a project's data settings name."""
+    """The full, raw data set a project's data settings name (only the classes it keeps,
+    ``spec.classes``)."""
+    ds = _load_source(spec, base_dir)
+    return ds if spec.classes is None else keep_classes(ds, spec.classes)
+
+
+def _load_source(spec: DataSpec, base_dir: str | Path | None) -> Dataset:
     if spec.source == "points":
         if spec.points is None:
             raise DataError("data.points: the points source needs its points (none given)")
@@ -127,6 +135,8 @@ def prepare_data(spec: DataSpec, base_dir: str | Path | None = None,
             val = None
     else:
         train, val, test = ds, None, None
+    if spec.train_samples:
+        train = limit_samples(train, spec.train_samples, spec.split_seed)
     norm = Normalizer(spec.normalization if ds.inputs is None else "none")
     if ds.inputs is None:
         norm.fit(train.X)
@@ -223,8 +233,13 @@ def check_compatible(network: Network, ds: Dataset, loss_name: str) -> None:
             raise SpecError(f"{owner}: binary cross-entropy needs 1 sigmoid output unit, it "
                             f"has shape {out}", node_id=network.output_id)
     elif ds.task == "classification":
-        raise DataError(f"{loss_name} is a regression loss but the data holds classes; use "
-                        "categorical cross-entropy")
+        # A regression loss on classes compares each output unit with one class (one-hot).
+        k = ds.n_classes or 0
+        if out != (k,):
+            raise SpecError(f"{owner}: outputs {out} but the data has {k} classes; {loss_name} "
+                            f"on classes compares each output unit with one class: give it "
+                            f"{k} units (or use categorical cross-entropy)",
+                            node_id=network.output_id)
     else:
         k = int(np.prod(ds.y.shape[1:])) if ds.y.ndim > 1 else 1
         if int(np.prod(out)) != k:
@@ -253,8 +268,6 @@ def build_network(project: Project, seed: int | None = None,
     check_network_size(project.graph)
     s = project.training.seed if seed is None else seed
     return Network(project.graph, dtype=dtype, seed=s)
-
-
 
 
 def set_frozen_nodes(network: Network, frozen: Mapping[str, bool]) -> None:
@@ -296,6 +309,8 @@ def check_run(network: Network, data: PreparedData, config: TrainingConfig,
     and adapt the splits to the network's Inputs. Raises SpecError or DataError."""
     trainer = Trainer(network, config, control, on_divergence=on_divergence)
     check_compatible(network, data.dataset, config.loss)
+    if data.dataset.task == "classification" and trainer.loss.task == "regression":
+        trainer.loss = OneHotTargets(trainer.loss, data.dataset.n_classes or 0)
     val = data.val
     return CheckedRun(trainer, network_inputs(network, data.train), data.train.y,
                       network_inputs(network, val) if val is not None else None,

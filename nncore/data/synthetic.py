@@ -40,8 +40,11 @@ from nncore.errors import DataError, ParameterError
 from nncore.params import Param
 
 from .dataset import Dataset
+from .long_memory import first_value_sequences
 
 _XY = ["x1", "x2"]
+#: How far the plane's outliers lie above it.
+OUTLIER_SHIFT = 4.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,8 +235,11 @@ def moons(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Dat
 # ---------------------------------------------------------------------------------------------
 # regression
 # ---------------------------------------------------------------------------------------------
-def plane(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Dataset:
-    """Target ``(x1 + x2) / 10`` on points uniform in ``[-6, 6]^2`` (about ``[-1.2, 1.2]``)."""
+def plane(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0,
+          outliers: float = 0.0) -> Dataset:
+    """Target ``(x1 + x2) / 10`` on points uniform in ``[-6, 6]^2`` (about ``[-1.2, 1.2]``);
+    a share ``outliers`` of the targets is pushed 4 higher (drawn after the rest, so the
+    other values are those without outliers)."""
     n = _check_n(n_samples)
     noise = _check_noise(noise)
     rng = _rng(seed)
@@ -241,6 +247,8 @@ def plane(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Dat
     pts = rng.uniform(-radius, radius, (n, 2))
     shifted = pts + rng.uniform(-radius, radius, (n, 2)) * noise
     target = (shifted[:, 0] + shifted[:, 1]) / 10.0
+    if outliers > 0:
+        target[rng.permutation(n)[:round(n * outliers)]] += OUTLIER_SHIFT
     return _finish_regression(pts, target, "plane", "Linear ramp: y = (x1 + x2) / 10.")
 
 
@@ -444,7 +452,9 @@ GENERATORS: dict[str, Generator] = {
         "Points in a plane with a number to predict that rises evenly across it (a tilted "
         "plane): the simplest regression, which one layer without activation fits. The "
         "Results plot shows the predicted number over the plane.",
-        (_N, _noise(), _SEED)),
+        (_N, _noise(), _SEED, Param("outliers", "float", 0.0, "What share of the numbers "
+                                    "are pushed far above the plane (outliers).", min=0.0,
+                                    max=0.5))),
     "multi_gaussian": Generator(
         "multi_gaussian", multi_gaussian, "regression",
         "Points in a plane with a number to predict: a surface of six bumps, three up and "
@@ -476,4 +486,12 @@ GENERATORS: dict[str, Generator] = {
                max=1_000_000),
          _noise(0.1, "How much random noise is added to each rating.", 5.0),
          _SEED)),
+    "first_value": Generator(
+        "first_value", first_value_sequences, "regression",
+        "Sequences of values whose first value is the number to predict; the rest is noise "
+        "(a second input marks the first step). The network must remember the first value "
+        "to the end: a long dependency for recurrent layers (SimpleRNN forgets it, LSTM and "
+        "GRU keep it).",
+        (_N, Param("length", "int", 30, "How many values each sequence has.", min=2,
+                   max=1000), _noise(1.0, "How large the noise values are.", 10.0), _SEED)),
 }

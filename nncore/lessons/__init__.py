@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from nncore.errors import ParameterError
 from nncore.lessons.architectures import CNN_LESSON
+from nncore.lessons.augmentation import AUGMENTATION
 from nncore.lessons.base import Figure, Lesson, Step
 from nncore.lessons.depth import VANISHING
 from nncore.lessons.foundations import (
@@ -18,9 +19,13 @@ from nncore.lessons.foundations import (
     NONLINEARITY,
 )
 from nncore.lessons.generalization import DROPOUT, OVERFITTING, REGULARIZATION
+from nncore.lessons.losses import LOSSES_LESSON
+from nncore.lessons.recommender import RECOMMENDER
+from nncore.lessons.sequences import SEQUENCES
 
-LESSONS: tuple[Lesson, ...] = (NONLINEARITY, ACTIVATIONS, LEARNING_RATE, EPOCHS_AND_BATCHES,
-                               OVERFITTING, REGULARIZATION, DROPOUT, VANISHING, CNN_LESSON)
+LESSONS: tuple[Lesson, ...] = (NONLINEARITY, ACTIVATIONS, LOSSES_LESSON, LEARNING_RATE,
+                               EPOCHS_AND_BATCHES, OVERFITTING, REGULARIZATION, DROPOUT,
+                               VANISHING, CNN_LESSON, SEQUENCES, RECOMMENDER, AUGMENTATION)
 
 
 def lesson(name: str) -> Lesson:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nncore.errors import DataError, FormatError, SpecError
+from nncore.errors import FormatError, SpecError
 from nncore.events import RunControl, TrainingFinished
 from nncore.project import load_project
 from nncore.run import (
@@ -136,5 +136,6 @@ def test_check_run_refuses_data_the_network_cannot_take():
     wide = _project("iris")  # 4 inputs, 3 classes: xor's data has 2 features
     with pytest.raises(SpecError, match="Input"):
         check_run(build_network(wide), data, wide.training)
-    with pytest.raises(DataError, match="regression"):
-        check_run(build_network(project), data, project.training.replace(loss="mse"))
+    # A regression loss on classes compares one output unit with each class (one-hot).
+    run = check_run(build_network(project), data, project.training.replace(loss="mse"))
+    assert run.trainer.loss.one_hot and run.trainer.loss.name == "mse"
