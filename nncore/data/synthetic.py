@@ -252,6 +252,25 @@ def plane(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0,
     return _finish_regression(pts, target, "plane", "Linear ramp: y = (x1 + x2) / 10.")
 
 
+def clues(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0,
+          n_inputs: int = 6) -> Dataset:
+    """``n_inputs`` numbers uniform in ``[-1, 1]``, of which only the first two decide the
+    class (``x1 + x2 > 0``, with ``noise`` added to that sum); the others are clues that
+    mean nothing. For seeing which inputs a network relies on."""
+    n = _check_n(n_samples)
+    noise = _check_noise(noise)
+    if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or not 3 <= n_inputs <= 20:
+        raise ParameterError(f"n_inputs must be an integer from 3 to 20, got {n_inputs!r}")
+    rng = _rng(seed)
+    x = rng.uniform(-1.0, 1.0, (n, n_inputs))
+    labels = (x[:, 0] + x[:, 1] + rng.normal(0.0, noise, n) > 0).astype(np.int64)
+    data = _finish_classification(
+        x, labels, rng, "clues",
+        f"{n_inputs} inputs; only x1 and x2 decide the class (x1 + x2 > 0).", ["no", "yes"])
+    data.feature_names = [f"x{i + 1}" for i in range(n_inputs)]
+    return data
+
+
 _GAUSSIANS = [
     (-4.0, 2.5, 1.0),
     (0.0, 2.5, -1.0),
@@ -455,6 +474,13 @@ GENERATORS: dict[str, Generator] = {
         (_N, _noise(), _SEED, Param("outliers", "float", 0.0, "What share of the numbers "
                                     "are pushed far above the plane (outliers).", min=0.0,
                                     max=0.5))),
+    "clues": Generator(
+        "clues", clues, "classification",
+        "Rows of several numbers of which only the first two decide the class (whether x1 + "
+        "x2 is above 0); the rest mean nothing. For seeing which inputs a network relies on "
+        "(Run > Explain).",
+        (_N, _noise(), _SEED, Param("n_inputs", "int", 6, "How many numbers each row has "
+                                    "(the first two decide the class).", min=3, max=20))),
     "multi_gaussian": Generator(
         "multi_gaussian", multi_gaussian, "regression",
         "Points in a plane with a number to predict: a surface of six bumps, three up and "

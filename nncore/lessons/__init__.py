@@ -19,13 +19,15 @@ from nncore.lessons.foundations import (
     NONLINEARITY,
 )
 from nncore.lessons.generalization import DROPOUT, OVERFITTING, REGULARIZATION
+from nncore.lessons.interpretability import INTERPRETABILITY
 from nncore.lessons.losses import LOSSES_LESSON
 from nncore.lessons.recommender import RECOMMENDER
 from nncore.lessons.sequences import SEQUENCES
 
 LESSONS: tuple[Lesson, ...] = (NONLINEARITY, ACTIVATIONS, LOSSES_LESSON, LEARNING_RATE,
                                EPOCHS_AND_BATCHES, OVERFITTING, REGULARIZATION, DROPOUT,
-                               VANISHING, CNN_LESSON, SEQUENCES, RECOMMENDER, AUGMENTATION)
+                               VANISHING, CNN_LESSON, SEQUENCES, RECOMMENDER, AUGMENTATION,
+                               INTERPRETABILITY)
 
 
 def lesson(name: str) -> Lesson:
