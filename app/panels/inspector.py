@@ -282,8 +282,8 @@ class InspectorWidget(QScrollArea):
                   if w.isEnabled()]
         target = fields[0] if fields else self.name_edit
         target.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        if target is self.name_edit:
-            self.name_edit.selectAll()
+        if hasattr(target, "selectAll"):  # typing replaces the value, as after Tab
+            target.selectAll()
 
     # -- document -> widgets -----------------------------------------------------------------
     def _on_node_changed(self, node_id: str) -> None:

@@ -3,7 +3,7 @@
 View > Go To: Ctrl+1 … Ctrl+9 put the keyboard in a panel (showing and raising its dock),
 Escape brings it back to the canvas from anywhere in the window (a field that still has
 something to undo with Escape, such as the layer name being typed, takes the first
-Escape). When the keyboard enters a panel, its tab order is set to the order the panel
+Escape), and on the canvas clears the selection. When the keyboard enters a panel, its tab order is set to the order the panel
 shows its fields (:func:`app.panels.tab_order.apply_tab_order`), also for panels rebuilt
 since.
 """
@@ -55,7 +55,11 @@ class PanelFocus(QObject):
         return [self.act_canvas, None, *self.dock_actions]
 
     def focus_canvas(self) -> None:
-        self._context.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        """Put the keyboard on the canvas; on the canvas already, clear the selection."""
+        view = self._context.view
+        if view.hasFocus():
+            self._context.scene.clearSelection()
+        view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def focus_dock(self, dock: QDockWidget) -> QWidget | None:
         """Show ``dock`` (raised among its tabs) and put the keyboard on its first field;
