@@ -238,8 +238,8 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
             return
-        if event.key() == Qt.Key.Key_F10 and \
-                event.modifiers() == Qt.KeyboardModifier.ShiftModifier:
+        shift = event.modifiers() == Qt.KeyboardModifier.ShiftModifier
+        if event.key() == Qt.Key.Key_Menu or (event.key() == Qt.Key.Key_F10 and shift):
             self.request_keyboard_menu()
             event.accept()
             return

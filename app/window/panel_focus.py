@@ -3,9 +3,9 @@
 View > Go To: Ctrl+1 … Ctrl+9 put the keyboard in a panel (showing and raising its dock),
 Escape brings it back to the canvas from anywhere in the window (a field that still has
 something to undo with Escape, such as the layer name being typed, takes the first
-Escape), and on the canvas clears the selection. When the keyboard enters a panel, its tab order is set to the order the panel
-shows its fields (:func:`app.panels.tab_order.apply_tab_order`), also for panels rebuilt
-since.
+Escape), and on the canvas clears the selection. When the keyboard enters a panel, its tab
+order is set to the order the panel shows its fields
+(:func:`app.panels.tab_order.apply_tab_order`), also for panels rebuilt since.
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
-    QApplication,
     QAbstractButton,
     QAbstractItemView,
     QAbstractSlider,
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QDockWidget,
     QGraphicsView,

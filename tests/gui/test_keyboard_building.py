@@ -5,8 +5,8 @@ lists, the inspector's fields through Tab, F5."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from app.models.runs import format_metric
 
