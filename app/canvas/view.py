@@ -13,6 +13,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFocusEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -91,7 +92,9 @@ class CanvasView(QGraphicsView):
         self._style_hint()
         scene.nodeCountChanged.connect(self._update_hint)
         theme_notifier().changed.connect(self._style_hint)
+        theme_notifier().changed.connect(self._style_focus)
         self._update_hint()
+        self._style_focus()
 
     @property
     def canvas(self) -> CanvasScene:
@@ -106,6 +109,23 @@ class CanvasView(QGraphicsView):
         if QAccessible.isActive():
             QAccessible.updateAccessibility(
                 QAccessibleEvent(self, QAccessible.Event.DescriptionChanged))
+
+    # -- keyboard focus ----------------------------------------------------------------------
+    def _style_focus(self) -> None:
+        """A frame in the selection colour while the canvas has the keyboard (the arrows,
+        Delete and the layer commands act here), the same width in the canvas colour
+        otherwise, so nothing moves."""
+        c = colors()
+        edge = c.selection if self.hasFocus() else c.canvas
+        self.setStyleSheet(f"QGraphicsView#canvas {{ border: 2px solid {edge.name()}; }}")
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self._style_focus()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self._style_focus()
 
     def event(self, event: QEvent) -> bool:
         # Escape belongs to a connection being dragged (it cancels it) before the window's

@@ -325,6 +325,10 @@ class SchemaForm(QWidget):
                 w.setAccessibleName(label_for(p.name))
                 w.setAccessibleDescription(p.help.replace("\n", " "))
             self.layout_.addRow(label, f.widget)
+            # Made without a parent, a new row is shown only once the event loop runs again
+            # (Qt queues it): shown now, so that a Tab pressed first does not skip it.
+            label.setHidden(False)
+            f.widget.setHidden(False)
             self.fields[p.name] = f
         self.layout_.addRow(self._error)
 

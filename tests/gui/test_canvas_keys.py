@@ -121,3 +121,45 @@ def test_escape_first_gives_back_a_refused_layer_name(window):
     assert QApplication.focusWidget() is edit and edit.text() == "dense1"
     _key(Qt.Key.Key_Escape)
     assert QApplication.focusWidget() is window.view
+
+
+def _tab_through(window, start_key) -> list:
+    """Go to a panel (Ctrl+digit) and Tab until the keyboard leaves it; the widgets
+    visited."""
+    _key(start_key, Qt.KeyboardModifier.ControlModifier)
+    first = QApplication.focusWidget()
+    dock = next(d for d in window._docks() if d.isAncestorOf(first))
+    seen = [first]
+    for _ in range(60):
+        _key(Qt.Key.Key_Tab)
+        w = QApplication.focusWidget()
+        if not dock.isAncestorOf(w) or w in seen:
+            break
+        seen.append(w)
+    return seen
+
+
+def _top(w) -> int:
+    return w.mapToGlobal(w.rect().topLeft()).y()
+
+
+def test_tab_goes_down_every_panel_as_it_reads(window):
+    window.scene.select_nodes(["dense1"])
+    for digit, least in ((Qt.Key.Key_2, 6), (Qt.Key.Key_3, 3), (Qt.Key.Key_4, 10)):
+        visited = _tab_through(window, digit)
+        assert len(visited) >= least, [type(w).__name__ for w in visited]
+        tops = [_top(w) for w in visited]
+        assert tops == sorted(tops), [(w.accessibleName(), y) for w, y in zip(visited, tops)]
+
+
+def test_tab_order_holds_after_the_optimizer_form_is_rebuilt(window):
+    panel = window.training_panel
+    _key(Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    _key(Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is panel.form_for("optimizer").widget("optimizer")
+    QTest.qWait(QApplication.keyboardInputInterval() + 50)
+    QTest.keyClicks(QApplication.focusWidget(), "r")  # RMSprop: its own fields, built now
+    assert window.document.training.optimizer == "rmsprop"
+    _key(Qt.Key.Key_Tab)
+    _key(Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is panel.nested["optimizer"].widget("rho")
