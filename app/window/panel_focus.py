@@ -13,6 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
+from shiboken6 import isValid
 
 from app.panels.tab_order import apply_tab_order
 from app.window.context import WindowContext
@@ -72,8 +73,9 @@ class PanelFocus(QObject):
         return target
 
     def _dock_of(self, w: QWidget | None) -> QDockWidget | None:
+        # While the window is deleted, focus moves as its docks go (and this part after).
         for dock in self._docks:
-            if w is not None and dock.isAncestorOf(w):
+            if w is not None and isValid(dock) and dock.isAncestorOf(w):
                 return dock
         return None
 
