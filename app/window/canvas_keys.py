@@ -18,7 +18,8 @@ from app.canvas.scene import GRID
 from app.window.context import WindowContext
 
 _KEYS = {"right": "Right", "left": "Left", "up": "Up", "down": "Down"}
-_WORDS = {"right": "Next", "left": "Previous", "up": "Above", "down": "Below"}
+_WORDS = {"right": "Next Layer", "left": "Previous Layer", "up": "Layer Above",
+          "down": "Layer Below"}
 
 
 class CanvasKeys(QObject):
@@ -36,12 +37,12 @@ class CanvasKeys(QObject):
         for d, key in _KEYS.items():
             title = d.capitalize()
             self.select_actions[d] = self._canvas_only(a(
-                f"actionSelect{title}", f"Select {_WORDS[d]} Layer",
+                f"actionSelect{title}", f"Select {_WORDS[d]}",
                 lambda d=d: self.step(d), [key], None,
                 f"Select the layer {'connected ' if d in ('right', 'left') else ''}"
                 f"{_where(d)} ({key})"))
             self.extend_actions[d] = self._canvas_only(a(
-                f"actionExtend{title}", f"Add {_WORDS[d]} Layer to Selection",
+                f"actionExtend{title}", f"Add {_WORDS[d]} to Selection",
                 lambda d=d: self.step(d, extend=True), [f"Shift+{key}"]))
             self.move_actions[d] = self._canvas_only(a(
                 f"actionMove{title}", f"Move {title}", lambda d=d: self.move(d),
