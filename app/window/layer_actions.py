@@ -182,6 +182,8 @@ class LayerActions(QObject):
     def _open(self, title: str, prompt: str, choices: list[Choice], on_chosen) -> None:
         def chosen(value) -> None:
             on_chosen(value)
+            # The keyboard goes back to the canvas, in the window the chooser came from.
+            self._context.dialog_parent.activateWindow()
             self._context.view.setFocus()
 
         self.chooser = open_chooser(self._context.dialog_parent, title, prompt, choices,

@@ -64,7 +64,7 @@ def test_connect_to_lists_only_layers_that_accept_the_output(window, qtbot):
     assert chooser.visible_values() == ["dense3"]
     _key(Qt.Key.Key_Return)
     assert doc.graph.inputs_of("dense3") == ["dense2"]
-    assert window.focusWidget() is window.view  # the keyboard's place when it comes back
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.view)
 
 
 def test_palette_down_moves_into_the_list_and_enter_adds(window):

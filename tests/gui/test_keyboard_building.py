@@ -51,27 +51,40 @@ def test_xor_built_and_trained_with_the_keyboard_alone(window, qtbot):
     key(Qt.Key.Key_N, CTRL)  # File > New: an empty network
     assert doc.graph.nodes == []
 
-    add_from_palette(window, "Input")
-    add_from_palette(window, "Dense")  # after the selected Input, connected
-    key(Qt.Key.Key_Escape)  # back to the canvas
-    key(Qt.Key.Key_Escape)  # on the canvas: nothing selected
-    assert window.scene.selected_node_ids() == []
-    add_from_palette(window, "Dense")  # nothing selected: a free layer
-    assert [(e.source, e.target) for e in doc.graph.edges] == [("input1", "dense1")]
+    # Three free layers, left to right: Escape twice (to the canvas, then nothing
+    # selected) before each, so that none is connected after the one selected.
+    for name in ("Input", "Dense", "Dense"):
+        add_from_palette(window, name)
+        key(Qt.Key.Key_Escape)
+        assert QApplication.focusWidget() is window.view
+        key(Qt.Key.Key_Escape)
+        assert window.scene.selected_node_ids() == []
+    assert [n.id for n in doc.graph.nodes] == ["input1", "dense1", "dense2"]
+    assert doc.graph.edges == []
 
-    key(Qt.Key.Key_Escape)
-    assert QApplication.focusWidget() is window.view
-    key(Qt.Key.Key_Left)  # from dense2 (nothing feeds it) to the layer on its left
-    assert window.scene.selected_node_ids() == ["dense1"]
+    key(Qt.Key.Key_Left)  # nothing selected: the arrows start at the first layer
+    assert window.scene.selected_node_ids() == ["input1"]
+    key(Qt.Key.Key_Right)  # nothing connected yet: the layer to the right
     key(Qt.Key.Key_Right, SHIFT)
     assert window.scene.selected_node_ids() == ["dense1", "dense2"]
     key(Qt.Key.Key_K, CTRL)  # Connect Selected in Order
-    assert [(e.source, e.target) for e in doc.graph.edges] == [("input1", "dense1"),
-                                                                ("dense1", "dense2")]
+    assert [(e.source, e.target) for e in doc.graph.edges] == [("dense1", "dense2")]
+
+    key(Qt.Key.Key_Left)  # along the new connection
+    assert window.scene.selected_node_ids() == ["dense1"]
+    key(Qt.Key.Key_Left)
+    assert window.scene.selected_node_ids() == ["input1"]
+    key(Qt.Key.Key_K, CTRL | SHIFT)  # Connect To…: the layers that can take input1's output
+    chooser = window.layer_actions.chooser
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is chooser.search)
+    assert chooser.visible_values() == ["dense1"]  # dense2 takes one input and has it
+    type_text("dense1")
+    key(Qt.Key.Key_Return)
+    assert [(e.source, e.target) for e in doc.graph.edges] == [("dense1", "dense2"),
+                                                                ("input1", "dense1")]
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.view)
 
     # The input's shape, then each Dense layer's units and activation, in the inspector.
-    key(Qt.Key.Key_Left)
-    key(Qt.Key.Key_Left)
     assert window.scene.selected_node_ids() == ["input1"]
     key(Qt.Key.Key_I, CTRL)  # Show in Inspector: the keyboard goes to the first field
     set_field(window, "2")
