@@ -105,6 +105,7 @@ class PaletteWidget(QWidget):
                                    "onto the canvas, or double-click to add after the "
                                    "selected layer.</i>")
                 item.setStatusTip(0, cls.description)
+                item.setData(0, Qt.ItemDataRole.AccessibleDescriptionRole, cls.description)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                               | Qt.ItemFlag.ItemIsDragEnabled)
                 item.setSizeHint(0, QSize(0, 28))

@@ -6,6 +6,7 @@ name, class, parents) so that each is quick to find."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -98,6 +99,10 @@ def test_form_fields_are_named_by_their_labels(window):
         QAccessible.Text.Description) == "Number of neurons."  # the parameter's help
     assert accessible_name(window.palette_panel.search) == "Search layers"
     assert accessible_name(window.palette_panel.tree) == "Layer types"
+    # The palette's entries read with what each layer does.
+    dense = window.palette_panel.items["Dense"]
+    assert dense.data(0, Qt.ItemDataRole.AccessibleDescriptionRole).startswith(
+        "Fully connected layer")
 
 
 def test_the_canvas_describes_the_selected_layer(window):
