@@ -55,12 +55,16 @@ from app.understanding.trace_dialog import TraceSamples
 from app.understanding.unit_responses import UnitResponses
 from app.window.autosave import Autosave, default_recovery_dir
 from app.window.canvas_clicks import CanvasClicks
+from app.window.canvas_keys import CanvasKeys
 from app.window.context import PartFactory, WindowContext
+from app.window.context_menus import ContextMenus, standard_contents
 from app.window.diagram_export import DiagramExport
 from app.window.edit_actions import EditActions
 from app.window.files import ProjectFiles
 from app.window.help import HelpActions
+from app.window.layer_actions import LayerActions
 from app.window.layout import LAYOUT_VERSION, WindowDocks, place_docks, size_docks
+from app.window.panel_focus import PanelFocus
 from app.window.status_bar import StatusBar
 from app.window.tab_bars import TabBarJanitor
 from app.window.theme_actions import ThemeActions
@@ -167,6 +171,11 @@ class MainWindow(QMainWindow):
         self.act_quit = action("actionQuit", "&Quit", self.close, ["Ctrl+Q"])
         self.edit = EditActions(ctx, self)
         self.view_actions = ViewActions(ctx, self)
+        self.layer_actions = LayerActions(ctx, self)
+        self.canvas_keys = CanvasKeys(ctx, self)
+        self.context_menus = ContextMenus(ctx, standard_contents(
+            self.edit, self.view_actions, self.layer_actions, self.canvas_keys), self)
+        self.panel_focus = PanelFocus(ctx, self._docks(), self)
         self.theme_actions = ThemeActions(ctx, self.settings, self)
         self.act_reset_layout = action("actionResetLayout", "Reset Window &Layout",
                                        self.reset_window_layout)
@@ -214,10 +223,12 @@ class MainWindow(QMainWindow):
         edit = mb.addMenu("&Edit")
         edit.setObjectName("menuEdit")
         _fill_menu(edit, [*self.edit.menu_actions, None, *self.data_points.menu_actions])
+        mb.addMenu(self.context_menus.layer_menu)
         view = mb.addMenu("&View")
         _fill_menu(view, [*self.view_actions.menu_actions, None,
                           *self.unit_responses.menu_actions, *self.edge_weights.menu_actions,
                           None])
+        _fill_menu(view.addMenu("&Go To"), self.panel_focus.menu_actions)
         view.addMenu(self.theme_actions.menu)
         panels = view.addMenu("&Panels")
         for dock in [*self._docks(), *self.lessons.docks]:
@@ -280,6 +291,8 @@ class MainWindow(QMainWindow):
         self.view.message.connect(lambda text: self._show_status(text, 10000))
         self.palette_panel.layerActivated.connect(self.edit.add_layer_after_selection)
         self.summary.nodeClicked.connect(self._focus_node)
+        self.layer_actions.inspectRequested.connect(
+            lambda _node_id, rename: self.inspector.focus_layer(rename))
         self.data_dock.visibilityChanged.connect(self.data_panel.set_active)
         theme_notifier().changed.connect(self._update_status)
 
@@ -298,6 +311,7 @@ class MainWindow(QMainWindow):
         if selected and self._canvas_clicks.active:
             self.inspector_dock.raise_()  # the person picked layers: show their settings
         self.edit.update_actions()
+        self.layer_actions.update_actions()
         self.plot_docks.follow_canvas_selection()
 
     # -- what the parts use ----------------------------------------------------------------

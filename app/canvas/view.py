@@ -1,14 +1,19 @@
 """The canvas view: zoom (wheel, Ctrl +/-), pan (middle button or Space + drag), fit (F),
-rubber-band selection, drops from the palette, transient messages at the cursor, and the
-hint on an empty canvas."""
+rubber-band selection, drops from the palette, transient messages at the cursor, the hint
+on an empty canvas, and the requests for a context menu (right button, the Menu key or
+Shift+F10: at the selected layer)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFocusEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -41,6 +46,8 @@ class CanvasView(QGraphicsView):
     layerDropped = Signal(str, QPointF)
     #: A message for the status bar (refusals, hints).
     message = Signal(str)
+    #: (scene position, global position, from the keyboard): show a context menu.
+    contextMenuRequested = Signal(QPointF, QPoint, bool)
 
     def __init__(self, scene: CanvasScene, parent=None) -> None:
         super().__init__(scene, parent)
@@ -56,6 +63,8 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Network canvas")
+        self.describe_selection("")
         self._pan_from: QPoint | None = None
         self._space = False
         self.last_message = ""
@@ -83,11 +92,49 @@ class CanvasView(QGraphicsView):
         self._style_hint()
         scene.nodeCountChanged.connect(self._update_hint)
         theme_notifier().changed.connect(self._style_hint)
+        theme_notifier().changed.connect(self._style_focus)
         self._update_hint()
+        self._style_focus()
 
     @property
     def canvas(self) -> CanvasScene:
         return self.scene()
+
+    def describe_selection(self, text: str) -> None:
+        """What assistive technology reads for the canvas: the selected layers (the graphics
+        items themselves are not accessible objects in Qt), then how to work it."""
+        keys = ("Arrow keys select layers, Alt+arrows move them, Ctrl+K connects the "
+                "selected layers, Shift+F10 opens the menu of the selection.")
+        self.setAccessibleDescription(f"{text} {keys}" if text else f"Nothing selected. {keys}")
+        if QAccessible.isActive():
+            QAccessible.updateAccessibility(
+                QAccessibleEvent(self, QAccessible.Event.DescriptionChanged))
+
+    # -- keyboard focus ----------------------------------------------------------------------
+    def _style_focus(self) -> None:
+        """A frame in the selection colour while the canvas has the keyboard (the arrows,
+        Delete and the layer commands act here), the same width in the canvas colour
+        otherwise, so nothing moves."""
+        c = colors()
+        edge = c.selection if self.hasFocus() else c.canvas
+        self.setStyleSheet(f"QGraphicsView#canvas {{ border: 2px solid {edge.name()}; }}")
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self._style_focus()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self._style_focus()
+
+    def event(self, event: QEvent) -> bool:
+        # Escape belongs to a connection being dragged (it cancels it) before the window's
+        # Escape (back to the canvas) sees it.
+        if event.type() == QEvent.Type.ShortcutOverride and \
+                event.key() == Qt.Key.Key_Escape and self.canvas._gesture is not None:
+            event.accept()
+            return True
+        return super().event(event)
 
     def set_locked(self, locked: bool) -> None:
         """While a run trains (the editor's lock) layers cannot be dropped on the canvas."""
@@ -211,6 +258,11 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
             return
+        shift = event.modifiers() == Qt.KeyboardModifier.ShiftModifier
+        if event.key() == Qt.Key.Key_Menu or (event.key() == Qt.Key.Key_F10 and shift):
+            self.request_keyboard_menu()
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Escape and self.canvas._gesture is not None:
             self.canvas._gesture.cancel()
             self.canvas._gesture = None
@@ -225,6 +277,27 @@ class CanvasView(QGraphicsView):
             event.accept()
             return
         super().keyReleaseEvent(event)
+
+    # -- context menus -----------------------------------------------------------------------
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        if event.reason() == QContextMenuEvent.Reason.Mouse:
+            self.contextMenuRequested.emit(self.mapToScene(event.pos()), event.globalPos(),
+                                           False)
+        else:
+            self.request_keyboard_menu()
+        event.accept()
+
+    def request_keyboard_menu(self) -> None:
+        """Ask for the context menu of the selection (at its last layer), or of the canvas
+        (at the middle of the view)."""
+        selected = self.canvas.selectedItems()
+        if selected:
+            rect = selected[-1].sceneBoundingRect()
+            scene_pos = rect.center()
+        else:
+            scene_pos = self.mapToScene(self.viewport().rect().center())
+        local = self.mapFromScene(scene_pos)
+        self.contextMenuRequested.emit(scene_pos, self.viewport().mapToGlobal(local), True)
 
     # -- drops from the palette ----------------------------------------------------------------
     def _layer_type(self, event: QDropEvent) -> str | None:

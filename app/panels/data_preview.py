@@ -111,6 +111,7 @@ class DataPreview(QGroupBox):
 
             pg.setConfigOptions(antialias=True)
             self._plot = pg.PlotWidget()
+            self._plot.setAccessibleName("Data preview plot")
             self._plot.setMinimumHeight(220)
             self._plot.setMenuEnabled(False)
             self._plot.hideButtons()

@@ -241,6 +241,7 @@ class Field:
             lay.setContentsMargins(0, 0, 0, 0)
             self._enabled = QCheckBox()
             self._enabled.setToolTip(f"Turn {label_for(p.name).lower()} on or off")
+            self._enabled.setAccessibleName(f"Use {label_for(p.name).lower()}")
             self._enabled.toggled.connect(self._toggle_optional)
             lay.addWidget(self._enabled)
             lay.addWidget(w, 1)
@@ -348,7 +349,16 @@ class SchemaForm(QWidget):
             f.widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             label = QLabel(label_for(p.name))
             label.setToolTip(help_tooltip(p.help))
+            label.setBuddy(f._inner)
+            # Screen readers announce the label, and the help as the description.
+            for w in {f.widget, f._inner}:
+                w.setAccessibleName(label_for(p.name))
+                w.setAccessibleDescription(p.help.replace("\n", " "))
             self.layout_.addRow(label, f.widget)
+            # Made without a parent, a new row is shown only once the event loop runs again
+            # (Qt queues it): shown now, so that a Tab pressed first does not skip it.
+            label.setHidden(False)
+            f.widget.setHidden(False)
             self.fields[p.name] = f
         self.layout_.addRow(self._error)
 
@@ -364,6 +374,15 @@ class SchemaForm(QWidget):
 
     def widget(self, name: str) -> QWidget:
         return self.fields[name]._inner
+
+    def focus_widgets(self) -> list[QWidget]:
+        """The form's fields in the order shown (an optional value's check box first)."""
+        out: list[QWidget] = []
+        for f in self.fields.values():
+            if f.param.optional and f.param.kind in ("int", "float"):
+                out.append(f._enabled)
+            out.append(f._inner)
+        return out
 
     def show_error(self, text: str | None) -> None:
         if text:

@@ -7,7 +7,7 @@ edits the project's name and description.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,17 +27,20 @@ from app.canvas.items import format_count, format_shape
 from app.document.editor import GraphEditor
 from app.icons import layer_icon
 from app.panels.forms import SchemaForm
+from app.panels.tab_order import apply_tab_order
 from app.theme import colors, theme_notifier
 from nncore.errors import SpecError
 from nncore.registry import layer_class
 
 
 class _DescriptionEdit(QPlainTextEdit):
-    """A plain text edit that commits when it loses focus."""
+    """A plain text edit that commits when it loses focus; Tab moves on (a description
+    needs no tab characters, and a Tab typed here was an undoable edit)."""
 
     def __init__(self, commit) -> None:
         super().__init__()
         self._commit = commit
+        self.setTabChangesFocus(True)
 
     def focusOutEvent(self, event) -> None:  # noqa: N802
         super().focusOutEvent(event)
@@ -48,9 +51,17 @@ class _DescriptionEdit(QPlainTextEdit):
 
 
 class _NameEdit(QLineEdit):
-    """The layer's name field: Escape gives back the name the layer has."""
+    """The layer's name field: Escape gives back the name the layer has (and, with nothing
+    to give back, goes on to the window: back to the canvas)."""
 
     escaped = Signal()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and \
+                event.key() == Qt.Key.Key_Escape and self.isModified():
+            event.accept()  # this Escape restores the name; the next one leaves
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Escape:
@@ -99,9 +110,11 @@ class InspectorWidget(QScrollArea):
         self._bold(title, 1.15)
         form = QFormLayout()
         self.project_name = QLineEdit()
+        self.project_name.setAccessibleName("Project name")
         self.project_name.editingFinished.connect(self._commit_name)
         self.project_description = _DescriptionEdit(self._commit_description)
         self.project_description.setPlaceholderText("What this network is for")
+        self.project_description.setAccessibleName("Project description")
         form.addRow("Name", self.project_name)
         form.addRow("Description", self.project_description)
         hint = QLabel("Select a layer on the canvas to edit it. Drag layers from the "
@@ -145,6 +158,9 @@ class InspectorWidget(QScrollArea):
         idform.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.name_edit = _NameEdit()
         self.name_edit.setToolTip("The layer's unique name (letters, digits, _ - .)")
+        self.name_edit.setAccessibleName("Layer name")
+        self.name_edit.setAccessibleDescription("The layer's unique name: letters, digits, "
+                                                "underscore, hyphen and dot")
         self.name_edit.editingFinished.connect(self._commit_rename)
         self.name_edit.escaped.connect(self._restore_name)
         # Why a name was refused, under the field, until it is fixed or given up.
@@ -159,6 +175,8 @@ class InspectorWidget(QScrollArea):
         self.form = SchemaForm()
         self.form.edited.connect(self._on_param_edited)
         self.frozen = QCheckBox("Frozen (weights stay fixed during training)")
+        self.frozen.setAccessibleName("Frozen")
+        self.frozen.setAccessibleDescription("The layer's weights stay fixed during training")
         self.frozen.toggled.connect(self._on_frozen)
         self.lock_note = QLabel("Training is running: this layer cannot change until the run "
                                 "stops.")
@@ -252,6 +270,20 @@ class InspectorWidget(QScrollArea):
             self.frozen.setChecked(spec.frozen)
         self._refresh_analysis()
         self.stack.setCurrentIndex(2)
+        # The form was rebuilt for another type: Tab goes name, fields, Frozen.
+        apply_tab_order(self)
+
+    def focus_layer(self, rename: bool) -> None:
+        """Put the keyboard in the shown layer's form: in its name field, all selected
+        (``rename``), or in its first setting."""
+        if self.stack.currentIndex() != 2:
+            return
+        fields = [w for w in (self.form.focus_widgets() if not rename else [])
+                  if w.isEnabled()]
+        target = fields[0] if fields else self.name_edit
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if hasattr(target, "selectAll"):  # typing replaces the value, as after Tab
+            target.selectAll()
 
     # -- document -> widgets -----------------------------------------------------------------
     def _on_node_changed(self, node_id: str) -> None:

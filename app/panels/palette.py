@@ -1,8 +1,11 @@
-"""The palette: every registered layer type, grouped by category, searchable, draggable."""
+"""The palette: every registered layer type, grouped by category, searchable, draggable.
+
+From the search field, Enter adds the best match (after the selected layer) and Down moves
+into the list, where Enter adds the layer under the cursor."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -45,8 +48,21 @@ class PaletteWidget(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search layers…")
         self.search.setClearButtonEnabled(True)
+        self.search.setObjectName("paletteSearch")
+        self.search.setAccessibleName("Search layers")
+        self.search.setAccessibleDescription(
+            "Type part of a layer's name or purpose. Enter adds the best match after the "
+            "selected layer; Down moves into the list of layer types.")
+        self.search.setToolTip("Type to filter; Enter adds the best match after the selected "
+                               "layer, Down moves into the list")
         self.search.textChanged.connect(self.filter)
+        self.search.installEventFilter(self)
         self.tree = _LayerTree()
+        self.tree.setObjectName("paletteTree")
+        self.tree.setAccessibleName("Layer types")
+        self.tree.setAccessibleDescription(
+            "Layer types by category. Enter or a double-click adds the layer after the "
+            "selected one; drag a layer onto the canvas to place it.")
         self.tree.setHeaderHidden(True)
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(8)
@@ -89,6 +105,7 @@ class PaletteWidget(QWidget):
                                    "onto the canvas, or double-click to add after the "
                                    "selected layer.</i>")
                 item.setStatusTip(0, cls.description)
+                item.setData(0, Qt.ItemDataRole.AccessibleDescriptionRole, cls.description)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                               | Qt.ItemFlag.ItemIsDragEnabled)
                 item.setSizeHint(0, QSize(0, 28))
@@ -116,6 +133,33 @@ class PaletteWidget(QWidget):
     def visible_types(self) -> list[str]:
         return [name for name, item in self.items.items()
                 if not item.isHidden() and not item.parent().isHidden()]
+
+    def best_match(self) -> str | None:
+        """What Enter in the search field adds: the layer type named exactly as typed,
+        else the first whose name starts with it, else the first shown."""
+        shown = self.visible_types()
+        q = self.search.text().strip().lower()
+        for test in (lambda n: n.lower() == q, lambda n: n.lower().startswith(q)):
+            found = [n for n in shown if test(n)]
+            if found:
+                return found[0]
+        return shown[0] if shown else None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                name = self.best_match()
+                if name:
+                    self.layerActivated.emit(name)
+                    self.search.selectAll()  # typing again looks for the next layer
+                return True
+            if event.key() == Qt.Key.Key_Down:
+                shown = self.visible_types()
+                if shown:
+                    self.tree.setCurrentItem(self.items[shown[0]])
+                    self.tree.setFocus(Qt.FocusReason.TabFocusReason)
+                return True
+        return super().eventFilter(watched, event)
 
     def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         name = item.data(0, TYPE_ROLE)

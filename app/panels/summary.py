@@ -38,6 +38,12 @@ class SummaryWidget(QWidget):
         self.table = make_table(COLUMNS)
         self.table.headerItem().setTextAlignment(3, Qt.AlignmentFlag.AlignRight
                                                  | Qt.AlignmentFlag.AlignVCenter)
+        self.table.setObjectName("summaryTable")
+        self.table.setAccessibleName("Model summary")
+        self.table.setAccessibleDescription("One row per layer in execution order: name, "
+                                            "type, output shape and parameter count")
+        self.table.itemActivated.connect(
+            lambda item, _c: self.nodeClicked.emit(item.data(0, Qt.ItemDataRole.UserRole)))
         self.table.itemClicked.connect(
             lambda item, _c: self.nodeClicked.emit(item.data(0, Qt.ItemDataRole.UserRole)))
         self.totals = QLabel()

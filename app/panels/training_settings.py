@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayou
 
 from app.document.editor import GraphEditor
 from app.panels.forms import SchemaForm, help_tooltip, label_for
+from app.panels.tab_order import apply_tab_order
 from app.theme import colors
 from nncore.config import LIVE_SETTINGS, TRAINING_SCHEMA, live_settings_text, setting_label
 from nncore.losses import LOSSES
@@ -134,6 +135,7 @@ class TrainingSettingsPanel(QScrollArea):
     def refresh(self) -> None:
         cfg = self.doc.training
         values = cfg.to_dict()
+        rebuilt = False
         for form in set(self.forms.values()):
             form.set_values(values)
         for key, sub in self.nested.items():
@@ -142,6 +144,7 @@ class TrainingSettingsPanel(QScrollArea):
             if self._nested_owner[key] != owner:
                 sub.set_schema(table[owner].schema)
                 self._nested_owner[key] = owner
+                rebuilt = True
             sub.set_values(values[params_key])
             sub.setVisible(bool(table[owner].schema))
         stopping = bool(values.get("early_stopping"))
@@ -151,6 +154,8 @@ class TrainingSettingsPanel(QScrollArea):
                 if n in form.fields:
                     form.fields[n].widget.setEnabled(
                         stopping and (n in LIVE_SETTINGS or not self._run_active))
+        if rebuilt:  # new fields: Tab still goes down the panel as it reads
+            apply_tab_order(self)
         self._show_error(None)
 
     def _show_error(self, text: str | None) -> None:

@@ -33,6 +33,7 @@ class RunsPanel(QWidget):
         self.training = training
         self.history = training.history
         self.tree = make_table(self.COLUMNS)
+        self.tree.setAccessibleName("Runs")
         self.hint = small_label("Tick runs to overlay their curves; select one to show it and "
                                 "to export its weights (File ▸ Export).", 0.88, wrap=True)
         self.hint.setObjectName("hint")

@@ -13,8 +13,8 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QMimeData, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 
-from app.canvas.items import NODE_WIDTH
 from app.document.naming import CLIPBOARD_MIME, subgraph_from_text, subgraph_to_text
+from app.window.adding import add_layer_after_selection
 from app.window.context import WindowContext
 from nncore.errors import FormatError
 
@@ -87,29 +87,7 @@ class EditActions(QObject):
 
     def add_layer_after_selection(self, type_name: str) -> str:
         """Add a layer after the selected one (connected when possible), or in free space."""
-        ctx = self._context
-        editor, scene, view = ctx.editor, ctx.scene, ctx.view
-        if editor.refuse_if_locked():
-            return ""
-        sel = scene.selected_node_ids()
-        anchor = sel[-1] if sel else None
-        if anchor is not None:
-            ax, ay = ctx.document.node(anchor).position
-            pos = scene.free_position_near((ax + NODE_WIDTH + 70, ay))
-        elif scene.nodes:
-            rect = scene.nodes_rect()
-            pos = scene.free_position_near((rect.right() + 60, rect.top() + 3))
-        else:
-            c = view.mapToScene(view.viewport().rect().center())
-            pos = (c.x() - NODE_WIDTH / 2, c.y() - 40)
-        node_id = editor.add_node(type_name, pos, connect_from=anchor)
-        if anchor is not None and anchor not in ctx.document.graph.inputs_of(node_id):
-            reason = editor.connection_refusal(anchor, node_id)
-            if reason:
-                ctx.status(f"Added {node_id} unconnected: {reason}", 10000)
-        scene.select_nodes([node_id])
-        view.ensureVisible(scene.nodes[node_id], 40, 40)
-        return node_id
+        return add_layer_after_selection(self._context, type_name)
 
     # -- commands --------------------------------------------------------------------------
     def delete_selection(self) -> None:
