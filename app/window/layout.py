@@ -78,7 +78,7 @@ def default_sizes(width: int, height: int) -> dict[str, int]:
     return {
         "palette": _clamp(round(width * 0.156), 200, 220),
         "right": _clamp(round(width * 0.27), 300, 380),
-        "plots": _clamp(round(height * 0.3), 210, 300),
+        "plots": _clamp(round(height * 0.3), 226, 300),
         "curves": round(width * 0.4),
         "inside": round(width * 0.3),
         "results": round(width * 0.3),
