@@ -204,6 +204,9 @@ def attribution_text(r: SampleResult) -> str:
     text = f"{METHOD_TITLES[a.method]} of the {a.score} of {which}: {a.scores[0]:.4g}."
     if a.method == "gradcam":
         text += f" Map of layer {a.layer}, upsampled to the input."
+        if not np.any(a.values):
+            text += (" The map is zero everywhere: no channel of this layer raises the "
+                     "score here (try another layer or class).")
     if a.baseline_scores is not None and a.steps is not None:
         total = float(a.values.sum())
         change = float(a.scores[0] - a.baseline_scores[0])

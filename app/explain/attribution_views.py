@@ -51,6 +51,7 @@ class AttributionImage(QWidget):
         self.image: QImage | None = None
         self.overlay: QImage | None = None
         self.top = 0.0
+        self.signed = True
         self.titles = ("Input", "Attribution")
         self._rgba: np.ndarray | None = None
 
@@ -64,6 +65,8 @@ class AttributionImage(QWidget):
         self.overlay = QImage(self._rgba.data, w, h, 4 * w,
                               QImage.Format.Format_RGBA8888).copy()
         self.top = float(np.max(np.abs(m))) if m.size else 0.0
+        #: A map with no negative value (Grad-CAM, importances) has a 0 to +max scale.
+        self.signed = bool(m.size and m.min() < 0)
         self.titles = titles
         self.update()
 
@@ -109,14 +112,20 @@ class AttributionImage(QWidget):
         steps = 48
         w = r.width() / steps
         for i in range(steps):
-            t = (i + 0.5) / steps * 2 - 1
+            t = (i + 0.5) / steps
+            t = 2 * t - 1 if self.signed else t
             col = QColor(POSITIVE if t > 0 else NEGATIVE)
             col.setAlphaF(min(1.0, 0.85 * abs(t)))
             p.fillRect(QRectF(r.left() + i * w, r.top(), w + 0.5, r.height() * 0.6), col)
         p.setPen(colors().subtext)
         below = QRectF(r.left(), r.top() + r.height() * 0.6, r.width(), r.height() + 2)
-        p.drawText(below, Qt.AlignmentFlag.AlignLeft, f"−{self.top:.3g}")
-        p.drawText(below, Qt.AlignmentFlag.AlignHCenter, "0")
+        if self.top == 0:
+            p.drawText(below, Qt.AlignmentFlag.AlignHCenter, "zero everywhere")
+            return
+        p.drawText(below, Qt.AlignmentFlag.AlignLeft,
+                   f"−{self.top:.3g}" if self.signed else "0")
+        if self.signed:
+            p.drawText(below, Qt.AlignmentFlag.AlignHCenter, "0")
         p.drawText(below, Qt.AlignmentFlag.AlignRight, f"+{self.top:.3g}")
 
 

@@ -92,6 +92,7 @@ def take_snapshot(training: RunController) -> NetworkSnapshot:
 
 
 def _live_snapshot(training: RunController) -> NetworkSnapshot:
+    training.drain()  # the epochs the run reported so far
     run, worker = training.history.active_run, training.worker
     published = worker.latest_weights() if worker is not None else None
     if run is None or worker is None or published is None or worker.layout is None:
@@ -99,7 +100,8 @@ def _live_snapshot(training: RunController) -> NetworkSnapshot:
     version, flat = published
     weights = {k: flat[a:b].reshape(shape).copy() for k, a, b, shape in worker.layout}
     state = "paused" if training.state == PAUSED else "training"
-    origin = f"{run.name}, epoch {run.start_epoch + run.epochs_done} ({state})"
+    n = run.start_epoch + run.epochs_done
+    origin = f"weights of {run.name} after {n} epoch{'s' if n != 1 else ''} ({state})"
     return NetworkSnapshot(run.project, weights, training.doc.base_dir, origin,
                            ("live", run.number, version), ("run", run.number), run.data)
 

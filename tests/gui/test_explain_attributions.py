@@ -199,3 +199,45 @@ def test_image_overlay_and_grad_cam(window, qtbot, tmp_path):
     assert view.top == pytest.approx(float(cam.values.max()), rel=1e-9)
     assert "Map of layer conv1" in ew.sample_page.info.text()
     ew.grab().save(str(tmp_path / "explain_image.png"))
+
+
+def test_a_paused_run_is_explained_from_a_copy_of_its_weights(window, qtbot):
+    w = window
+    _open(w, "iris")
+    w.editor.set_training(epochs=100000)
+    assert w.training.train()
+    qtbot.waitUntil(lambda: w.training.history.active_run is not None
+                    and w.training.history.active_run.epochs_done >= 3, timeout=TIMEOUT)
+    w.training.pause()
+    qtbot.waitUntil(lambda: w.training.history.active_run.status == "paused",
+                    timeout=TIMEOUT)
+    ew = _explain_window(qtbot, w)
+    run, worker = w.training.history.active_run, w.training.worker
+    assert f"weights of Run 1 after {run.epochs_done} epochs (paused)" in ew.origin.text()
+    _, flat = worker.latest_weights()
+    net = Network(run.project.graph)
+    net.set_weights({k: flat[a:b].reshape(s) for k, a, b, s in worker.layout})
+    x = run.data.val.X[:1]
+    want = saliency(net, x).values[0]
+    values = sorted(v for _, v, _ in ew.sample_page.view.bars.rows)
+    assert values == pytest.approx(sorted(want), rel=1e-9)
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
+        w.training.stop()
+
+
+def test_closing_the_window_stops_the_computations(make_window, qtbot):
+    w = make_window()
+    _open(w, "digits_mlp")
+    ew = _explain_window(qtbot, w)
+    _choose(ew.controls.method, "integrated-gradients")
+    ew.controls.steps.setValue(4096)
+    _settle(qtbot, ew)
+    ew.tabs.setCurrentWidget(ew.data_page)
+    qtbot.mouseClick(ew.data_page.compute, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ew.data_page.bar.bar.value() > 0, timeout=TIMEOUT)
+    thread = ew.data_job._thread
+    assert thread is not None and thread.isRunning()
+    w.files.marked_modified = False
+    w.undo_stack.setClean()
+    w.close()
+    assert thread.isFinished() and not ew.data_job.running

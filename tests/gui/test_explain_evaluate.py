@@ -13,6 +13,7 @@ from app.paths import examples_dir
 from nncore.evaluation import evaluate_split
 from nncore.network import Network
 from nncore.run import build_network, network_inputs, prepare_data
+from nncore.weights import save_weights
 
 TIMEOUT = 60_000
 
@@ -42,7 +43,7 @@ def _cell(d, row: int, col: int) -> str:
     return d.table.item(row, col).text()
 
 
-def test_evaluate_trained_weights_matches_the_engine(window, qtbot, tmp_path):
+def test_evaluate_trained_weights_matches_the_engine(window, qtbot, tmp_path, dialog_log):
     w = window
     _open(w, "iris")
     run = _train(qtbot, w, 15)
@@ -80,6 +81,16 @@ def test_evaluate_trained_weights_matches_the_engine(window, qtbot, tmp_path):
     assert _cell(d, 4, 0) == "weighted average"
     assert "trained weights (15 epochs)" in d.bar.message.text()
     d.grab().save(str(tmp_path / "evaluate.png"))
+    # Weights loaded through File > Import Weights after a reset give the same numbers.
+    path = tmp_path / "iris.npz"
+    save_weights(path, net)
+    w.run_controls.act_reset.trigger()
+    dialog_log.open_paths.append(str(path))
+    w.weights_dialogs.act_import.trigger()
+    d = _evaluate(qtbot, w)
+    assert "imported from iris.npz" in d.bar.message.text()
+    assert d.evaluation.loss == pytest.approx(want.loss, rel=1e-6)
+    assert np.array_equal(d.matrix.matrix, counts)
 
 
 def test_evaluate_initial_weights_and_a_missing_split(window, qtbot):
