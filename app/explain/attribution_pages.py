@@ -119,6 +119,7 @@ class SamplePage(QWidget):
         for k, n in self._sizes.items():
             self.split.addItem(f"{SPLIT_TITLES[k].capitalize()} ({n})", k)
         self.split.setCurrentIndex(max(0, self.split.findData(keep)))
+        self.split.setMinimumWidth(self.split.sizeHint().width())
         self.split.blockSignals(False)
         self._set_range()
 
@@ -161,9 +162,15 @@ class SamplePage(QWidget):
             if a.method == "gradcam":  # a map of the layer: one bar per cell
                 names = flat_names(a.values.shape[1:], None)
             else:
-                names = [f"{n} = {v:.4g}" for n, v in zip(names, raw)]
+                names = [f"{n} = {value_text(v)}" for n, v in zip(names, raw)]
             self.view.show_bars(names, a.values[0].ravel())
         self.info.setText(attribution_text(r))
+
+
+def value_text(v: float) -> str:
+    """A feature's value in the data's units, without the float noise of undoing the
+    normalization (a 0 pixel comes back as 2e-07)."""
+    return f"{float(np.round(v, 5)) + 0.0:.4g}"
 
 
 def _class_name(names: list[str] | None, k: int) -> str:

@@ -93,6 +93,7 @@ class AttributionsWindow(QWidget):
         self.sample_job.finished.connect(self._on_sample_job)
         self.data_job.finished.connect(self._on_data_set)
         self.data_page.compute.clicked.connect(self.compute_data_set)
+        training.doc.projectReset.connect(self._on_project_reset)
         self.resize(760, 640)
 
     # -- the network -------------------------------------------------------------------------
@@ -189,6 +190,13 @@ class AttributionsWindow(QWidget):
             names = feature_names(snapshot.data, tuple(result.mean_input.shape))
         self.data_page.bar.show_message("Done.")
         self.data_page.show_result(result, names)
+
+    def _on_project_reset(self) -> None:
+        """Another project: explain its network (when shown; else at the next opening)."""
+        self.snapshot = None
+        self.data_job.cancel()
+        if self.isVisible():
+            self.take_network()
 
     def shutdown(self) -> None:
         """Stop both computations and wait for their threads."""

@@ -42,6 +42,8 @@ class HiddenSpace:
     predictions: np.ndarray | None = None
     class_names: list[str] | None = None
     task: str = "classification"
+    #: Image samples in the data's units (C, H, W each), for the hovered point's picture.
+    images: np.ndarray | None = None
 
 
 def compute_hidden_space(snapshot: NetworkSnapshot, layer: str,
@@ -73,8 +75,13 @@ def compute_hidden_space(snapshot: NetworkSnapshot, layer: str,
         y = np.asarray(ds.y[index], np.float64).reshape(len(index), -1)[:, 0]
         labels = y * (std[0] if std is not None else 1.0) \
             + (mean[0] if mean is not None else 0.0)
+    images = None
+    if ds.inputs is None and ds.X.ndim == 4:
+        x_img = ds.X[index]
+        images = data.normalizer.inverse_transform(x_img) if data.normalizer.fitted \
+            else x_img
     return HiddenSpace(layer, projection, coords, index, refitted, split, False, labels,
-                       pred, data.class_names, ds.task)
+                       pred, data.class_names, ds.task, images)
 
 
 def _project(rows: np.ndarray, previous: Projection | None, refit: bool

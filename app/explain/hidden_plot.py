@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -19,6 +20,9 @@ RIGHT, WRONG, PLAIN = "#2e9e5b", "#d62728", "#3372c4"
 class HiddenSpacePlot(QWidget):
     """A scatter plot of a :class:`HiddenSpace` on a pair of its components."""
 
+    #: The point under the pointer (its index in the space), or -1 when none.
+    hovered = Signal(int)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.widget = make_plot("PC2", "PC1")
@@ -30,6 +34,7 @@ class HiddenSpacePlot(QWidget):
         self.scatter = pg.ScatterPlotItem(size=6, pen=None, hoverable=True, tip=self._tip,
                                           hoverSize=10, hoverPen=pg.mkPen("#202020"))
         self.widget.addItem(self.scatter)
+        self.scatter.sigHovered.connect(self._on_hover)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.widget)
@@ -105,6 +110,9 @@ class HiddenSpacePlot(QWidget):
             mark = "right" if true == pred else "wrong"
             return f"{text}\nlabel: {name(true)}\npredicted: {name(pred)} ({mark})"
         return (f"{text}\ntarget: {s.labels[i]:.4g}\npredicted: {s.predictions[i]:.4g}")
+
+    def _on_hover(self, _item, points, _event) -> None:
+        self.hovered.emit(int(points[0].data()) if len(points) else -1)
 
     def _tip(self, x: float, y: float, data: object) -> str:
         return self.tip_text(int(data))  # type: ignore[call-overload]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QSignalBlocker
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -93,11 +94,21 @@ class HiddenSpacePanel(LazyPanel):
         lay.addLayout(row)
         self.plot = HiddenSpacePlot()
         lay.addWidget(self.plot, 1)
+        bottom = QHBoxLayout()
         self.info = QLabel()
         self.info.setObjectName("hiddenInfo")
         self.info.setAccessibleName("What the hidden space shows")
         self.info.setWordWrap(True)
-        lay.addWidget(self.info)
+        bottom.addWidget(self.info, 1)
+        # The picture of the image sample under the pointer.
+        self.thumb = QLabel()
+        self.thumb.setObjectName("hiddenSample")
+        self.thumb.setAccessibleName("Sample under the pointer")
+        self.thumb.setFixedSize(44, 44)
+        self.thumb.hide()
+        bottom.addWidget(self.thumb)
+        lay.addLayout(bottom)
+        self.plot.hovered.connect(self._show_sample)
         self.layer_combo.currentIndexChanged.connect(lambda _i: self._reset())
         self.reset_button.clicked.connect(self._reset)
         self.pair_combo.currentIndexChanged.connect(lambda _i: self._draw())
@@ -191,6 +202,18 @@ class HiddenSpacePanel(LazyPanel):
                 f"{r.layer} on {len(r.rows)} {r.split} samples")
         self.info.setText(f"{what}; variance explained: {shares}. Weights: {self._origin}."
                           f" Axes fixed until Reset axes.")
+
+    def _show_sample(self, i: int) -> None:
+        from app.plots.matrix import to_qimage
+
+        r = self.result
+        if r is None or r.images is None or not 0 <= i < len(r.images):
+            self.thumb.hide()
+            return
+        image = to_qimage(r.images[i]).scaled(self.thumb.size())
+        self.thumb.setPixmap(QPixmap.fromImage(image))
+        self.thumb.setToolTip(self.plot.tip_text(i))
+        self.thumb.show()
 
     def _fill_layers(self) -> None:
         if not hasattr(self, "layer_combo"):  # not built yet

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
+from app.explain.attribution_pages import value_text
 from app.explain.attribution_views import NEGATIVE, POSITIVE
 from app.paths import examples_dir
 from nncore.explain import grad_cam, integrated_gradients, make_baseline, saliency
@@ -75,7 +76,8 @@ def test_tabular_sample_bars_are_the_engine_attributions(window, qtbot, tmp_path
     x = val.X[4:5]
     raw = run.data.normalizer.inverse_transform(x)[0]
     want = saliency(net, x)
-    labels = [f"{n} = {v:.4g}" for n, v in zip(names, raw)]
+    labels = [f"{n} = {value_text(v)}" for n, v in zip(names, raw)]
+    assert labels[0] == f"{names[0]} = {raw[0]:.4g}"  # iris: plain measurements
     bars = _bar_values(ew)
     assert set(bars) == set(labels)
     for label, value in zip(labels, want.values[0]):
@@ -241,3 +243,15 @@ def test_closing_the_window_stops_the_computations(make_window, qtbot):
     w.undo_stack.setClean()
     w.close()
     assert thread.isFinished() and not ew.data_job.running
+
+
+def test_another_project_is_explained_and_several_inputs_are_refused(window, qtbot):
+    w = window
+    _open(w, "iris")
+    ew = _explain_window(qtbot, w)
+    assert "of Iris" in ew.origin.text()
+    _open(w, "recommender")  # two Inputs of ids: no gradient to attribute
+    qtbot.waitUntil(lambda: not ew.sample_job.running and "Input" in
+                    ew.sample_bar.message.text(), timeout=TIMEOUT)
+    assert "Recommender" in ew.origin.text() or "recommender" in ew.origin.text().lower()
+    assert "one numeric Input" in ew.sample_bar.message.text()

@@ -132,3 +132,27 @@ def test_the_dock_is_listed_and_tabbed_with_inside(window):
     run = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Run")
     texts = [a.text() for a in run.actions()]
     assert "E&xplain a Sample…" in texts and "E&valuate…" in texts
+
+
+def test_big_validation_sets_are_sampled_evenly():
+    assert list(sample_index(5)) == [0, 1, 2, 3, 4]
+    idx = sample_index(10_000)
+    assert len(idx) == 1000 and idx[0] == 0 and idx[-1] == 9999
+    assert np.all(np.diff(idx) > 0)
+
+
+def test_hovering_an_image_sample_shows_its_picture(window, qtbot):
+    from app.plots.matrix import to_qimage
+
+    w = window
+    panel = _show(qtbot, w, "digits_cnn")
+    data = prepare_data(w.document.project.data, w.document.base_dir)
+    scatter = panel.plot.scatter
+    scatter.sigHovered.emit(scatter, scatter.points()[3:4], None)
+    assert panel.thumb.isVisible()
+    raw = data.normalizer.inverse_transform(data.val.X[3:4])[0]
+    want = to_qimage(raw).scaled(panel.thumb.size())
+    assert panel.thumb.pixmap().toImage().convertToFormat(want.format()) == want
+    assert panel.thumb.toolTip().startswith("Validation sample 4\nlabel: ")
+    scatter.sigHovered.emit(scatter, [], None)
+    assert not panel.thumb.isVisible()
