@@ -255,3 +255,36 @@ def test_another_project_is_explained_and_several_inputs_are_refused(window, qtb
                     ew.sample_bar.message.text(), timeout=TIMEOUT)
     assert "Recommender" in ew.origin.text() or "recommender" in ew.origin.text().lower()
     assert "one numeric Input" in ew.sample_bar.message.text()
+
+
+def test_every_control_of_the_explain_tools_has_an_accessible_name(window, qtbot):
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSpinBox,
+        QComboBox,
+        QGraphicsView,
+        QProgressBar,
+        QScrollArea,
+        QTabWidget,
+        QWidget,
+    )
+
+    w = window
+    _open(w, "digits_cnn")
+    ew = _explain_window(qtbot, w)
+    w.findChild(QAction, "actionEvaluate").trigger()
+    w.explain.hidden_dock.raise_()
+    qtbot.waitUntil(lambda: w.explain.hidden.built, timeout=TIMEOUT)
+    kinds = (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QGraphicsView,
+             QProgressBar, QScrollArea, QTabWidget)
+    unnamed = []
+    for root in (ew, w.explain.evaluate_dialog, w.explain.hidden):
+        for widget in root.findChildren(QWidget):
+            # Parts of a control (a spin box's arrows) and combo boxes' popup lists.
+            if not isinstance(widget, kinds) or isinstance(widget.parent(), kinds) \
+                    or widget.window().windowType() == Qt.WindowType.Popup:
+                continue
+            if not widget.accessibleName():
+                unnamed.append(f"{type(widget).__name__} {widget.objectName()!r}")
+    assert not unnamed, unnamed
