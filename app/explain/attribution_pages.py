@@ -217,8 +217,9 @@ def attribution_text(r: SampleResult) -> str:
     if a.baseline_scores is not None and a.steps is not None:
         total = float(a.values.sum())
         change = float(a.scores[0] - a.baseline_scores[0])
-        text += (f" The attributions add up to {total:.4g}; the score's change from the "
-                 f"baseline is {change:.4g} ({int(a.steps[0])} intervals).")
+        text += (f" The attributions add up to {total:.4g}; the score changes by "
+                 f"{change:.4g} from the baseline's {a.baseline_scores[0]:.4g} "
+                 f"({int(a.steps[0])} intervals).")
     return text + " Red raises the score, blue lowers it."
 
 

@@ -64,6 +64,7 @@ class HiddenSpacePanel(LazyPanel):
 
     def _build(self) -> QWidget:
         from app.explain.hidden_plot import HiddenSpacePlot
+        from app.plots.common import LegendRow
 
         box = QWidget()
         lay = QVBoxLayout(box)
@@ -92,6 +93,9 @@ class HiddenSpacePanel(LazyPanel):
                                      "stay fixed while the network trains)")
         row.addWidget(self.reset_button)
         lay.addLayout(row)
+        self.legend = LegendRow()
+        self.legend.setObjectName("hiddenLegend")
+        lay.addWidget(self.legend)
         self.plot = HiddenSpacePlot()
         lay.addWidget(self.plot, 1)
         bottom = QHBoxLayout()
@@ -195,7 +199,10 @@ class HiddenSpacePanel(LazyPanel):
         if r is None or not self.built:
             return
         pair = self.pair_combo.currentData()
-        self.plot.show_space(r, pair, self.color_combo.currentData())
+        color_by = self.color_combo.currentData()
+        self.plot.show_space(r, pair, color_by)
+        self.legend.set_items(legend_items(r, color_by))
+        self.legend.setVisible(bool(self.legend.text()))
         ratio = r.projection.variance_ratio
         shares = ", ".join(f"PC{i + 1} {v:.0%}" for i, v in enumerate(ratio))
         what = (f"{len(r.rows)} vectors of {r.layer} (one per id)" if r.embedding else
@@ -232,6 +239,25 @@ class HiddenSpacePanel(LazyPanel):
             self.layer_combo.setCurrentIndex(max(0, i))
         if self.layer_combo.currentData() != current:
             self._reset()
+
+
+def legend_items(r: HiddenSpace, color_by: str) -> list[tuple[str, str, bool]]:
+    """What the colours of the points mean, for the legend row."""
+    from app.explain.hidden_plot import RIGHT, WRONG
+    from app.plots.common import CLASS_COLORS
+
+    if r.embedding or r.labels is None:
+        return []
+    if r.task != "classification":
+        what = "error" if color_by == "error" else "target"
+        return [(CLASS_COLORS[1], f"low {what}", False),
+                (CLASS_COLORS[0], f"high {what}", False)]
+    if color_by == "error":
+        return [(RIGHT, "right", False), (WRONG, "wrong", False)]
+    k = int(max(r.labels.max(), r.predictions.max())) + 1 if len(r.labels) else 0
+    names = r.class_names if r.class_names and len(r.class_names) >= k else \
+        [str(i) for i in range(k)]
+    return [(CLASS_COLORS[i % len(CLASS_COLORS)], names[i], False) for i in range(k)]
 
 
 #: Layers that only pass values on or reshape them: the default skips them.

@@ -67,6 +67,10 @@ def test_points_are_the_projection_of_the_layer(window, qtbot, tmp_path):
     assert tip == (f"Validation sample {index[i] + 1}\nlabel: {names[data.val.y[i]]}\n"
                    f"predicted: {names[pred[i]]} "
                    f"({'right' if pred[i] == data.val.y[i] else 'wrong'})")
+    # The legend says what the colours mean.
+    assert all(n in panel.legend.text() for n in names)
+    panel.color_combo.setCurrentIndex(panel.color_combo.findData("error"))
+    assert "right" in panel.legend.text() and "wrong" in panel.legend.text()
     # The output layer: new axes.
     _choose_layer(qtbot, panel, "dense2")
     _, coords2, _ = _independent(net, data, "dense2")
