@@ -205,10 +205,9 @@ class HiddenSpacePanel(LazyPanel):
         self.legend.setVisible(bool(self.legend.text()))
         ratio = r.projection.variance_ratio
         shares = ", ".join(f"PC{i + 1} {v:.0%}" for i, v in enumerate(ratio))
-        what = (f"{len(r.rows)} vectors of {r.layer} (one per id)" if r.embedding else
+        what = (f"{len(r.rows)} vectors of {r.layer}" if r.embedding else
                 f"{r.layer} on {len(r.rows)} {r.split} samples")
-        self.info.setText(f"{what}; variance explained: {shares}. Weights: {self._origin}."
-                          f" Axes fixed until Reset axes.")
+        self.info.setText(f"{what} · variance {shares} · {self._origin}")
 
     def _show_sample(self, i: int) -> None:
         from app.plots.matrix import to_qimage
