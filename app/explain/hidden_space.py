@@ -238,6 +238,8 @@ class HiddenSpacePanel(LazyPanel):
             self.layer_combo.setCurrentIndex(max(0, i))
         if self.layer_combo.currentData() != current:
             self._reset()
+        else:  # the network may have changed (new weights when its structure did)
+            self.refresh_now()
 
 
 def legend_items(r: HiddenSpace, color_by: str) -> list[tuple[str, str, bool]]:

@@ -160,3 +160,12 @@ def test_hovering_an_image_sample_shows_its_picture(window, qtbot):
     assert panel.thumb.toolTip().startswith("Validation sample 4\nlabel: ")
     scatter.sigHovered.emit(scatter, [], None)
     assert not panel.thumb.isVisible()
+
+
+def test_an_edited_network_is_shown_at_once(window, qtbot):
+    w = window
+    panel = _show(qtbot, w, "iris")
+    assert panel.result.projection.mean.shape == (16,)
+    assert w.editor.set_param("dense1", "units", 8) is None
+    qtbot.waitUntil(lambda: panel.result.projection.mean.shape == (8,), timeout=TIMEOUT)
+    assert panel.result.refit
