@@ -12,7 +12,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.explain.hidden_compute import HiddenSpace
-from app.plots.common import CLASS_COLORS, make_plot, value_colormap
+from app.plots.common import CLASS_COLORS, make_plot, style_plot, value_colormap
+from app.theme import theme_notifier
 
 RIGHT, WRONG, PLAIN = "#2e9e5b", "#d62728", "#3372c4"
 
@@ -35,6 +36,7 @@ class HiddenSpacePlot(QWidget):
                                           hoverSize=10, hoverPen=pg.mkPen("#202020"))
         self.widget.addItem(self.scatter)
         self.scatter.sigHovered.connect(self._on_hover)
+        theme_notifier().changed.connect(lambda: style_plot(self.widget))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.widget)
