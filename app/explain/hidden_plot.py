@@ -36,7 +36,8 @@ class HiddenSpacePlot(QWidget):
                                           hoverSize=10, hoverPen=pg.mkPen("#202020"))
         self.widget.addItem(self.scatter)
         self.scatter.sigHovered.connect(self._on_hover)
-        theme_notifier().changed.connect(lambda: style_plot(self.widget))
+        # A method of this widget: the connection ends with it.
+        theme_notifier().changed.connect(self.apply_theme)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.widget)
@@ -44,6 +45,9 @@ class HiddenSpacePlot(QWidget):
         #: Per component (3), the (low, high) range fixed when the axes were fitted.
         self.ranges: np.ndarray | None = None
         self.pair = (0, 1)
+
+    def apply_theme(self) -> None:
+        style_plot(self.widget)
 
     def clear_points(self) -> None:
         self.space, self.ranges = None, None
