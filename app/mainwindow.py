@@ -30,6 +30,7 @@ from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
 from app.document.document import ProjectDocument
 from app.examples import default_project
+from app.explain.part import ExplainTools
 from app.icons import app_icon
 from app.lessons.part import LessonsPart
 from app.panels.data import DataPanel
@@ -143,11 +144,12 @@ class MainWindow(QMainWindow):
         self.training_dock = dock("Training", "trainingDock", self.training_panel, right)
         self.summary_dock = dock("Summary", "summaryDock", self.summary, right)
         self.plot_docks = PlotDocks(self.context, self.training, self)
+        self.explain = ExplainTools(self.context, self.training, self)
         plots = self.plot_docks
         self.layout_docks = WindowDocks(
             self.palette_dock, self.inspector_dock, self.data_dock, self.training_dock,
             self.summary_dock, plots.curves_dock, plots.runs_dock, plots.inside_dock,
-            plots.results_dock)
+            plots.results_dock, self.explain.hidden_dock)
         self.lint = LintPart(self.context, self.training_panel.forms,
                              self.data_panel.split_form, self)
         place_docks(self, self.layout_docks)
@@ -161,7 +163,8 @@ class MainWindow(QMainWindow):
 
     def _docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.data_dock, self.training_dock,
-                self.summary_dock, self.lint.dock, *self.plot_docks.docks]
+                self.summary_dock, self.lint.dock, *self.plot_docks.docks,
+                self.explain.hidden_dock]
 
     def _build_parts(self, store: RecoveryStore, autosave_msec: int) -> None:
         ctx = self.context
@@ -237,7 +240,8 @@ class MainWindow(QMainWindow):
         run = mb.addMenu("&Run")
         run.setObjectName("menuRun")
         _fill_menu(run, [*self.run_controls.menu_actions, None, self.gradcheck.act_check,
-                         self.lr_finder.act_find, *self.trace_samples.menu_actions])
+                         self.lr_finder.act_find, *self.trace_samples.menu_actions,
+                         *self.explain.menu_actions])
         help_menu = mb.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
         _fill_menu(help_menu, [self.lessons.act_lessons, *self.help.menu_actions])
@@ -414,6 +418,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.training.shutdown()
+        self.explain.shutdown()
         self.save_window_settings()
         self.autosave.stop()
         event.accept()

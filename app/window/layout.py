@@ -5,7 +5,8 @@
   Summary, so the forms get the column's whole height (a split with the summary below
   left the inspector about 200 pixels).
 - Bottom, the full width of the window: Training Curves (with Runs as a second tab: the
-  runs table ticks which runs the curves overlay), Inside the Network and Results side by
+  runs table ticks which runs the curves overlay), Inside the Network (with Hidden Space
+  as a second tab: both look inside the network, one at a time) and Results side by
   side. The plots keep the full width because their minimum widths add up to about 750
   pixels: a right column running down to the status bar would leave them less than that at
   1024 pixels, and Qt then overlaps docks rather than shrink that column.
@@ -24,7 +25,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget
 
 #: The version saved with the window's layout; raised when the default changes shape.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class WindowDocks:
     runs: QDockWidget
     inside: QDockWidget
     results: QDockWidget
+    hidden: QDockWidget
 
     @property
     def right(self) -> list[QDockWidget]:
@@ -64,6 +66,8 @@ def place_docks(window: QMainWindow, docks: WindowDocks) -> None:
     window.splitDockWidget(docks.curves, docks.inside, Qt.Orientation.Horizontal)
     window.splitDockWidget(docks.inside, docks.results, Qt.Orientation.Horizontal)
     window.tabifyDockWidget(docks.curves, docks.runs)
+    window.tabifyDockWidget(docks.inside, docks.hidden)
+    docks.inside.raise_()
     docks.curves.raise_()
     docks.inspector.raise_()
 
@@ -74,7 +78,7 @@ def default_sizes(width: int, height: int) -> dict[str, int]:
     return {
         "palette": _clamp(round(width * 0.156), 200, 220),
         "right": _clamp(round(width * 0.27), 300, 380),
-        "plots": _clamp(round(height * 0.3), 210, 300),
+        "plots": _clamp(round(height * 0.3), 226, 300),
         "curves": round(width * 0.4),
         "inside": round(width * 0.3),
         "results": round(width * 0.3),
