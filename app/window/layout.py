@@ -4,10 +4,10 @@
 - Right, from the toolbar down to the plots: one tab group, Inspector, Data, Training and
   Summary, so the forms get the column's whole height (a split with the summary below
   left the inspector about 200 pixels).
-- Bottom, the full width of the window: Training Curves (with Runs as a second tab: the
-  runs table ticks which runs the curves overlay), Inside the Network (with Hidden Space
-  as a second tab: both look inside the network, one at a time) and Results side by
-  side. The plots keep the full width because their minimum widths add up to about 750
+- Bottom, the full width of the window: Training Curves (with Runs, Hidden Space and
+  Checks as further tabs: one tab bar in the row costs the plots less height than a tab
+  bar over Inside the Network as well, which left too little at 1024 x 700), Inside the
+  Network and Results side by side. The plots keep the full width because their minimum widths add up to about 750
   pixels: a right column running down to the status bar would leave them less than that at
   1024 pixels, and Qt then overlaps docks rather than shrink that column.
 
@@ -25,7 +25,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget
 
 #: The version saved with the window's layout; raised when the default changes shape.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,7 @@ def place_docks(window: QMainWindow, docks: WindowDocks) -> None:
     window.splitDockWidget(docks.curves, docks.inside, Qt.Orientation.Horizontal)
     window.splitDockWidget(docks.inside, docks.results, Qt.Orientation.Horizontal)
     window.tabifyDockWidget(docks.curves, docks.runs)
-    window.tabifyDockWidget(docks.inside, docks.hidden)
-    docks.inside.raise_()
+    window.tabifyDockWidget(docks.runs, docks.hidden)
     docks.curves.raise_()
     docks.inspector.raise_()
 
@@ -78,7 +77,7 @@ def default_sizes(width: int, height: int) -> dict[str, int]:
     return {
         "palette": _clamp(round(width * 0.156), 200, 220),
         "right": _clamp(round(width * 0.27), 300, 380),
-        "plots": _clamp(round(height * 0.3), 226, 300),
+        "plots": _clamp(round(height * 0.3), 210, 300),
         "curves": round(width * 0.4),
         "inside": round(width * 0.3),
         "results": round(width * 0.3),

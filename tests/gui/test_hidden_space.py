@@ -127,9 +127,9 @@ def test_embedding_layer_shows_its_vectors(window, qtbot):
     assert "80 vectors of item_vector" in panel.info.text()
 
 
-def test_the_dock_is_listed_and_tabbed_with_inside(window):
+def test_the_dock_is_listed_and_tabbed_with_the_training_curves(window):
     w = window
-    assert w.explain.hidden_dock in w.tabifiedDockWidgets(w.plot_docks.inside_dock)
+    assert w.explain.hidden_dock in w.tabifiedDockWidgets(w.plot_docks.curves_dock)
     view = next(a.menu() for a in w.menuBar().actions() if a.text() == "&View")
     panels = next(a.menu() for a in view.actions() if a.text() == "&Panels")
     assert "Hidden Space" in [a.text() for a in panels.actions()]

@@ -55,7 +55,7 @@ def _check(window):
 def test_one_tab_bar_per_group_at_start(started, qtbot):
     _settle(qtbot)
     _check(started)
-    assert ("Training Curves", "Runs", "Checks") in _groups(started)
+    assert ("Training Curves", "Runs", "Hidden Space", "Checks") in _groups(started)
 
 
 def test_after_reset_and_after_docks_moved(started, qtbot):
@@ -72,4 +72,4 @@ def test_after_reset_and_after_docks_moved(started, qtbot):
     window.reset_window_layout()
     _settle(qtbot)
     _check(window)
-    assert ("Training Curves", "Runs", "Checks") in _groups(window)
+    assert ("Training Curves", "Runs", "Hidden Space", "Checks") in _groups(window)
