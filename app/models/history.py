@@ -62,14 +62,16 @@ class RunHistory:
         return next((r for r in self.runs if r.number == number), None)
 
     # -- the run being trained -------------------------------------------------------------
-    def next_run(self, project: Project, start_epoch: int, continued: bool) -> RunRecord:
-        """The record of the next run of ``project`` (numbered and coloured); it joins the
-        history with :meth:`begin`."""
+    def next_run(self, project: Project, start_epoch: int, continued: bool,
+                 parent: tuple[int, int] | None = None) -> RunRecord:
+        """The record of the next run of ``project`` (numbered and coloured; ``parent``:
+        the run and epoch a fork continues); it joins the history with :meth:`begin`."""
         number = self._next_number
         cfg = project.training.replace()  # a copy: the run changes the snapshot's in place
         return RunRecord(number, RUN_COLORS[(number - 1) % len(RUN_COLORS)], project, cfg,
                          start_epoch=start_epoch, continued=continued, task=task_of(cfg),
-                         epochs_planned=cfg.epochs)
+                         epochs_planned=cfg.epochs - (start_epoch if parent else 0),
+                         parent=parent)
 
     def begin(self, run: RunRecord) -> None:
         """Add ``run`` (from :meth:`next_run`) as the active run."""
