@@ -139,9 +139,9 @@ class EpochPlot(QWidget):
         parts = []
         if self.run is not None:
             if self.kind == "loss":
-                parts.append(_legend_entry(BATCH_COLOR, "━", "batches (smoothed)"))
-            parts.append(_legend_entry(TRAIN_COLOR, "━", "training"))
-            parts.append(_legend_entry(VAL_COLOR, "━", "validation"))
+                parts.append(_legend_entry(BATCH_COLOR, "━", "batches"))
+            parts.append(_legend_entry(TRAIN_COLOR, "━", "train"))
+            parts.append(_legend_entry(VAL_COLOR, "━", "val"))
             parts.append(_legend_entry("#ffd23f", "★", "best"))
         if self.overlays:
             numbers = " ".join(f"<span style='color:{r.color}; font-weight:bold'>"
@@ -151,8 +151,11 @@ class EpochPlot(QWidget):
         text = "&nbsp;&nbsp; ".join(parts)
         if text != self.legend.text():
             self.legend.setText(text)
+        tip = ("Solid: the shown run's training and validation curves"
+               + (" and its smoothed batch losses" if self.kind == "loss" else "")
+               + "; ★ its best epoch (lowest monitored loss)")
         names = ", ".join(r.title for r in self.overlays)
-        self.legend.setToolTip(f"Overlaid (dashed): {names}" if names else "")
+        self.legend.setToolTip(tip + (f"\nOverlaid (dashed): {names}" if names else ""))
 
     def _series(self, run: RunRecord) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = run.curves

@@ -66,8 +66,7 @@ class CompareDialog(QDialog):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split.setSizes([400, 560])
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         lay = QVBoxLayout(self)
@@ -114,12 +113,10 @@ class CompareDialog(QDialog):
     def _fill_summary(self) -> None:
         rows = []
         for r in self.runs:
-            n = run_numbers(r)
-            best = "–" if n.best_epoch is None else f"{format_loss(n.best_loss)} at epoch " \
-                f"{n.best_epoch}"
+            final = run_numbers(r).final_loss
             rows.append(f"<span style='color:{r.color}'>■</span> <b>"
-                        f"{html.escape(r.lineage)}</b>: {html.escape(r.summary())} · best "
-                        f"{n.monitored} loss {best}")
+                        f"{html.escape(r.lineage)}</b>: {html.escape(r.summary())} · final "
+                        f"loss {format_loss(final)}")
         count = len(self.differing)
         rows.append(f"{count} setting{'s' if count != 1 else ''} differ")
         self.summary.setText("<br>".join(rows))

@@ -25,7 +25,7 @@ from app.models.comparison import (
     short_name,
     show_value,
 )
-from app.models.runs import RunRecord
+from app.models.runs import RunRecord, format_loss
 from app.plots.common import make_plot, pen, plot_colors
 
 
@@ -51,7 +51,11 @@ def numeric_axis(title: str, values: list[Any]) -> Axis:
     pos = (t - t_lo) / (t_hi - t_lo) if t_hi > t_lo else np.where(np.isfinite(t), 0.5,
                                                                    np.nan)
     return Axis(title + (" (log)" if use_log else ""), [float(p) for p in pos],
-                show_value(lo), show_value(hi))
+                _number(lo), _number(hi))
+
+
+def _number(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e6 else format_loss(v)
 
 
 def category_axis(title: str, values: list[Any]) -> Axis:

@@ -73,9 +73,12 @@ class RunsPanel(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
-        self.hint = small_label("Tick runs to overlay their curves; select one to show it, "
-                                "two to compare them (Ctrl+click). Right-click a run for "
-                                "more.", 0.88, wrap=True)
+        self.hint = small_label("Tick: overlay · Ctrl+click two: compare · right-click: "
+                                "more", 0.88, wrap=True)
+        self.hint.setToolTip("Tick runs to overlay their curves on the shown one; select one "
+                             "to show it, two (Ctrl+click) to compare them; right-click a "
+                             "run to save a checkpoint, fork it, export or choose the "
+                             "baseline")
         self.hint.setObjectName("hint")
         self.sweep_label = QLabel()
         self.sweep_label.setObjectName("sweepStatus")

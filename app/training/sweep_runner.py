@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 
-from app.models.comparison import best_run, show_value
+from app.models.comparison import best_run, short_name, show_value
 from app.models.runs import RunRecord
 from app.training.controller import RunController
 from app.training.runs_dock import RunsPanel
@@ -28,8 +28,7 @@ from nncore.sweep import build_variant
 
 def combo_text(combo: dict[str, Any]) -> str:
     """"learning_rate=0.01, dense1.units=8"."""
-    return ", ".join(f"{'.'.join(p for p in path.split('.')[-3:] if p not in ('params', 'nodes'))}"
-                     f"={show_value(v)}" for path, v in combo.items())
+    return ", ".join(f"{short_name(path)}={show_value(v)}" for path, v in combo.items())
 
 
 class SweepRunner(QObject):
@@ -95,6 +94,7 @@ class SweepRunner(QObject):
         self._stops = self.training.stops
         self.runs.append(run)
         self._report(f"<b>{label}</b>")
+        self._status(f"{label} (Stop ends the sweep)")
 
     def _on_state(self) -> None:
         if not self.running:
