@@ -292,8 +292,7 @@ class RunController(QObject):
             self._emit_state()
 
     def _request_stop(self) -> None:
-        """Ask the run to end: the trainer at its next batch, a worker waiting for the
-        window to draw new data at once."""
+        """End the run: the trainer at its next batch, a worker waiting for data at once."""
         self.stops += 1
         if self.control is not None:
             self.control.request_stop()
@@ -310,8 +309,9 @@ class RunController(QObject):
         return True
 
     def shutdown(self) -> None:
-        """Stop any run and wait for its thread (the trainer stops at the next batch)."""
+        """Stop any run (and a sweep between runs) and wait for the run's thread."""
         worker, thread = self.worker, self.thread
+        self.stops += 1
         if thread is None or worker is None:
             return
         self._request_stop()

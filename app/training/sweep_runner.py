@@ -80,6 +80,7 @@ class SweepRunner(QObject):
     def _start_next(self) -> None:
         if not self.running:
             return
+        self.stopped |= self.training.stops != self._stops
         if self.stopped or self.next_index >= len(self.combos) or self.training.active:
             self._end()
             return

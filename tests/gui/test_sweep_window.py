@@ -114,3 +114,19 @@ def test_bad_values_are_named_in_the_dialog(make_window, qtbot, xor):
     assert dialog.preview.text().startswith("training.learning_rate=fast: ")
     assert not dialog.start_button.isEnabled()
     dialog.reject()
+
+
+def test_a_new_project_ends_the_sweep(make_window, qtbot, xor):
+    project, path = xor
+    w = make_window(project=project, path=path)
+    dialog = _open_dialog(qtbot, w)
+    _fill(qtbot, dialog, [("training.learning_rate", "0.01, 0.03, 0.1")], 100000, 0)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    history, runner = w.training.history, w.sweeps.runner
+    qtbot.waitUntil(lambda: history.active_run is not None
+                    and history.active_run.epochs_done >= 1, timeout=TIMEOUT)
+    w.files.act_new.trigger()
+    qtbot.waitUntil(lambda: not runner.running, timeout=TIMEOUT)
+    qtbot.wait(200)  # no run of the old project's sweep starts
+    assert not w.training.active and history.runs == []
+    assert not w.plot_docks.runs.sweep_bar.isVisible()
