@@ -46,12 +46,14 @@ class EpochPlot(QWidget):
         self.legend = LegendRow()
         self.log_box = QCheckBox("Log scale")
         self.log_box.setToolTip("Logarithmic y axis")
+        self.log_box.setAccessibleName(f"Log scale of the {kind} plot")
         self.log_box.toggled.connect(self.set_log)
         head = QHBoxLayout()
         head.setContentsMargins(4, 0, 4, 0)
         head.addWidget(self.legend, 1)
         head.addWidget(self.log_box, 0, Qt.AlignmentFlag.AlignTop)
         self.plot = make_plot(left="loss" if kind == "loss" else "accuracy", bottom="epoch")
+        self.plot.setAccessibleName("Loss curves" if kind == "loss" else "Metric curves")
         item = self.plot.getPlotItem()
         self.batch_curve = None
         if kind == "loss":

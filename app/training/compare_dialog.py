@@ -40,6 +40,7 @@ class CompareDialog(QDialog):
         self.resize(980, 560)
         self.table = make_table(["Setting", first.lineage, second.lineage])
         self.table.setAccessibleName("Settings of the two runs")
+        self.table.header().setAccessibleName("Setting and the two runs' values")
         self.only_diffs = QCheckBox("Show only the settings that differ")
         self.only_diffs.setAccessibleName("Show only differing settings")
         self.only_diffs.setToolTip("Hide the settings both runs share")
@@ -68,6 +69,7 @@ class CompareDialog(QDialog):
         split.addWidget(right)
         split.setSizes([400, 560])
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
         buttons.rejected.connect(self.close)
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
@@ -129,8 +131,11 @@ class CompareDialog(QDialog):
                 x = c.epoch.data
                 tr, va = ((c.train_loss.data, c.val_loss.data) if kind == "loss"
                           else (c.train_metric.data, c.val_metric.data))
-                item.plot(x, tr, pen=pen(r.color, 1.0), connect="finite")
-                item.plot(x, va, pen=pen(r.color, 2.2), connect="finite")
+                # A few epochs (a short fork) show as points too: one epoch is no line.
+                dots = {"symbol": "o", "symbolSize": 5, "symbolBrush": r.color,
+                        "symbolPen": None} if len(x) <= 3 else {}
+                item.plot(x, tr, pen=pen(r.color, 1.0), connect="finite", **dots)
+                item.plot(x, va, pen=pen(r.color, 2.2), connect="finite", **dots)
                 best = r.best_x()
                 i = np.flatnonzero(x == best) if best is not None else []
                 if len(i):

@@ -109,6 +109,7 @@ class ParallelCoordinates(QDialog):
         legend.setTextFormat(Qt.TextFormat.RichText)
         legend.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
         buttons.rejected.connect(self.close)
         lay = QVBoxLayout(self)
         lay.addWidget(legend)

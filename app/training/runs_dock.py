@@ -70,6 +70,7 @@ class RunsPanel(QWidget):
         self.history = training.history
         self.tree = make_table(list(FIXED))
         self.tree.setAccessibleName("Runs table")
+        self.tree.header().setAccessibleName("Runs table columns")
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)

@@ -200,6 +200,7 @@ class SweepDialog(QDialog):
         self.seed = _spin(0, 2**31 - 1, project.training.seed,
                           "Seed of every run (and of the random choice of combinations)")
         form = QFormLayout()
+        self.epochs.setToolTip("Epochs of every run (replaces the project's Epochs)")
         form.addRow("Epochs per run:", self.epochs)
         form.addRow("Seed:", self.seed)
         self.preview = QLabel()
@@ -210,6 +211,8 @@ class SweepDialog(QDialog):
         self.start_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.start_button.setText("Start Sweep")
         self.start_button.setAccessibleName("Start sweep")
+        self.start_button.setToolTip("Train the combinations one after another")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)

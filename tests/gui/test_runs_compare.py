@@ -179,3 +179,37 @@ def test_the_best_epoch_and_the_restored_weights_are_marked(w, qtbot):
     assert y[0] == pytest.approx(fin.history.val_loss[fin.best_epoch - 1])
     assert plot.stop_line.isVisible() and plot.stop_line.value() == fin.epochs_run
     assert plot.stop_line.label.format == f"early stop · best epoch {fin.best_epoch} restored"
+
+
+def _unnamed(root) -> list[str]:
+    """Interactive widgets under ``root`` without an accessible name."""
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+    )
+
+    kinds = (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit,
+             pg.PlotWidget)
+    from PySide6.QtWidgets import QWidget
+
+    return [f"{type(c).__name__} {getattr(c, 'text', lambda: '')()!r}"
+            for c in root.findChildren(QWidget) if isinstance(c, kinds)
+            and not c.accessibleName() and not isinstance(c.parent(), (QComboBox, QAbstractSpinBox))
+            and c.isVisibleTo(root) and type(c).__name__ != "QScrollBar"]
+
+
+def test_every_control_has_an_accessible_name(w, qtbot):
+    _two_runs(qtbot, w)
+    w.plot_docks.runs.select([1, 2])
+    assert _unnamed(w.plot_docks.runs) == []
+    assert _unnamed(w.plot_docks.curves) == []
+    assert _unnamed(w.comparison.compare_selected()) == []
+    assert _unnamed(w.comparison.parallel()) == []
+    w.sweeps.act_sweep.trigger()
+    w.sweeps.dialog.add_row("network.nodes.dense1.params.units")
+    assert _unnamed(w.sweeps.dialog) == []
+    w.sweeps.dialog.reject()
