@@ -105,9 +105,11 @@ class RunRecord:
     last_lr: float | None = None
     #: The settings in effect now: ``config`` with the live changes made while it ran.
     settings: TrainingConfig | None = None
-    #: A fork: (the parent run's number, the epoch it was forked at); its trainer resumed
-    #: the parent's checkpoint, so the engine counts epochs from the parent's start.
+    #: A fork: (the parent run's number, the epoch it was forked at, as the curves count).
     parent: tuple[int, int] | None = None
+    #: The epoch of the checkpoint a fork's trainer resumed: the engine counts on from it
+    #: (0: a trainer that counts from 0).
+    resumed_from: int = 0
     #: The sweep it belongs to ("Sweep 1, run 2 of 4") and the settings the sweep set.
     sweep: str = ""
     sweep_settings: dict | None = None
@@ -130,13 +132,13 @@ class RunRecord:
 
     @property
     def epoch_base(self) -> int:
-        """What turns the engine's epoch numbers into the curves' epochs: a continued run's
-        trainer counts from 0, a fork's from its parent's start."""
-        return 0 if self.parent is not None else self.start_epoch
+        """What turns the engine's epoch numbers into the curves' epochs: a run's trainer
+        counts from 0, a fork's from its checkpoint's epoch."""
+        return self.start_epoch - self.resumed_from
 
     def engine_epochs(self, epoch: int) -> int:
         """A count of the engine's epochs (a TrainingFinished's) as this run's own."""
-        return epoch - (self.start_epoch - self.epoch_base)
+        return epoch - self.resumed_from
 
     @property
     def label(self) -> str:

@@ -193,12 +193,11 @@ class RunController(QObject):
         if self.active:
             return None
         checkpoint = parent.checkpoint if parent is not None else None
-        start = checkpoint.epoch if checkpoint is not None else 0
         self.trained.reset()
         self.trained.lend(project)  # no network: the run builds its own
-        self.trained.epochs_trained = start
-        run = self.history.next_run(project, start, checkpoint is not None,
-                                    (parent.number, start) if checkpoint else None)
+        run = self.history.next_run(project, 0, False) if checkpoint is None else \
+            self.history.next_fork(project, parent)
+        self.trained.epochs_trained = run.start_epoch
         job = TrainingJob(run.number, project, self.doc.base_dir, resume=checkpoint)
         if sweep is not None:
             run.sweep, run.sweep_settings = sweep

@@ -45,8 +45,9 @@ def fork_problem(run: RunRecord, project: Project) -> str | None:
                 "fork continues the same layers with other settings")
     epochs = project.training.epochs
     if checkpoint.epoch >= epochs:
-        return (f"{run.name} ended at epoch {checkpoint.epoch} and Epochs is {epochs} (the "
-                f"epochs in all): set Epochs above {checkpoint.epoch} in the Training panel")
+        return (f"{run.name}'s checkpoint is at epoch {checkpoint.epoch} of its run and "
+                f"Epochs is {epochs} (the epochs in all, as for netcanvas train --resume): "
+                f"set Epochs above {checkpoint.epoch} in the Training panel")
     return None
 
 
@@ -130,11 +131,12 @@ class ForkActions(QObject):
                                f"{run.name} cannot be forked now.", problem[0].upper()
                                + problem[1:] + ".")
             return None
-        start = run.checkpoint.epoch
+        start = run.start_epoch + run.epochs_done
         changed = [f"{d.path}: {show_value(d.values[0])} → {show_value(d.values[1])}"
                    for d in differences([run_project(run), project])]
-        text = (f"Continue {run.name} from epoch {start} to epoch "
-                f"{project.training.epochs} with the current settings?")
+        more = project.training.epochs - run.checkpoint.epoch
+        text = (f"Continue {run.name} from epoch {start} for {more} more epoch"
+                f"{'s' if more != 1 else ''} with the current settings?")
         detail = ("Changed since the run:\n" + "\n".join(changed[:12])) if changed else \
             "No setting changed: the fork continues the run as it was."
         if confirm and not dialogs.ask_yes_no(self._context.dialog_parent,

@@ -87,3 +87,21 @@ def test_a_fork_is_refused_with_the_reason(window_xor, qtbot, dialog_log):
     assert w.forks.fork_dialog() is None
     assert "layers changed since Run 1 (dense1, dense2)" in dialog_log.last[2]
     assert len(w.training.history.runs) == 1
+
+
+def test_a_fork_of_a_continued_run_goes_on_from_its_curves_end(window_xor, qtbot):
+    w, _path = window_xor
+    w.editor.set_training(epochs=3)
+    _train(qtbot, w)
+    w.editor.set_training(epochs=2)
+    continued = _train(qtbot, w)  # Continue: epochs 4 and 5 of the weights
+    assert continued.start_epoch == 3 and continued.checkpoint.epoch == 2
+    w.editor.set_training(epochs=4)  # the checkpoint's run had 2: two more
+    w.plot_docks.runs.select([continued.number])
+    with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT) as blocker:
+        w.forks.fork_dialog(confirm=False)
+    fork = blocker.args[0]
+    assert fork.lineage == "Run 3 ← Run 2 @ epoch 5"
+    assert list(fork.curves.epoch.data) == [6, 7]
+    assert w.plot_docks.runs.row_texts(3)["Epochs"] == "2"
+    assert w.training.continue_from() == 7

@@ -25,7 +25,8 @@ def _run(number: int, lr: float, losses: list[float], parent=None, start=0) -> R
     project = builtin_spiral()
     project.training = project.training.replace(learning_rate=lr)
     run = RunRecord(number, "#000", project, project.training, start_epoch=start,
-                    continued=parent is not None, task="classification", parent=parent)
+                    continued=parent is not None, task="classification", parent=parent,
+                    resumed_from=start if parent is not None else 0)
     base = start if parent is not None else 0  # a fork's engine counts from its parent's
     events = [EpochEnd(base + i + 1, 10, 1.0, v, {"accuracy": 0.5}, {"accuracy": 0.6 + i / 100},
                        lr, {}, {}, 0.1, 0, 0.0) for i, v in enumerate(losses)]
