@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.models.runs import RunRecord
-from nncore.compare import Difference, differences, settings
+from nncore.compare import Difference, settings, settings_differences
 
 
 def run_project(run: RunRecord) -> Any:
@@ -24,16 +24,26 @@ def run_project(run: RunRecord) -> Any:
     return replace(run.project, training=run.settings or run.config)
 
 
+def _kinds_and_values(run: RunRecord) -> dict[str, tuple[Any, Any]]:
+    """``nncore.compare.settings`` of the run, kept on the record while its settings
+    object is the same: a table refilled after every run of a sweep would otherwise build
+    every run's layers again each time."""
+    cfg = run.settings or run.config
+    if run.compared is None or run.compared[0] is not cfg:
+        run.compared = (cfg, settings(run_project(run)))
+    return run.compared[1]
+
+
 def run_settings(run: RunRecord) -> dict[str, Any]:
     """Every setting of ``run`` by its path in the project file (defaults filled in)."""
-    return {path: value for path, (_kind, value) in settings(run_project(run)).items()}
+    return {path: value for path, (_kind, value) in _kinds_and_values(run).items()}
 
 
 def differing(runs: list[RunRecord]) -> list[Difference]:
     """The settings whose value is not the same in all ``runs`` (none for fewer than 2)."""
     if len(runs) < 2:
         return []
-    return differences([run_project(r) for r in runs])
+    return settings_differences([_kinds_and_values(r) for r in runs])
 
 
 def short_name(path: str) -> str:

@@ -115,6 +115,8 @@ class RunRecord:
     sweep_settings: dict | None = None
     #: Where the run ended (:class:`nncore.checkpoint.Checkpoint`), to save or fork it.
     checkpoint: object = None
+    #: (settings object, ``nncore.compare.settings``) kept by app.models.comparison.
+    compared: tuple | None = field(default=None, repr=False, compare=False)
     curves: RunCurves = field(init=False)
 
     def __post_init__(self) -> None:
