@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from app.models.runs import format_loss
+from app.models.runs import format_duration, format_loss
 from nncore.compare import best_epoch
 from nncore.project import project_from_dict
 
@@ -54,7 +54,7 @@ def test_the_table_shows_results_and_the_settings_that_differ(w, qtbot):
         assert cells["Best epoch"] == str(best_epoch(h))
         assert cells["Best loss"] == format_loss(min(h.val_loss))
         assert cells["Epochs"] == "6"
-        assert cells["Time"] != "0.0 s"
+        assert cells["Time"] == format_duration(run.active_time)
     headers = list(table.row_texts(1))
     assert headers[8:] == ["learning_rate"]  # the one setting that differs
     assert table.row_texts(1)["learning_rate"] == "0.03"
