@@ -42,10 +42,13 @@ from app.paths import examples_dir
 from app.recovery import AUTOSAVE_MSEC, RecoveryStore
 from app.theme import colors, theme_notifier
 from app.training.badges import CanvasBadges
+from app.training.compare_actions import RunComparison
 from app.training.controller import RunController
+from app.training.fork_actions import ForkActions
 from app.training.lock import LockingEditor
 from app.training.plot_docks import PlotDocks
 from app.training.run_controls import RunControls
+from app.training.sweep_runner import SweepActions
 from app.training.weights_dialogs import WeightsDialogs
 from app.understanding.edge_weights import EdgeWeights
 from app.understanding.gradcheck_part import GradcheckPart
@@ -194,6 +197,12 @@ class MainWindow(QMainWindow):
         self.unit_responses = UnitResponses(ctx, self.training, self)
         self.edge_weights = EdgeWeights(ctx, self.training, self)
         self.data_points = DataPoints(ctx, self)
+        runs, curves = self.plot_docks.runs, self.plot_docks.curves
+        self.comparison = RunComparison(ctx, self.training, runs, lambda: curves.content, self)
+        self.forks = ForkActions(ctx, self.training, runs, self)
+        self.sweeps = SweepActions(ctx, self.training, runs, self)
+        runs.add_buttons(self.comparison.table_actions)
+        runs.add_menu_actions([*self.forks.actions, None, *self.comparison.export_actions])
         self.autosave = Autosave(ctx, store, autosave_msec, self.files.is_modified,
                                  self._restore_recovered, self)
 
@@ -221,7 +230,8 @@ class MainWindow(QMainWindow):
         export = file_menu.addMenu("&Export")
         export.setObjectName("menuExport")
         _fill_menu(export, [self.diagram_export.act_png, self.diagram_export.act_svg, None,
-                            *weights.export_actions.values()])
+                            *weights.export_actions.values(), None,
+                            *self.comparison.export_actions])
         _fill_menu(file_menu, [*weights.import_actions, None, self.act_quit])
         edit = mb.addMenu("&Edit")
         edit.setObjectName("menuEdit")
@@ -239,7 +249,8 @@ class MainWindow(QMainWindow):
         view.addAction(self.act_reset_layout)
         run = mb.addMenu("&Run")
         run.setObjectName("menuRun")
-        _fill_menu(run, [*self.run_controls.menu_actions, None, self.gradcheck.act_check,
+        _fill_menu(run, [*self.run_controls.menu_actions, None, *self.sweeps.menu_actions,
+                         *self.forks.actions, None, self.gradcheck.act_check,
                          self.lr_finder.act_find, *self.trace_samples.menu_actions,
                          *self.explain.menu_actions])
         help_menu = mb.addMenu("&Help")

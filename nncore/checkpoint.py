@@ -57,18 +57,23 @@ MAX_ARRAY_BYTES = 16 * 1024**3
 def checkpoint_bytes(trainer: Trainer, project: dict[str, Any]) -> bytes:
     """The ``.npz`` bytes of where ``trainer``'s run stands; ``project`` is the project
     as a dict (``Project.to_dict()``) with the settings the run used."""
+    return checkpoint_to_bytes(capture(trainer, project))
+
+
+def capture(trainer: Trainer, project: dict[str, Any]) -> Checkpoint:
+    """Where ``trainer``'s run stands, as a :class:`Checkpoint` held in memory (copies of
+    every array): what a window keeps of a finished run to save or fork it later."""
     net, point = trainer.net, trainer.resume_point()
-    arrays: dict[str, np.ndarray] = dict(net.get_weights())
+    optimizer_state: dict[str, dict[str, np.ndarray]] = {}
     for slot in net.slots:
         if slot.start >= net.n_trainable:
             continue
         for name, state in point.optimizer_state.items():
-            arrays[f"{OPTIMIZER_PREFIX}{name}/{slot.key}"] = \
+            optimizer_state.setdefault(name, {})[slot.key] = \
                 state[slot.start:slot.stop].reshape(slot.spec.shape)
-    if point.best_weights is not None:
-        for slot in net.slots:
-            arrays[BEST_PREFIX + slot.key] = \
-                point.best_weights[slot.start:slot.stop].reshape(slot.spec.shape)
+    best = {} if point.best_weights is None else {
+        slot.key: point.best_weights[slot.start:slot.stop].reshape(slot.spec.shape)
+        for slot in net.slots}
     meta = {
         "format": FORMAT_NAME, "version": FORMAT_VERSION, "project": project,
         "epoch": point.epoch, "step": point.step,
@@ -79,10 +84,29 @@ def checkpoint_bytes(trainer: Trainer, project: dict[str, Any]) -> bytes:
                            "best_loss": _finite_or_none(point.best_loss),
                            "bad_epochs": point.bad_epochs},
         "history": _history_rows(point.history)}
-    arrays[META_KEY] = np.array(json.dumps(meta, allow_nan=False))
+    return Checkpoint(net.get_weights(), optimizer_state, best, meta,
+                      _copy_history(point.history), "the run in memory")
+
+
+def checkpoint_to_bytes(checkpoint: Checkpoint) -> bytes:
+    """The ``.npz`` bytes of ``checkpoint`` (the file :func:`read_checkpoint` reads)."""
+    arrays: dict[str, np.ndarray] = dict(checkpoint.weights)
+    for name, state in checkpoint.optimizer_state.items():
+        for key, a in state.items():
+            arrays[f"{OPTIMIZER_PREFIX}{name}/{key}"] = a
+    for key, a in checkpoint.best.items():
+        arrays[BEST_PREFIX + key] = a
+    arrays[META_KEY] = np.array(json.dumps(checkpoint.meta, allow_nan=False))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return buf.getvalue()
+
+
+def _copy_history(h: History) -> History:
+    """A history of its own (a resumed run appends to the one it is given)."""
+    return History(list(h.epoch), list(h.train_loss), list(h.val_loss),
+                   [dict(m) for m in h.train_metrics], [dict(m) for m in h.val_metrics],
+                   list(h.lr))
 
 
 def _finite_or_none(v: float) -> float | None:
@@ -138,7 +162,8 @@ class Checkpoint:
         best_loss = math.inf if es["best_loss"] is None else float(es["best_loss"])
         return ResumePoint(self.epoch, int(self.meta["step"]), opt["name"],
                            dict(opt["config"]), int(opt["iterations"]), state,
-                           self.meta["rng"], self.history, int(es["best_epoch"]), best_loss,
+                           self.meta["rng"], _copy_history(self.history),
+                           int(es["best_epoch"]), best_loss,
                            int(es["bad_epochs"]), best)
 
 

@@ -70,7 +70,12 @@ def differences(projects: list[Project]) -> list[Difference]:
     first project that has it (training, data, then the network)."""
     if len(projects) < 2:
         raise ValueError("comparing needs at least two projects")
-    all_settings = [settings(p) for p in projects]
+    return settings_differences([settings(p) for p in projects])
+
+
+def settings_differences(all_settings: list[dict[str, tuple[Any, Any]]]) -> list[Difference]:
+    """:func:`differences` of projects given by their :func:`settings` (a caller that
+    compares the same projects again and again keeps those)."""
     order: dict[str, Any] = {}
     for s in all_settings:
         for path, (kind, _) in s.items():
@@ -82,7 +87,10 @@ def differences(projects: list[Project]) -> list[Difference]:
             if any(f"network.nodes.{node}" not in s for s in all_settings):
                 continue
         values = [s[path][1] if path in s else None for s in all_settings]
-        if any(_key(v) != _key(values[0]) for v in values[1:]):
+        first = values[0]
+        # Of the same type and equal: the same value (cheap); otherwise compared as JSON.
+        if any(not (type(v) is type(first) and v == first) and _key(v) != _key(first)
+               for v in values[1:]):
             out.append(Difference(path, kind, values))
     return out
 

@@ -62,14 +62,24 @@ class RunHistory:
         return next((r for r in self.runs if r.number == number), None)
 
     # -- the run being trained -------------------------------------------------------------
-    def next_run(self, project: Project, start_epoch: int, continued: bool) -> RunRecord:
-        """The record of the next run of ``project`` (numbered and coloured); it joins the
-        history with :meth:`begin`."""
+    def next_run(self, project: Project, start_epoch: int, continued: bool,
+                 parent: tuple[int, int] | None = None, resumed_from: int = 0) -> RunRecord:
+        """The record of the next run of ``project`` (numbered and coloured; ``parent``:
+        the run and epoch a fork continues, from its checkpoint's epoch ``resumed_from``);
+        it joins the history with :meth:`begin`."""
         number = self._next_number
         cfg = project.training.replace()  # a copy: the run changes the snapshot's in place
         return RunRecord(number, RUN_COLORS[(number - 1) % len(RUN_COLORS)], project, cfg,
                          start_epoch=start_epoch, continued=continued, task=task_of(cfg),
-                         epochs_planned=cfg.epochs)
+                         epochs_planned=cfg.epochs - resumed_from, parent=parent,
+                         resumed_from=resumed_from)
+
+    def next_fork(self, project: Project, parent: RunRecord) -> RunRecord:
+        """The record of a run of ``project`` continuing ``parent``'s checkpoint: its curves
+        go on from where the parent's ended."""
+        start = parent.start_epoch + parent.epochs_done
+        return self.next_run(project, start, True, (parent.number, start),
+                             parent.checkpoint.epoch)
 
     def begin(self, run: RunRecord) -> None:
         """Add ``run`` (from :meth:`next_run`) as the active run."""

@@ -12,7 +12,7 @@ import numpy as np
 
 from app.models.curves import RunCurves
 from nncore.config import TrainingConfig
-from nncore.events import Diverged, TrainingFinished
+from nncore.events import Diverged, TrainingFinished, TrainingStarted
 from nncore.project import Project
 from nncore.run import PreparedData
 
@@ -105,12 +105,42 @@ class RunRecord:
     last_lr: float | None = None
     #: The settings in effect now: ``config`` with the live changes made while it ran.
     settings: TrainingConfig | None = None
+    #: A fork: (the parent run's number, the epoch it was forked at, as the curves count).
+    parent: tuple[int, int] | None = None
+    #: The epoch of the checkpoint a fork's trainer resumed: the engine counts on from it
+    #: (0: a trainer that counts from 0).
+    resumed_from: int = 0
+    #: The sweep it belongs to ("Sweep 1, run 2 of 4") and the settings the sweep set.
+    sweep: str = ""
+    sweep_settings: dict | None = None
+    #: Where the run ended (:class:`nncore.checkpoint.Checkpoint`), to save or fork it.
+    checkpoint: object = None
+    #: (settings object, ``nncore.compare.settings``) kept by app.models.comparison.
+    compared: tuple | None = field(default=None, repr=False, compare=False)
     curves: RunCurves = field(init=False)
 
     def __post_init__(self) -> None:
-        self.curves = RunCurves(self.start_epoch, self.metric)
+        self.curves = RunCurves(self.epoch_base, self.metric)
         if self.settings is None:
             self.settings = self.config
+
+    def started(self, ev: TrainingStarted) -> None:
+        """Training began (the engine's TrainingStarted)."""
+        self.status = "running"
+        self.epochs_planned = self.engine_epochs(ev.epochs)
+        self.steps_per_epoch = ev.steps_per_epoch
+        self.n_train, self.n_val = ev.n_train, ev.n_val
+        self.curves.started(ev)
+
+    @property
+    def epoch_base(self) -> int:
+        """What turns the engine's epoch numbers into the curves' epochs: a run's trainer
+        counts from 0, a fork's from its checkpoint's epoch."""
+        return self.start_epoch - self.resumed_from
+
+    def engine_epochs(self, epoch: int) -> int:
+        """A count of the engine's epochs (a TrainingFinished's) as this run's own."""
+        return epoch - self.resumed_from
 
     @property
     def label(self) -> str:
@@ -120,6 +150,13 @@ class RunRecord:
     @property
     def name(self) -> str:
         return f"Run {self.number}"
+
+    @property
+    def lineage(self) -> str:
+        """"Run 3", or "Run 3 ← Run 1 @ epoch 5" for a fork."""
+        if self.parent is None:
+            return self.name
+        return f"{self.name} ← Run {self.parent[0]} @ epoch {self.parent[1]}"
 
     @property
     def title(self) -> str:
@@ -148,7 +185,8 @@ class RunRecord:
     def best(self) -> tuple[int, float] | None:
         """(epoch counted from the run's start, loss) of the best monitored loss."""
         if self.finished is not None and self.finished.best_epoch:
-            return self.finished.best_epoch, self.finished.best_loss
+            return (self.engine_epochs(self.finished.best_epoch),
+                    float(self.finished.best_loss))
         c = self.curves
         if not len(c):
             return None
@@ -159,7 +197,22 @@ class RunRecord:
         i = int(np.nanargmin(monitored))
         return int(c.epoch.data[i] - self.start_epoch), float(monitored[i])
 
+    def best_x(self) -> int | None:
+        """The best epoch as the curves count it (over the life of the weights)."""
+        best = self.best()
+        return None if best is None else self.start_epoch + best[0]
+
     def final_metrics(self) -> dict[str, float]:
+        """The last epoch's losses and metrics (with R² for a finished regression run)."""
+        fin = self.finished
+        if fin is not None and len(fin.history) and self.epochs_done:
+            h = fin.history
+            out = {"train_loss": float(h.train_loss[-1])}
+            out.update({f"train_{k}": float(v) for k, v in h.train_metrics[-1].items()})
+            if h.val_loss[-1] is not None:
+                out["val_loss"] = float(h.val_loss[-1])
+                out.update({f"val_{k}": float(v) for k, v in h.val_metrics[-1].items()})
+            return out
         c = self.curves
         if not len(c):
             return {}
@@ -208,8 +261,12 @@ class RunRecord:
             extra.append(f"early stopping (patience {cfg.patience})")
         if extra:
             lines.append(", ".join(extra))
-        if self.continued:
+        if self.parent is not None:
+            lines.append(f"forked from Run {self.parent[0]} at epoch {self.parent[1]}")
+        elif self.continued:
             lines.append(f"continued from epoch {self.start_epoch}")
+        if self.sweep:
+            lines.append(self.sweep)
         return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ when the run's buffers moved (``RunCurves.version``).
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -45,12 +46,14 @@ class EpochPlot(QWidget):
         self.legend = LegendRow()
         self.log_box = QCheckBox("Log scale")
         self.log_box.setToolTip("Logarithmic y axis")
+        self.log_box.setAccessibleName(f"Log scale of the {kind} plot")
         self.log_box.toggled.connect(self.set_log)
         head = QHBoxLayout()
         head.setContentsMargins(4, 0, 4, 0)
         head.addWidget(self.legend, 1)
         head.addWidget(self.log_box, 0, Qt.AlignmentFlag.AlignTop)
         self.plot = make_plot(left="loss" if kind == "loss" else "accuracy", bottom="epoch")
+        self.plot.setAccessibleName("Loss curves" if kind == "loss" else "Metric curves")
         item = self.plot.getPlotItem()
         self.batch_curve = None
         if kind == "loss":
@@ -133,15 +136,28 @@ class EpochPlot(QWidget):
                                              **{"font-size": "8pt"})
 
     def _update_legend(self) -> None:
-        items = []
+        """The shown run's series, then the overlaid runs by number only ("┅ runs 2 3 5"),
+        so many overlays keep the legend to one line and the plot its height."""
+        parts = []
         if self.run is not None:
             if self.kind == "loss":
-                items.append((BATCH_COLOR, "batches (smoothed)", False))
-            items.append((TRAIN_COLOR, "training", False))
-            items.append((VAL_COLOR, "validation", False))
-        for r in self.overlays:
-            items.append((r.color, r.title, True))
-        self.legend.set_items(items)
+                parts.append(_legend_entry(BATCH_COLOR, "━", "batches"))
+            parts.append(_legend_entry(TRAIN_COLOR, "━", "train"))
+            parts.append(_legend_entry(VAL_COLOR, "━", "val"))
+            parts.append(_legend_entry("#ffd23f", "★", "best"))
+        if self.overlays:
+            numbers = " ".join(f"<span style='color:{r.color}; font-weight:bold'>"
+                               f"{r.number}</span>" for r in self.overlays)
+            word = "run" if len(self.overlays) == 1 else "runs"
+            parts.append(f"<span style='font-weight:bold'>┅</span>&nbsp;{word} {numbers}")
+        text = "&nbsp;&nbsp; ".join(parts)
+        if text != self.legend.text():
+            self.legend.setText(text)
+        tip = ("Solid: the shown run's training and validation curves"
+               + (" and its smoothed batch losses" if self.kind == "loss" else "")
+               + "; ★ its best epoch (lowest monitored loss)")
+        names = ", ".join(r.title for r in self.overlays)
+        self.legend.setToolTip(tip + (f"\nOverlaid (dashed): {names}" if names else ""))
 
     def _series(self, run: RunRecord) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = run.curves
@@ -206,27 +222,47 @@ class EpochPlot(QWidget):
         return np.where(y > 0, y, np.nan)
 
     def _update_marker(self, run: RunRecord) -> None:
-        fin = run.finished
-        key = (id(fin), self.log_box.isChecked())
+        """The best epoch's star on the shown run's monitored curve (and on each overlay),
+        and the early-stopping line, which says whether the best weights were restored."""
+        key = (id(run.finished), len(run.curves), self.log_box.isChecked(),
+               tuple((r.number, len(r.curves)) for r in self.overlays))
         if key == self._marker_key:
             return
         self._marker_key = key
+        fin = run.finished
         if fin is not None and fin.reason == "early_stopping":
-            self.stop_line.setValue(run.start_epoch + fin.epochs_run)
+            best = run.best_x()
+            self.stop_line.setValue(run.start_epoch + run.engine_epochs(fin.epochs_run))
             self.stop_line.label.setFormat(
-                f"early stop · best epoch {run.start_epoch + fin.best_epoch}"
+                f"early stop · best epoch {best}"
                 + (" restored" if fin.restored_best else ""))
             self.stop_line.show()
-            if fin.best_epoch:
-                i = fin.best_epoch - 1
-                x, tr, va = self._series(run)
-                if i < len(x):
-                    y = va[i] if math.isfinite(va[i]) else tr[i]
-                    self.best_marker.setData([x[i]], [self._marker_y(y)])
-                    return
         else:
             self.stop_line.hide()
-        self.best_marker.setData([], [])
+        xs, ys, brushes = [], [], []
+        for r in [run, *self.overlays]:
+            point = self._best_point(r)
+            if point is not None:
+                xs.append(point[0])
+                ys.append(self._marker_y(point[1]))
+                brushes.append(pg.mkBrush("#ffd23f" if r is run else r.color))
+        self.best_marker.setData(xs, ys, brush=brushes)
+        best = run.best_x()
+        self.best_marker.setToolTip(f"Best epoch of {run.name}: {best}" if best else "")
+
+    def _best_point(self, run: RunRecord) -> tuple[float, float] | None:
+        """(epoch, value) of ``run``'s best epoch on this plot's curve of it (validation,
+        else training)."""
+        best = run.best_x()
+        if best is None:
+            return None
+        x, tr, va = self._series(run)
+        i = np.flatnonzero(x == best)
+        if not i.size:
+            return None
+        i = int(i[0])
+        y = va[i] if np.isfinite(va).any() else tr[i]
+        return (float(x[i]), float(y)) if math.isfinite(y) else None
 
     def _marker_y(self, y: float) -> float:
         return math.log10(y) if self.log_box.isChecked() and y > 0 else y
@@ -292,3 +328,8 @@ class EpochPlot(QWidget):
         text = " · ".join(parts)
         self.readout.setText(text)
         return text
+
+
+def _legend_entry(color: str, mark: str, name: str) -> str:
+    return (f"<span style='color:{color}; font-weight:bold'>{mark}</span>&nbsp;"
+            f"{html.escape(name)}")

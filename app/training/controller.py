@@ -47,14 +47,17 @@ from app.training.worker import (
 from nncore.config import TrainingConfig
 from nncore.events import Diverged, Paused, RunControl, TrainingFinished, TrainingStarted
 from nncore.network import Network
+from nncore.project import Project
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 
 
-def worker_thread(job: TrainingJob, control: RunControl, wanted: set[str]
+def worker_thread(job: TrainingJob, control: RunControl, wanted: set[str],
+                  on_done: Any = None, on_events: Any = None
                   ) -> tuple[QThread, TrainingWorker]:
     """A worker for ``job`` moved to a new thread that runs it once started; the thread
-    quits when the worker is done."""
+    quits when the worker is done. ``on_done``/``on_events`` receive its ``done`` and
+    ``eventsReady`` on the GUI thread."""
     thread = QThread()
     thread.setObjectName(f"NetCanvas training run {job.run_id}")
     worker = TrainingWorker(job, control)
@@ -62,19 +65,28 @@ def worker_thread(job: TrainingJob, control: RunControl, wanted: set[str]
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    queued = Qt.ConnectionType.QueuedConnection
+    if on_done is not None:
+        worker.done.connect(on_done, queued)
+    if on_events is not None:
+        worker.eventsReady.connect(on_events, queued)
     return thread, worker
 
 
-class RunController(QObject):
-    """Runs of the window's project, one at a time, on a worker thread.
+def divergence_notice(run: RunRecord, sent: TrainingConfig | None) -> Notice:
+    """The banner of a run paused by a divergence, offering a lower rate or clipping."""
+    return Notice("error", divergence_text(run, run.diverged), run.diverged.layer,
+                  "diverged", run, {"lr": sent.learning_rate if sent else None,
+                                    "clip": sent.clip_norm if sent else None})
 
-    ``history`` holds the runs, ``trained`` the network and data carried between runs,
-    ``probe`` the analyses the plots show and ``frames`` the GUI thread's timer.
-    """
+
+class RunController(QObject):
+    """Runs of the window's project, one at a time, on a worker thread. ``history``: the
+    runs; ``trained``: the network and data kept between runs; ``probe``: the analyses
+    the plots show; ``frames``: the GUI thread's timer."""
 
     stateChanged = Signal()
-    #: New progress was drained from the worker (epochs, losses): cheap text and bars follow
-    #: it outside the redraw budget.
+    #: New progress was drained (cheap text and bars follow it outside the redraw budget).
     progressed = Signal()
     #: Something to tell the person (banner); ``noticeCleared`` removes it.
     notice = Signal(object)
@@ -93,12 +105,12 @@ class RunController(QObject):
         self.doc = document
         self.history = RunHistory()
         self.trained = TrainedNetwork()
-        #: The active run's thread and worker (None while idle).
-        self.thread: QThread | None = None
+        self.thread: QThread | None = None  # the active run's (None while idle)
         self.worker: TrainingWorker | None = None
         self.control: RunControl | None = None
         #: The settings the running trainer has (live changes are sent as differences).
         self._sent: TrainingConfig | None = None
+        self.stops = 0  # stop requests so far (a sweep ends at one)
         self.clock = RunClock()
         self.probe = Probe(self)
         self._after_pending = AfterPending(self)
@@ -160,33 +172,52 @@ class RunController(QObject):
 
     # -- commands --------------------------------------------------------------------------
     def train(self, step: bool = False, fresh: bool = False) -> bool:
-        """Start a run on a snapshot of the project: from fresh initial weights (``fresh``)
-        or continuing from the current weights when the network did not change. False,
-        with a notice, when it cannot start."""
+        """Start a run on a snapshot of the project, from fresh weights (``fresh``) or on
+        from the current ones (same network). False, with a notice, when it cannot."""
         if self.active or not self._network_is_valid():
             return False
         if fresh:
             self.trained.reset()
         project = self.doc.snapshot()
-        base_dir = self.doc.base_dir
         start = self.trained.continues_from(project.graph)
         network, frozen = self.trained.lend(project)
-        data = self.trained.cached_data(project, base_dir)
         run = self.history.next_run(project, start or 0, start is not None)
+        self._launch(run, TrainingJob(run.number, project, self.doc.base_dir, network,
+                                      frozen=frozen), step)
+        return True
+
+    def start_run(self, project: Project, parent: RunRecord | None = None,
+                  sweep: tuple[str, dict] | None = None) -> RunRecord | None:
+        """Run ``project`` from new weights, or ``parent``'s checkpoint (a fork); ``sweep``:
+        its label and settings (such a run stops on a divergence). None while one runs."""
+        if self.active:
+            return None
+        checkpoint = parent.checkpoint if parent is not None else None
+        self.trained.reset()
+        self.trained.lend(project)  # no network: the run builds its own
+        run = self.history.next_run(project, 0, False) if checkpoint is None else \
+            self.history.next_fork(project, parent)
+        self.trained.epochs_trained = run.start_epoch
+        job = TrainingJob(run.number, project, self.doc.base_dir, resume=checkpoint)
+        if sweep is not None:
+            run.sweep, run.sweep_settings = sweep
+            job.on_divergence = "stop"
+        self._launch(run, job)
+        return run
+
+    def _launch(self, run: RunRecord, job: TrainingJob, step: bool = False) -> None:
+        project = job.project
+        job.data = data = self.trained.cached_data(project, job.base_dir)
         self._sent = project.training
         self.noticeCleared.emit()
         warning = memory_notice(self.doc.analysis, project.training, data)
         if warning is not None:  # the window warns and trains; the command line refuses
             self.notice.emit(warning)
-
         control = RunControl()
         if step:
             control.step_epoch()
-        job = TrainingJob(run.number, project, base_dir, network, data, frozen)
-        thread, worker = worker_thread(job, control, self.probe.wanted)
-        queued = Qt.ConnectionType.QueuedConnection
-        worker.done.connect(self._on_worker_done, queued)
-        worker.eventsReady.connect(self.drain, queued)
+        thread, worker = worker_thread(job, control, self.probe.wanted,
+                                       self._on_worker_done, self.drain)
         self.thread, self.worker, self.control = thread, worker, control
         self.probe.set_network(project.graph)
         self.probe.set_data(data)
@@ -195,10 +226,8 @@ class RunController(QObject):
         self._emit_state()
         self.frames.wake()
         # The thread starts once the window has taken the new run in (panels rebuilt,
-        # repainted): done while the trainer runs, that work and the first batches would
-        # take turns with the interpreter lock and both would wait.
+        # repainted), so that work and the first batches do not take turns with the GIL.
         self._after_pending.call(lambda: self._start_thread(thread))
-        return True
 
     def _network_is_valid(self) -> bool:
         """True when the graph has no problems; otherwise a notice names the first."""
@@ -262,8 +291,8 @@ class RunController(QObject):
             self._emit_state()
 
     def _request_stop(self) -> None:
-        """Ask the run to end: the trainer at its next batch, a worker waiting for the
-        window to draw new data at once."""
+        """End the run: the trainer at its next batch, a worker waiting for data at once."""
+        self.stops += 1
         if self.control is not None:
             self.control.request_stop()
         if self.worker is not None:
@@ -279,8 +308,9 @@ class RunController(QObject):
         return True
 
     def shutdown(self) -> None:
-        """Stop any run and wait for its thread (the trainer stops at the next batch)."""
+        """Stop any run (and a sweep between runs) and wait for the run's thread."""
         worker, thread = self.worker, self.thread
+        self.stops += 1
         if thread is None or worker is None:
             return
         self._request_stop()
@@ -312,7 +342,6 @@ class RunController(QObject):
         self.trained.weights_origin = origin
         self.networkChanged.emit()
         self.stateChanged.emit()
-
     # -- live settings ---------------------------------------------------------------------
     def _on_training_changed(self) -> None:
         if self.worker is None or self._sent is None:
@@ -366,11 +395,7 @@ class RunController(QObject):
                 self._after_pending.call(worker.data_taken.set)
             return False
         if isinstance(ev, TrainingStarted):
-            run.status = "running"
-            run.epochs_planned = ev.epochs
-            run.steps_per_epoch = ev.steps_per_epoch
-            run.n_train, run.n_val = ev.n_train, ev.n_val
-            run.curves.started(ev)
+            run.started(ev)
             self.history.run_updated(run)
             return True
         if isinstance(ev, Diverged):
@@ -381,11 +406,7 @@ class RunController(QObject):
             self._account_active()
             run.status = "paused"
             if ev.reason == "diverged" and run.diverged is not None:
-                sent = self._sent
-                self.notice.emit(Notice("error", divergence_text(run, run.diverged),
-                                        run.diverged.layer, "diverged", run,
-                                        {"lr": sent.learning_rate if sent else None,
-                                         "clip": sent.clip_norm if sent else None}))
+                self.notice.emit(divergence_notice(run, self._sent))
             self.history.run_updated(run)
             return True
         if isinstance(ev, TrainingFinished):
@@ -406,8 +427,7 @@ class RunController(QObject):
 
     def _on_worker_done(self, outcome: RunOutcome) -> None:
         # Only the current worker's own outcome: a run ended by shutdown() was finished
-        # then, and its queued signal may arrive after the next run started (run numbers
-        # start again at 1 in a new project).
+        # then; its queued signal may arrive after the next run (numbered 1 again) began.
         if self.history.active_run is None or self.worker is None \
                 or outcome is not self.worker.outcome:
             return
@@ -429,6 +449,7 @@ class RunController(QObject):
             run.data = outcome.data
         started = run.steps_per_epoch > 0
         notice, epochs = record_outcome(run, outcome, self.trained.network)
+        run.checkpoint = outcome.checkpoint
         self.trained.epochs_trained += epochs
         if run.weights is not None:
             self.probe.offer_weights(("run", run.number), run.weights)

@@ -93,6 +93,10 @@ class CurvesPanel(LazyPanel):
                 f"{run.summary() if not run.active else STATUS_TEXT[run.status]}")
         if run.error:
             text += f" — {run.error}"
+        if run.parent is not None:
+            text += f" — forked from Run {run.parent[0]} at epoch {run.parent[1]}"
+        if run.sweep:
+            text += f" — {run.sweep.split(':')[0]}"
         self.header.setText(text)
 
     def refresh(self) -> None:

@@ -96,5 +96,5 @@ def record_outcome(run: RunRecord, outcome: RunOutcome, network: Network | None
         run.weights = network.get_weights()
     if fin is not None and fin.reason == "early_stopping":
         return Notice("info", f"{run.name} stopped early: {fin.message}.",
-                      topic="early_stopping", run=run), fin.epochs_run
-    return None, fin.epochs_run if fin is not None else 0
+                      topic="early_stopping", run=run), run.engine_epochs(fin.epochs_run)
+    return None, run.engine_epochs(fin.epochs_run) if fin is not None else 0

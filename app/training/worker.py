@@ -37,6 +37,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from app.training.probe import ANALYSIS_SHARE, INTERVALS, KINDS, Analyzer, input_is_2d
+from nncore.checkpoint import capture, resume
 from nncore.errors import NetCanvasError
 from nncore.events import (
     BatchEnd,
@@ -75,6 +76,10 @@ class TrainingJob:
     data: PreparedData | None = None
     #: node id -> frozen, applied to a reused network before training.
     frozen: dict[str, bool] = field(default_factory=dict)
+    #: A run to continue (:class:`nncore.checkpoint.Checkpoint`: a fork), or None.
+    resume: Any = None
+    #: What the trainer does on a divergence: "pause" (and ask), or "stop" (a sweep).
+    on_divergence: str = "pause"
 
 
 @dataclass
@@ -101,6 +106,8 @@ class RunOutcome:
     error: BaseException | None = None
     #: Traceback text of an unexpected exception (a bug), for the log.
     details: str = ""
+    #: Where the run ended (:class:`nncore.checkpoint.Checkpoint`), to save or fork it.
+    checkpoint: Any = None
 
 
 @dataclass
@@ -293,6 +300,8 @@ class TrainingWorker(QObject):
         self._net = net
 
     def _take_run(self, run: CheckedRun) -> None:
+        if self.job.resume is not None:  # a fork: the parent's weights, state and epoch
+            resume(run.trainer, self.job.resume)
         self.trainer = run.trainer
 
     @Slot()
@@ -300,13 +309,18 @@ class TrainingWorker(QObject):
         job = self.job
         out = RunOutcome(job.run_id, network=job.network, data=job.data)
         request = RunRequest(job.project, job.base_dir, data=job.data, network=job.network,
-                             frozen=job.frozen, on_divergence="pause",
+                             frozen=job.frozen, on_divergence=job.on_divergence,
                              batch_seconds=GRAD_SAMPLE_SECONDS, check_memory=False)
         hooks = RunHooks(data_ready=lambda data: self._take_data(out, data),
                          network_ready=lambda net: self._take_network(out, net),
                          fit_starting=self._take_run)
         try:
-            out.finished = run_project(request, self.control, self._on_event, hooks).finished
+            result = run_project(request, self.control, self._on_event, hooks)
+            out.finished = result.finished
+            if result.trainer is not None:
+                settings = {**job.project.to_dict(),
+                            "training": result.trainer.config.to_dict()}
+                out.checkpoint = capture(result.trainer, settings)
         except NetCanvasError as e:
             out.error = e
         except MemoryError:

@@ -7,9 +7,10 @@
 - Bottom, the full width of the window: Training Curves (with Runs, Hidden Space and
   Checks as further tabs: one tab bar in the row costs the plots less height than a tab
   bar over Inside the Network as well, which left too little at 1024 x 700), Inside the
-  Network and Results side by side. The plots keep the full width because their minimum widths add up to about 750
-  pixels: a right column running down to the status bar would leave them less than that at
-  1024 pixels, and Qt then overlaps docks rather than shrink that column.
+  Network and Results side by side. The plots keep the full width because their minimum
+  widths add up to about 750 pixels: a right column running down to the status bar would
+  leave them less than that at 1024 pixels, and Qt then overlaps docks rather than shrink
+  that column.
 
 :func:`place_docks` puts the docks in their areas and tab groups; :func:`size_docks` gives
 them proportions of the window's size (when the window first shows without a saved

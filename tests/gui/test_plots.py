@@ -168,7 +168,9 @@ def test_past_runs_overlay_the_current_one(window, qtbot):
     x, y = curve.getData()
     assert list(x) == list(range(1, 13))
     assert np.allclose(y, run1.finished.history.val_loss)
-    assert "Run 1: sigmoid" in plot.legend.text()
+    # The legend names overlaid runs by number (one line for many); the tooltip in full.
+    assert f"color:{run1.color}; font-weight:bold'>1</span>" in plot.legend.text()
+    assert "Run 1: sigmoid" in plot.legend.toolTip()
     assert "Run 1" in plot.show_readout_at(5)
     runs.check(run1.number, False)
     assert run1.number not in plot._overlay_items

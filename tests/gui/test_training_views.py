@@ -173,11 +173,14 @@ def test_the_run_label_follows_a_live_learning_rate_change(window, qtbot):
     assert w.editor.set_training(learning_rate=0.001) is None
     title = "Run 1: tanh · adam 0.03 → 0.001"
     assert run.title == title
-    assert _runs_row(w, run)["Run"] == title
+    # The Runs table's column says "Run 1" (readable when narrow); its tooltip the label.
+    assert _runs_row(w, run)["Run"] == "Run 1"
+    assert title in w.plot_docks.runs.items[run.number].toolTip(0)
     assert title in w.plot_docks.curves.header.text()
     with qtbot.waitSignal(w.training.runFinished, timeout=TIMEOUT):
         w.training.stop()
-    assert _runs_row(w, run)["Run"] == title
+    assert _runs_row(w, run)["Run"] == "Run 1"
+    assert title in w.plot_docks.runs.items[run.number].toolTip(0)
     assert "lr 0.03 → 0.001" in w.plot_docks.runs.items[run.number].toolTip(0)
 
 
