@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
         self.problems_label.setObjectName("problemsLabel")
         self.params_label = QLabel()
         self.params_label.setObjectName("paramsLabel")
+        sb.addPermanentWidget(self.data_panel.status_progress)
         sb.addPermanentWidget(self.problems_label)
         sb.addPermanentWidget(self.params_label)
 
@@ -256,6 +257,8 @@ class MainWindow(QMainWindow):
         self.palette_panel.layerActivated.connect(self.edit.add_layer_after_selection)
         self.summary.nodeClicked.connect(self._focus_node)
         self.data_dock.visibilityChanged.connect(self.data_panel.set_active)
+        self.data_panel.status.connect(lambda text: self._show_status(text, 10000))
+        self.training.trained.prepared_for = self.data_panel.prepared_data
         theme_notifier().changed.connect(self._update_status)
 
     def _follow_lock(self) -> None:
@@ -375,6 +378,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.training.shutdown()
+        self.data_panel.shutdown()
         self.save_window_settings()
         self.autosave.stop()
         event.accept()

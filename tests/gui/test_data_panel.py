@@ -111,7 +111,7 @@ def test_split_settings_and_refusal(window, panel):
     assert doc.data.val_fraction == 0.2
 
 
-def test_import_csv_shows_table(window, panel, tmp_path, dialog_log):
+def test_import_csv_shows_table(window, panel, tmp_path, dialog_log, qtbot):
     path = tmp_path / "pts.csv"
     rows = ["x,y,z,kind"] + [f"{i},{i * 2},{i % 3},{'ab'[i % 2]}" for i in range(20)]
     path.write_text("\n".join(rows) + "\n")
@@ -124,11 +124,12 @@ def test_import_csv_shows_table(window, panel, tmp_path, dialog_log):
     assert [panel.preview.table.horizontalHeaderItem(j).text() for j in range(4)] == \
         ["x", "y", "z", "class"]
     assert panel.sources.file.options.isVisibleTo(panel)
-    # Choose another target column: the data reloads.
-    panel.sources.file.options.target.setText("z")
-    panel.sources.file.options.target.setModified(True)
-    panel.sources.file.options.target.editingFinished.emit()
-    assert window.document.data.params == {"target": "z"}
+    # Choose another target column: the data reloads (after a short pause).
+    target = panel.sources.file.options.fields["target"]
+    target.setText("z")
+    target.setModified(True)
+    target.editingFinished.emit()
+    qtbot.waitUntil(lambda: window.document.data.params == {"target": "z"}, timeout=3000)
     window.undo_stack.undo()
     window.undo_stack.undo()
     assert window.document.data.source == "synthetic"
@@ -141,10 +142,10 @@ def test_broken_import_is_a_clear_message_and_changes_nothing(window, panel, tmp
     before = window.document.data
     dialog_log.open_paths.append(str(path))
     assert not panel.sources.file.choose_file()
-    title, text, info = dialog_log.last
-    assert title == "Cannot import the data"
-    assert "bad.csv" in text and info
-    assert "Traceback" not in info
+    shown = panel.sources.file.error.text()
+    assert "bad.csv line 3, column 'b': expected a number, got 'oops'" in shown
+    assert panel.sources.file.problem.isVisibleTo(panel)
+    assert "Traceback" not in shown and not dialog_log.messages
     assert window.document.data == before
     assert not window.undo_stack.canUndo()
 
@@ -228,17 +229,21 @@ def test_csv_options_come_from_the_csv_format_schema(panel):
 
     csv = data_format("csv")
     options = panel.sources.file.options
-    assert [options.task.itemData(i) for i in range(options.task.count())] == \
+    assert list(options.fields) == [p.name for p in csv.options]
+    task = options.fields["task"]
+    assert [task.itemData(i) for i in range(task.count())] == \
         [None, *csv.option("task").choices]
-    assert [options.task.itemText(i) for i in range(options.task.count())] == \
+    assert [task.itemText(i) for i in range(task.count())] == \
         ["Automatic", "Classification", "Regression"]
-    assert options.target.toolTip() == csv.option("target").help
-    options.target.setText("3")
-    options.task.setCurrentIndex(options.task.findData("regression"))
+    for p in csv.options:
+        assert options.fields[p.name].toolTip() == p.help
+        assert options.labels[p.name].toolTip() == p.help
+    options.fields["target"].setText("3")
+    task.setCurrentIndex(task.findData("regression"))
     assert options.params({"delimiter": ";", "task": "classification"}) == \
-        {"delimiter": ";", "target": 3, "task": "regression"}
-    options.target.setText("")
-    options.task.setCurrentIndex(0)
+        {"target": 3, "task": "regression"}
+    options.fields["target"].setText("")
+    task.setCurrentIndex(0)
     assert options.params({"target": "x", "task": "regression"}) == {}
 
 
