@@ -49,6 +49,8 @@ class BoundaryPlot(QWidget):
                              "to pick it)")
         #: "showing 5,000 of 60,000 points" when the dots are a sample.
         self.sample_note = ""
+        #: The dots of each class (classification); ``points`` holds regression dots.
+        self._class_items: list[pg.ScatterPlotItem] = []
         self.caption = small_label(wrap=True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -70,12 +72,9 @@ class BoundaryPlot(QWidget):
         idx = sample_indices(n, MAX_POINTS, classes)
         self.sample_note = shown_text(len(idx), n)
         X, y = X[idx], y[idx]
+        self._set_class_points(X, classes[idx] if classes is not None else None, idx)
         if task == "classification":
-            cls = np.asarray(y).astype(int).ravel()
-            brushes = [pg.mkBrush(CLASS_COLORS[c % len(CLASS_COLORS)]) for c in range(
-                int(cls.max()) + 1 if len(cls) else 1)]
-            self.points.setData(X[:, 0], X[:, 1], brush=[brushes[c] for c in cls],
-                                pen=pg.mkPen("#ffffff", width=0.7), size=6, data=idx)
+            self.points.setData([], [])
         else:
             v = np.asarray(y, np.float64).reshape(len(y), -1)[:, 0]
             lo, hi = float(v.min()), float(v.max())
@@ -86,6 +85,33 @@ class BoundaryPlot(QWidget):
             shade = np.clip(np.rint(t * 63), 0, 63).astype(int)
             self.points.setData(X[:, 0], X[:, 1], brush=[shades[i] for i in shade],
                                 pen=pg.mkPen("#303030", width=0.6), size=6, data=idx)
+
+    def _set_class_points(self, X: np.ndarray, cls: np.ndarray | None,
+                          rows: np.ndarray) -> None:
+        """One item per class with one brush: a brush per point costs pyqtgraph ~10 µs a
+        point on every redraw of new data."""
+        k = int(cls.max()) + 1 if cls is not None and len(cls) else 0
+        while len(self._class_items) < k:
+            item = pg.ScatterPlotItem(size=6, pxMode=True, pen=pg.mkPen("#ffffff", width=0.7))
+            item.sigClicked.connect(self._on_clicked)
+            self.plot.getPlotItem().addItem(item)
+            self._class_items.append(item)
+        for c, item in enumerate(self._class_items):
+            if c < k:
+                mask = cls == c
+                item.setData(X[mask, 0], X[mask, 1], data=rows[mask],
+                             brush=pg.mkBrush(CLASS_COLORS[c % len(CLASS_COLORS)]))
+            else:
+                item.setData([], [])
+
+    def point_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The dots drawn: x, y and each one's row in the data given to set_points."""
+        items = [self.points, *self._class_items]
+        parts = [(i.data["x"], i.data["y"], i.data["data"]) for i in items if len(i.data)]
+        if not parts:
+            return np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
+        return tuple(np.concatenate([p[j] for p in parts]).astype(float if j < 2 else int)
+                     for j in range(3))  # type: ignore[return-value]
 
     def set_grid(self, outputs: np.ndarray, x_range: tuple[float, float],
                  y_range: tuple[float, float], task: str, caption: str) -> None:
@@ -121,6 +147,8 @@ class BoundaryPlot(QWidget):
         """No data and no network output."""
         self.clear_grid()
         self.points.setData([], [])
+        for item in self._class_items:
+            item.setData([], [])
         self._points_key = None
         self.sample_note = ""
 

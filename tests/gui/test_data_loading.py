@@ -14,7 +14,6 @@ from PySide6.QtCore import QTimer
 
 from app.panels import data_loading
 from nncore.data import load_data
-from nncore.data.formats.files import LoadCancelled
 
 
 @pytest.fixture
