@@ -174,10 +174,11 @@ class DataPanel(QScrollArea):
         self._dirty = False
         self.load_again.hide()
         spec = self.doc.data
-        if self.editing.loading(spec):
+        held = self.editing.cache.peek(spec, self.doc.base_dir) is not None
+        if not held and self.editing.loading(spec):
             return  # its outcome shows when it ends
         request = LoadRequest(spec, self.doc.base_dir, "preview")
-        if self.editing.cache.peek(spec, self.doc.base_dir) is None:
+        if not held:
             self.preview.show_message(f"Loading {request.name}…")
         self.editing.load(request, self._on_loaded)
 

@@ -89,9 +89,12 @@ class DataEditing:
         for training (nothing for small data: a run prepares it in no time)."""
         dataset = self.cache.peek(spec, self.base_dir)
         if (dataset is None or self.cache.prepared(spec, self.base_dir) is not None
-                or load_bytes(spec, self.base_dir) < data_loading.INLINE_BYTES
-                or self.loader.busy):
+                or load_bytes(spec, self.base_dir) < data_loading.INLINE_BYTES):
             return
+        current = self.loader.current
+        if current is not None and (current.purpose != "prepare" or current.spec == spec):
+            return  # a load runs (it prepares too), or this very preparation
+        # (A preparation for settings changed since is cancelled by the new one.)
         self.loader.start(LoadRequest(spec, self.base_dir, "prepare", prepare=True,
                                       dataset=dataset))
 

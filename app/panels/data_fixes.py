@@ -89,12 +89,29 @@ def detected_rows(ds: Dataset) -> list[tuple[str, str, bool]]:
     dropped = ds.meta.get("dropped_rows")
     if dropped:
         rows.append(("Rows dropped", f"{dropped:,} (incomplete)", False))
-    columns = meta.get("columns") or []
-    rows.append(("Columns", "; ".join(_column(c) for c in columns), True))
+    rows.append(("Columns", columns_text(meta.get("columns") or []), True))
     if meta.get("encoding"):
         rows.append(("Encoding", f"{meta['encoding']}, {meta.get('line_end', '')} line ends",
                      True))
     return rows
+
+
+#: Columns listed one by one; more are summed up by kind (a long label is slow to lay out).
+MAX_LISTED = 12
+
+
+def columns_text(columns: list[dict[str, Any]]) -> str:
+    """Each column with its kind and role, or for a wide table the counts by kind, the
+    target and the first columns."""
+    if len(columns) <= MAX_LISTED:
+        return "; ".join(_column(c) for c in columns)
+    kinds: dict[str, int] = {}
+    for c in columns:
+        kinds[c.get("kind") or "not read"] = kinds.get(c.get("kind") or "not read", 0) + 1
+    special = [_column(c) for c in columns if (c.get("role") or "feature") != "feature"]
+    head = ", ".join(str(c.get("name")) for c in columns[:4])
+    return (f"{len(columns):,}: " + ", ".join(f"{n:,} {k}" for k, n in kinds.items())
+            + "; " + "; ".join(special[:4]) + f"; first: {head}, …")
 
 
 def _column(c: dict[str, Any]) -> str:

@@ -159,7 +159,7 @@ class DataLoader(QObject):
         self.started.emit(request)
 
     def cancel(self) -> None:
-        """Stop the current load (its thread ends at the next megabyte read)."""
+        """Stop the current load (its thread ends at the next 64 kB read)."""
         if self._control is not None:
             self._control.cancel.set()
         if self.current is not None:

@@ -26,14 +26,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.models.sampling import sample_indices, shown_text
 from app.panels.data_gallery import ImageGallery
+from app.panels.data_table import DataTable, num_text
 from app.theme import colors
 from nncore.data import Dataset
 
@@ -71,10 +70,7 @@ class DataPreview(QGroupBox):
         self.image_grid = ImageGallery()
         self.image_grid.picked.connect(lambda row: self.samplePicked.emit("all", row))
         self.stack.addWidget(self.image_grid)
-        self.table = QTableWidget()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.setAccessibleName("Data table")
+        self.table = DataTable()
         self.stack.addWidget(self.table)
         #: What the preview shows: 'none', 'scatter', 'sequence', 'images' or 'table'.
         self.kind = "none"
@@ -142,6 +138,8 @@ class DataPreview(QGroupBox):
             self._plot.setMinimumHeight(220)
             self._plot.setMenuEnabled(False)
             self._plot.hideButtons()
+            self._plot.setAccessibleName("Data plot")
+            self._plot.setToolTip("The data; click a point to pick that sample")
             self._plot.getPlotItem().setMouseEnabled(x=True, y=True)
             self.stack.addWidget(self._plot)
         c = colors()
@@ -231,20 +229,9 @@ class DataPreview(QGroupBox):
             target = [_class_name(ds, v) for v in ds.y[:n]]
             headers.append("class")
         else:
-            target = [_num(v) for v in ds.y[:n, 0]]
+            target = [num_text(v) for v in ds.y[:n, 0]]
             headers.append("target")
-        self.table.clear()
-        self.table.setRowCount(n)
-        self.table.setColumnCount(len(headers))
-        self.table.setHorizontalHeaderLabels(headers)
-        for j, col in enumerate(columns):
-            for i in range(n):
-                item = QTableWidgetItem(_num(col[i]))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(i, j, item)
-        for i in range(n):
-            self.table.setItem(i, len(headers) - 1, QTableWidgetItem(target[i]))
-        self.table.resizeColumnsToContents()
+        self.table.show_rows(headers, columns, target)
         self._show("table", self.table)
 
 
@@ -323,13 +310,6 @@ def _table_columns(ds: Dataset, n: int) -> tuple[list[str], list[np.ndarray]]:
 def _class_name(ds: Dataset, index: Any) -> str:
     names = ds.class_names
     return names[int(index)] if names else str(int(index))
-
-
-def _num(v: Any) -> str:
-    f = float(v)
-    if f.is_integer() and abs(f) < 1e15:
-        return str(int(f))
-    return f"{f:.4g}"
 
 
 def _esc(text: str) -> str:

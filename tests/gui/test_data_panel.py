@@ -84,8 +84,8 @@ def test_bundled_digits_as_images_and_iris_as_table(window, panel):
     ref = load_bundled("iris")
     assert panel.preview.table.rowCount() == 150
     assert panel.preview.table.columnCount() == 5
-    assert panel.preview.table.item(0, 0).text() == f"{float(ref.X[0, 0]):.4g}"
-    assert panel.preview.table.item(0, 4).text() == ref.class_names[int(ref.y[0])]
+    assert panel.preview.table.model_.text(0, 0) == f"{float(ref.X[0, 0]):.4g}"
+    assert panel.preview.table.model_.text(0, 4) == ref.class_names[int(ref.y[0])]
     assert "3 classes" in panel.preview.summary.text()
     panel.sources.bundled.choice.setCurrentIndex(panel.sources.bundled.choice.findData("digits"))
     assert panel.sources.bundled.as_images.isVisibleTo(panel)
@@ -121,7 +121,7 @@ def test_import_csv_shows_table(window, panel, tmp_path, dialog_log, qtbot):
     assert spec.source == "file" and spec.path == path.resolve().as_posix()
     assert panel.preview.kind == "table"
     assert panel.preview.table.rowCount() == 20
-    assert [panel.preview.table.horizontalHeaderItem(j).text() for j in range(4)] == \
+    assert [panel.preview.table.header(j) for j in range(4)] == \
         ["x", "y", "z", "class"]
     assert panel.sources.file.options.isVisibleTo(panel)
     # Choose another target column: the data reloads (after a short pause).
