@@ -21,7 +21,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -84,11 +83,9 @@ class DataPanel(QScrollArea):
         self.load_again.setToolTip("Read the data file again (its loading was cancelled)")
         self.load_again.clicked.connect(self.refresh_preview)
         self.load_again.hide()
-        row = QHBoxLayout()
-        row.addWidget(self.progress, 1)
-        row.addWidget(self.load_again, 0, Qt.AlignmentFlag.AlignRight)
         lay.addWidget(self.sources)
-        lay.addLayout(row)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.load_again, 0, Qt.AlignmentFlag.AlignRight)
         lay.addWidget(self.preview, 1)
         lay.addWidget(self.split_box)
 

@@ -88,7 +88,7 @@ def detected_rows(ds: Dataset) -> list[tuple[str, str, bool]]:
                  "missing_values" not in found))
     dropped = ds.meta.get("dropped_rows")
     if dropped:
-        rows.append(("Rows dropped", f"{dropped:,} (incomplete)", False))
+        rows.append(("Rows dropped", f"{dropped:,} (incomplete)", True))
     rows.append(("Columns", columns_text(meta.get("columns") or []), True))
     if meta.get("encoding"):
         rows.append(("Encoding", f"{meta['encoding']}, {meta.get('line_end', '')} line ends",

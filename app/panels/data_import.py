@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -124,7 +125,17 @@ class FileSection(QWidget):
         fl.addWidget(self.file_label)
         fl.addLayout(buttons)
         fl.addWidget(self._build_problem())
-        self.options_box = QGroupBox("Options")
+        self.options_toggle = QToolButton()
+        self.options_toggle.setCheckable(True)
+        self.options_toggle.setChecked(True)
+        self.options_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.options_toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.options_toggle.setAutoRaise(True)
+        self.options_toggle.setAccessibleName("Show the loading options")
+        self.options_toggle.setToolTip("Show or hide every option the file is read with")
+        self.options_toggle.toggled.connect(self._on_toggle)
+        fl.addWidget(self.options_toggle)
+        self.options_box = QGroupBox()
         ol = QVBoxLayout(self.options_box)
         ol.setContentsMargins(8, 4, 8, 6)
         self.options = LoaderOptions()
@@ -178,7 +189,16 @@ class FileSection(QWidget):
     def _show_options(self, fmt: DataFormat, params: dict[str, Any]) -> None:
         self.options.set_format(fmt)
         self.options.show_params(params)
-        self.options_box.setTitle(f"Options ({fmt.title})")
+        self.options_toggle.setText(f"Options ({fmt.title})")
+
+    def _on_toggle(self, shown: bool) -> None:
+        self.options_box.setVisible(shown)
+        self.options_toggle.setArrowType(Qt.ArrowType.DownArrow if shown
+                                         else Qt.ArrowType.RightArrow)
+
+    def expand_options(self, shown: bool) -> None:
+        """Show the options (before an import, after a failure) or fold them away."""
+        self.options_toggle.setChecked(shown)
 
     def show_detected(self, ds: Dataset | None) -> None:
         """What the loader detected in ``ds`` (the file in use), or nothing."""
@@ -205,6 +225,7 @@ class FileSection(QWidget):
             self.fix.setText(f"To {fix.text}: set <b>{label_of(fix.option)}</b>{filled}, "
                              "then Try again.")
         self.problem.show()
+        self.expand_options(True)
 
     def clear_problem(self) -> None:
         self.pending = None
@@ -302,6 +323,8 @@ class FileSection(QWidget):
             self.editing.reset_controls()
             return False
         self.clear_problem()
+        if outcome.request.text.startswith("Import"):
+            self.expand_options(False)  # it loaded: the preview matters now
         self.editing.change(text=outcome.request.text, source="file", name="",
                             path=spec.path, params=spec.params)
         return True

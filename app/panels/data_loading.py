@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.data_source import load_spec
 from nncore.data import Dataset
@@ -216,24 +223,35 @@ class LoadProgress(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.loader = loader
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
+        self.compact = compact
         self.label = QLabel()
         self.label.setObjectName("hint")
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
         self.bar.setAccessibleName("Data loading progress")
-        self.bar.setMaximumWidth(120 if compact else 16777215)
         self.cancel = QPushButton("Cancel")
         self.cancel.setAccessibleName("Cancel loading the data")
         self.cancel.setToolTip("Stop reading the data file")
         self.cancel.clicked.connect(loader.cancel)
-        lay.addWidget(self.label, 0 if compact else 1)
-        lay.addWidget(self.bar, 1)
-        lay.addWidget(self.cancel)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.cancel)
         if compact:
-            self.label.setMaximumWidth(260)
+            # Fixed sizes: a status-bar widget whose size follows its text lays the window
+            # out again at every update.
+            self.label.setFixedWidth(230)
+            self.bar.setFixedWidth(110)
+            row.insertWidget(0, self.label)
+            self.setLayout(row)
+        else:
+            self.label.setWordWrap(True)
+            lay = QVBoxLayout(self)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.setSpacing(2)
+            lay.addWidget(self.label)
+            lay.addLayout(row)
         loader.started.connect(self._on_started)
         loader.progress.connect(self._on_progress)
         loader.finished.connect(lambda _outcome: self.hide())
@@ -243,15 +261,24 @@ class LoadProgress(QWidget):
         self._name = request.name
         self.bar.setRange(0, 1000 if request.dataset is None else 0)
         self.bar.setValue(0)
-        self.label.setText(f"Loading {self._name}…" if request.dataset is None else
-                           f"Preparing {self._name} for training…")
+        self._say(f"Loading {self._name}…" if request.dataset is None else
+                  f"Preparing {self._name} for training…")
         self.show()
+
+    def _say(self, text: str, short: str = "") -> None:
+        if self.compact:  # the short text, elided to its fixed width; the whole as tooltip
+            self.label.setToolTip(text)
+            text = self.label.fontMetrics().elidedText(short or text,
+                                                       Qt.TextElideMode.ElideRight,
+                                                       self.label.width())
+        self.label.setText(text)
 
     def _on_progress(self, done: int, total: int) -> None:
         if done >= total > 0:
-            self.label.setText(f"Preparing {self._name} for training…")
+            self._say(f"Preparing {self._name} for training…")
             self.bar.setRange(0, 0)  # busy: splitting and normalizing report no progress
             return
         self.bar.setRange(0, 1000)
         self.bar.setValue(int(1000 * done / total) if total > 0 else 0)
-        self.label.setText(f"Loading {self._name}: {megabytes(done)} of {megabytes(total)}")
+        amount = f"{megabytes(done)} of {megabytes(total)}"
+        self._say(f"Loading {self._name}: {amount}", f"Loading data: {amount}")

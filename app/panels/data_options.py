@@ -95,7 +95,7 @@ class LoaderOptions(QWidget):
         if p.kind in ("bool", "choice"):
             combo = compact_combo(QComboBox())
             if p.optional:
-                combo.addItem("Detect" if p.kind == "bool" else "Automatic", None)
+                combo.addItem("Automatic" if p.name == "task" else "Detect", None)
             if p.kind == "bool":
                 combo.addItem("Yes", True)
                 combo.addItem("No", False)

@@ -123,6 +123,9 @@ def test_import_csv_shows_table(window, panel, tmp_path, dialog_log, qtbot):
     assert panel.preview.table.rowCount() == 20
     assert [panel.preview.table.header(j) for j in range(4)] == \
         ["x", "y", "z", "class"]
+    # Loaded: the options fold away, one click shows them.
+    assert not panel.sources.file.options.isVisibleTo(panel)
+    panel.sources.file.options_toggle.click()
     assert panel.sources.file.options.isVisibleTo(panel)
     # Choose another target column: the data reloads (after a short pause).
     target = panel.sources.file.options.fields["target"]
