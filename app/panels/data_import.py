@@ -297,7 +297,9 @@ class FileSection(QWidget):
             return
         if self.pending is None and params == spec.params:
             return
-        self._try_file(path, params, f"Change how {Path(path).name} is read")
+        name = Path(path).name
+        self._try_file(path, params, f"Import {name}" if self.pending is not None
+                       else f"Change how {name} is read")
 
     def _try_file(self, path: str, params: dict[str, Any], text: str) -> bool:
         """Load the file first; only a file that loads becomes the project's data."""

@@ -89,6 +89,7 @@ def test_a_failed_import_shows_the_fix_filled_in(window, panel, tmp_path, dialog
         assert _field_value(page, "drop_incomplete") is True
         page.retry.click()
     assert not page.problem.isVisibleTo(panel)
+    assert window.undo_stack.undoText() == "Import bad.csv"
     params = page.options.params({})
     assert params[option] == (value if option != "missing_values" else value.split(", "))
     assert window.document.data.params == params
