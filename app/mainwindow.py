@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
         self.params_label = QLabel()
         self.params_label.setObjectName("paramsLabel")
         sb.addPermanentWidget(self.lint.status_button)
+        sb.addPermanentWidget(self.data_panel.status_progress)
         sb.addPermanentWidget(self.problems_label)
         sb.addPermanentWidget(self.params_label)
 
@@ -309,6 +310,8 @@ class MainWindow(QMainWindow):
         self.layer_actions.inspectRequested.connect(
             lambda _node_id, rename: self.inspector.focus_layer(rename))
         self.data_dock.visibilityChanged.connect(self.data_panel.set_active)
+        self.data_panel.status.connect(lambda text: self._show_status(text, 10000))
+        self.training.trained.prepared_for = self.data_panel.prepared_data
         theme_notifier().changed.connect(self._update_status)
 
     def _follow_lock(self) -> None:
@@ -430,6 +433,7 @@ class MainWindow(QMainWindow):
             return
         self.training.shutdown()
         self.explain.shutdown()
+        self.data_panel.shutdown()
         self.save_window_settings()
         self.autosave.stop()
         event.accept()

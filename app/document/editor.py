@@ -239,6 +239,8 @@ class GraphEditor(QObject):
         except NetCanvasError as e:
             return str(e)
         new = replace(old, **clean)
+        if new.source != "points" and new.points is not None:
+            new = replace(new, points=None)  # stored points go with their source
         if new.val_fraction + new.test_fraction >= 0.95:
             return (f"validation ({new.val_fraction:g}) and test ({new.test_fraction:g}) "
                     f"fractions leave too little training data")

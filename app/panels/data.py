@@ -4,8 +4,12 @@ Three boxes, each its own part: the source (:class:`~app.panels.data_sources.Sou
 a built-in generator, a bundled data set or an imported file read by ``nncore.data``), the
 preview (:class:`~app.panels.data_preview.DataPreview`) and the preprocessing and split
 settings. The panel keeps them in step with the document. Loader errors are shown as their
-message, never as a traceback. The preview (and pyqtgraph, slow to import) is built only
-when the panel is first shown.
+message, never as a traceback, with the option that would fix it on the file page. The
+preview (and pyqtgraph, slow to import) is built only when the panel is first shown.
+
+A big file loads on a thread (:mod:`app.panels.data_loading`): a progress bar in bytes with
+Cancel shows in the panel and in the status bar (``status_progress``), the window stays
+responsive, and :meth:`DataPanel.shutdown` (the window closing) stops the load at once.
 """
 
 from __future__ import annotations
@@ -13,24 +17,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.document.editor import GraphEditor
 from app.panels.data_editing import DataEditing
+from app.panels.data_loading import LoadOutcome, LoadProgress, LoadRequest
 from app.panels.data_preview import DataPreview
 from app.panels.data_sources import SourceBox
 from app.panels.forms import SchemaForm
 from app.theme import colors, theme_notifier
 from nncore.data import Dataset
-from nncore.errors import DataError, NetCanvasError
+from nncore.errors import NetCanvasError
 from nncore.network import Network
 from nncore.project import DATA_SCHEMA, DataSpec
-from nncore.run import check_compatible
+from nncore.run import PreparedData, check_compatible
 
 
 class DataPanel(QScrollArea):
     """The data dock's contents: source, preview, preprocessing and split."""
+
+    #: A message for the window's status bar.
+    status = Signal(str)
 
     def __init__(self, editor: GraphEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +58,8 @@ class DataPanel(QScrollArea):
         #: Whether the panel is on screen (its dock's tab is the current one); the preview
         #: is only computed then.
         self._active = False
+        #: The network changed while the panel was hidden: check the fit when it shows.
+        self._fit_stale = False
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -54,13 +72,25 @@ class DataPanel(QScrollArea):
         self.split_box = self._build_split_box()
         self.editing = DataEditing(editor, self.split_form.show_error, self.refresh_controls)
         self.sources = SourceBox(self.editing)
+        self.sources.file.status.connect(self.status)
         self.preview = DataPreview()
+        loader = self.editing.loader
+        self.progress = LoadProgress(loader)
+        #: The same progress and Cancel, for the window's status bar.
+        self.status_progress = LoadProgress(loader, compact=True)
+        self.load_again = QPushButton("Load the data")
+        self.load_again.setAccessibleName("Load the data again")
+        self.load_again.setToolTip("Read the data file again (its loading was cancelled)")
+        self.load_again.clicked.connect(self.refresh_preview)
+        self.load_again.hide()
         lay.addWidget(self.sources)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.load_again, 0, Qt.AlignmentFlag.AlignRight)
         lay.addWidget(self.preview, 1)
         lay.addWidget(self.split_box)
 
         self.doc.dataChanged.connect(self._on_data_changed)
-        self.doc.projectReset.connect(self._on_data_changed)
+        self.doc.projectReset.connect(self._on_project_reset)
         self.doc.pathChanged.connect(self._on_data_changed)
         theme_notifier().changed.connect(self._on_theme)
         self.doc.analysisChanged.connect(self._on_network_changed)
@@ -94,6 +124,10 @@ class DataPanel(QScrollArea):
         if self._active:
             self.refresh_preview()
 
+    def _on_project_reset(self) -> None:
+        self.sources.file.clear_problem()
+        self._on_data_changed()
+
     def _on_theme(self) -> None:
         self._dirty = True
         if self._active:
@@ -102,12 +136,20 @@ class DataPanel(QScrollArea):
     def _on_network_changed(self) -> None:
         if self._active and not self._dirty:
             self.update_fit()
+        else:
+            self._fit_stale = True
 
     def set_active(self, active: bool) -> None:
         """Called when the panel comes on screen or leaves it (its dock's visibility)."""
         self._active = bool(active)
         if self._active and self._dirty:
             self.refresh_preview()
+        elif self._active and self._fit_stale:
+            self.update_fit()
+
+    def shutdown(self) -> None:
+        """Stop any load at once and wait for its thread (the window closes)."""
+        self.editing.loader.shutdown()
 
     def set_locked(self, locked: bool) -> None:
         """During a run the data settings are read-only (the preview stays)."""
@@ -124,28 +166,57 @@ class DataPanel(QScrollArea):
         self.split_form.set_values(spec.to_dict())
 
     def refresh_preview(self) -> None:
-        """Load the data the settings name (cached) and show it, or why it cannot load."""
+        """Load the data the settings name (cached; a big file on a thread) and show it, or
+        why it cannot load."""
         self._dirty = False
+        self.load_again.hide()
         spec = self.doc.data
-        try:
-            self.dataset = self.editing.cache.get(spec, self.doc.base_dir)
-            self.load_error = None
-        except (DataError, NetCanvasError, OSError) as e:
-            self.dataset = None
-            self.load_error = str(e)
-        except Exception as e:  # a loader bug must not take the window down
-            self.dataset = None
-            self.load_error = f"could not load the data: {type(e).__name__}: {e}"
+        held = self.editing.cache.peek(spec, self.doc.base_dir) is not None
+        if not held and self.editing.loading(spec):
+            return  # its outcome shows when it ends
+        request = LoadRequest(spec, self.doc.base_dir, "preview")
+        if not held:
+            self.preview.show_message(f"Loading {request.name}…")
+        self.editing.load(request, self._on_loaded)
+
+    def _on_loaded(self, outcome: LoadOutcome) -> None:
+        spec = self.doc.data
+        if outcome.request.spec != spec:
+            return  # the settings changed meanwhile: their own load follows
+        if outcome.cancelled:
+            self.dataset, self.load_error = None, "loading was cancelled"
+            self.preview.show_message(f"Loading {outcome.request.name} was cancelled: the "
+                                      "preview and training need the data.")
+            self.sources.file.show_detected(None)
+            self.split_sizes.clear()
+            self.load_again.show()
+            return
+        self.dataset = outcome.dataset
+        self.load_error = outcome.error or None
         if self.dataset is None:
             self.preview.show_error(self.load_error or "")
+            if spec.source == "file" and spec.path:
+                self.sources.file.show_problem(spec.path, spec.params, self.load_error or "")
+            self.sources.file.show_detected(None)
             self.split_sizes.clear()
             return
+        if self.sources.file.pending is None:
+            self.sources.file.clear_problem()
+        self.sources.file.show_detected(self.dataset)
+        self._fit_stale = False
         self.update_fit()
         self.preview.show_dataset(self.dataset, self.viewport().width())
         self.split_sizes.setText(split_text(self.dataset.n_samples, spec))
+        self.editing.prepare(spec)  # a big file's split, off the GUI thread, for training
+
+    def prepared_data(self, spec: DataSpec, base_dir: Path | None) -> PreparedData | None:
+        """The data of ``spec`` split and normalized, if the panel prepared it (a big file,
+        on its loading thread): training takes it instead of reading the file again."""
+        return self.editing.cache.prepared(spec, base_dir)
 
     def update_fit(self) -> None:
         """Say whether the data fits the network's Input, output and loss."""
+        self._fit_stale = False
         fit, ds = self.preview.fit, self.dataset
         if ds is None:
             fit.hide()

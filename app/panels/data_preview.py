@@ -1,9 +1,17 @@
 """The data panel's preview: what the loaded data looks like.
 
-A scatter plot for 2-D points (coloured by class or target), an image grid for images, a
-line plot for sequences and a table otherwise, above the sample count, the class balance,
-whether the data fits the network, or the loader's error message. pyqtgraph, slow to
-import, is imported only when a plot is first drawn.
+A scatter plot for 2-D points (coloured by class or target), an image grid for images
+(every class shown: :mod:`app.panels.data_gallery`), a line plot for sequences and a table
+otherwise, above the sample count, the class balance, whether the data fits the network, or
+the loader's error message. pyqtgraph, slow to import, is imported only when a plot is
+first drawn.
+
+Big data is sampled: the scatter draws at most :data:`MAX_SCATTER` points, stratified by
+class, and says so ("showing 5,000 of 60,000 points"), so a redraw stays fast.
+
+``samplePicked(split, row)``: the person clicked a point of the scatter or an image; the
+preview shows the whole data set, so ``split`` is ``"all"`` and ``row`` the sample's row in
+the loaded data set (before the split).
 """
 
 from __future__ import annotations
@@ -11,19 +19,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QSizePolicy,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from app.models.sampling import sample_indices, shown_text
+from app.panels.data_gallery import ImageGallery
+from app.panels.data_table import DataTable, num_text
 from app.theme import colors
 from nncore.data import Dataset
 
@@ -32,11 +41,13 @@ CLASS_COLORS = ("#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 MAX_TABLE_ROWS = 200
 MAX_SCATTER = 5000
-GRID_IMAGES = 40
 
 
 class DataPreview(QGroupBox):
     """The "Preview" box: texts about the data set and one picture of it."""
+
+    #: The person clicked a sample: ("all", its row in the loaded data set).
+    samplePicked = Signal(str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Preview", parent)
@@ -56,21 +67,21 @@ class DataPreview(QGroupBox):
         self.empty = QLabel("No preview")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(self.empty)
-        self.image_grid = QLabel()
-        self.image_grid.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.image_grid.setMinimumSize(1, 1)
-        self.image_grid.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.image_grid = ImageGallery()
+        self.image_grid.picked.connect(lambda row: self.samplePicked.emit("all", row))
         self.stack.addWidget(self.image_grid)
-        self.table = QTableWidget()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table = DataTable()
         self.stack.addWidget(self.table)
         #: What the preview shows: 'none', 'scatter', 'sequence', 'images' or 'table'.
         self.kind = "none"
         self._plot = None  # pyqtgraph PlotWidget, created on first use
+        #: "showing 5,000 of 60,000 points" when the picture is a sample.
+        self.sampled = _wrapping_label()
+        self.sampled.setObjectName("hint")
         for widget in (self.summary, self.balance, self.fit, self.error):
             pl.addWidget(widget)
         pl.addWidget(self.stack, 1)
+        pl.addWidget(self.sampled)
 
     # -- what to show --------------------------------------------------------------------
     def show_error(self, message: str) -> None:
@@ -81,6 +92,17 @@ class DataPreview(QGroupBox):
         self.summary.clear()
         self.balance.clear()
         self.fit.hide()
+        self.sampled.clear()
+        self._show("none")
+
+    def show_message(self, text: str) -> None:
+        """No data to show yet (it is loading, or its load was cancelled): say so."""
+        self.error.hide()
+        self.summary.clear()
+        self.balance.clear()
+        self.fit.hide()
+        self.sampled.clear()
+        self.empty.setText(text)
         self._show("none")
 
     def show_dataset(self, ds: Dataset, width: int) -> None:
@@ -89,6 +111,8 @@ class DataPreview(QGroupBox):
         self.summary.setText(summary_text(ds))
         self.balance.setText(balance_html(ds))
         self.balance.setVisible(ds.task == "classification")
+        self.sampled.clear()
+        self.empty.setText("No preview")
         if ds.inputs is not None and len(ds.inputs) > 1:
             self._show_table(ds)
         elif ds.X.ndim == 4:
@@ -115,6 +139,8 @@ class DataPreview(QGroupBox):
             self._plot.setMinimumHeight(220)
             self._plot.setMenuEnabled(False)
             self._plot.hideButtons()
+            self._plot.setAccessibleName("Data plot")
+            self._plot.setToolTip("The data; click a point to pick that sample")
             self._plot.getPlotItem().setMouseEnabled(x=True, y=True)
             self.stack.addWidget(self._plot)
         c = colors()
@@ -130,26 +156,36 @@ class DataPreview(QGroupBox):
         import pyqtgraph as pg
 
         plot = self._ensure_plot()
-        X = ds.X[:MAX_SCATTER]
+        classes = ds.y if ds.task == "classification" else None
+        idx = sample_indices(ds.n_samples, MAX_SCATTER, classes)
+        X = ds.X[idx]
         if ds.task == "classification":
-            y = ds.y[:MAX_SCATTER]
+            y = ds.y[idx]
             for k in range(int(ds.n_classes or 0)):
                 mask = y == k
                 if not mask.any():
                     continue
                 color = QColor(CLASS_COLORS[k % len(CLASS_COLORS)])
-                plot.getPlotItem().addItem(pg.ScatterPlotItem(
+                item = pg.ScatterPlotItem(
                     X[mask, 0], X[mask, 1], size=6, pen=pg.mkPen(color.darker(130), width=0.6),
-                    brush=pg.mkBrush(color)))
+                    brush=pg.mkBrush(color), data=idx[mask])
+                item.sigClicked.connect(self._on_points_clicked)
+                plot.getPlotItem().addItem(item)
         else:
-            t = ds.y[:MAX_SCATTER, 0]
+            t = ds.y[idx, 0]
             lo, hi = float(t.min()), float(t.max())
             cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(CLASS_COLORS[1]), QColor("#e8e8e8"),
                                                  QColor(CLASS_COLORS[0])])
             u = (t - lo) / (hi - lo) if hi > lo else np.full_like(t, 0.5)
-            brushes = [pg.mkBrush(cmap.map(float(v), mode="qcolor")) for v in u]
-            plot.getPlotItem().addItem(pg.ScatterPlotItem(X[:, 0], X[:, 1], size=6,
-                                                          pen=None, brush=brushes))
+            # 64 shades are enough for dots: one brush each, not one per point.
+            shades = [pg.mkBrush(cmap.map(i / 63.0, mode="qcolor")) for i in range(64)]
+            brushes = [shades[i] for i in np.clip(np.rint(u * 63), 0, 63).astype(int)]
+            item = pg.ScatterPlotItem(X[:, 0], X[:, 1], size=6, pen=None, brush=brushes,
+                                      data=idx)
+            item.sigClicked.connect(self._on_points_clicked)
+            plot.getPlotItem().addItem(item)
+        self.sampled.setText(shown_text(len(idx), ds.n_samples) + (
+            " (a sample, every class kept)" if len(idx) < ds.n_samples else ""))
         names = ds.feature_names or ["x1", "x2"]
         plot.getPlotItem().setLabel("bottom", names[0])
         plot.getPlotItem().setLabel("left", names[1])
@@ -157,6 +193,10 @@ class DataPreview(QGroupBox):
         plot.getPlotItem().getViewBox().setAspectLocked(True, ratio=1.0)
         plot.getPlotItem().autoRange()
         self._show("scatter", plot)
+
+    def _on_points_clicked(self, _item: Any, points: Any, *_event: Any) -> None:
+        if len(points):
+            self.samplePicked.emit("all", int(points[0].data()))
 
     def _show_sequences(self, ds: Dataset) -> None:
         import pyqtgraph as pg
@@ -175,56 +215,24 @@ class DataPreview(QGroupBox):
 
     # -- images and tables -----------------------------------------------------------------
     def _show_images(self, ds: Dataset, width: int) -> None:
-        n = min(GRID_IMAGES, ds.n_samples)
-        X = ds.X[:n]
-        lo, hi = float(X.min()), float(X.max())
-        scaled = ((X - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(X)).astype(np.uint8)
-        cell, label_h, pad = 40, 14, 4
-        cols = max(3, min(10, (width - 40) // (cell + pad)))
-        rows = (n + cols - 1) // cols
-        dpr = self.devicePixelRatioF() or 1.0
-        w, h = cols * (cell + pad), rows * (cell + label_h + pad)
-        pm = QPixmap(QSize(round(w * dpr), round(h * dpr)))
-        pm.setDevicePixelRatio(dpr)
-        pm.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pm)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        f = QFont(self.font())
-        f.setPixelSize(10)
-        p.setFont(f)
-        p.setPen(colors().subtext)
-        for i in range(n):
-            r, c = divmod(i, cols)
-            x, y = c * (cell + pad), r * (cell + label_h + pad)
-            p.drawImage(QRectF(x, y, cell, cell), _qimage(scaled[i]))
-            if ds.task == "classification":
-                p.drawText(QRectF(x, y + cell, cell, label_h), Qt.AlignmentFlag.AlignCenter,
-                           _class_name(ds, ds.y[i]))
-        p.end()
-        self.image_grid.setPixmap(pm)
+        self.image_grid.show_dataset(ds, width)
+        shown = len(self.image_grid.cells)
+        self.sampled.setText(shown_text(shown, ds.n_samples, "images") + (
+            ", from every class" if ds.task == "classification" and shown < ds.n_samples
+            else ""))
         self._show("images", self.image_grid)
 
     def _show_table(self, ds: Dataset) -> None:
         n = min(MAX_TABLE_ROWS, ds.n_samples)
+        self.sampled.setText(shown_text(n, ds.n_samples, "rows (the first)"))
         headers, columns = _table_columns(ds, n)
         if ds.task == "classification":
             target = [_class_name(ds, v) for v in ds.y[:n]]
             headers.append("class")
         else:
-            target = [_num(v) for v in ds.y[:n, 0]]
+            target = [num_text(v) for v in ds.y[:n, 0]]
             headers.append("target")
-        self.table.clear()
-        self.table.setRowCount(n)
-        self.table.setColumnCount(len(headers))
-        self.table.setHorizontalHeaderLabels(headers)
-        for j, col in enumerate(columns):
-            for i in range(n):
-                item = QTableWidgetItem(_num(col[i]))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(i, j, item)
-        for i in range(n):
-            self.table.setItem(i, len(headers) - 1, QTableWidgetItem(target[i]))
-        self.table.resizeColumnsToContents()
+        self.table.show_rows(headers, columns, target)
         self._show("table", self.table)
 
 
@@ -288,17 +296,6 @@ def _wrapping_label() -> QLabel:
     return label
 
 
-def _qimage(img: np.ndarray) -> QImage:
-    """One ``(C, H, W)`` uint8 image (1 or 3 channels) as a QImage owning its pixels."""
-    if img.shape[0] == 3:
-        arr = np.ascontiguousarray(np.transpose(img, (1, 2, 0)))
-        return QImage(arr.data, arr.shape[1], arr.shape[0], 3 * arr.shape[1],
-                      QImage.Format.Format_RGB888).copy()
-    arr = np.ascontiguousarray(img[0])
-    return QImage(arr.data, arr.shape[1], arr.shape[0], arr.shape[1],
-                  QImage.Format.Format_Grayscale8).copy()
-
-
 def _table_columns(ds: Dataset, n: int) -> tuple[list[str], list[np.ndarray]]:
     """Headers and values of the table's input columns (named inputs, else up to 50
     features) for the first ``n`` samples."""
@@ -314,13 +311,6 @@ def _table_columns(ds: Dataset, n: int) -> tuple[list[str], list[np.ndarray]]:
 def _class_name(ds: Dataset, index: Any) -> str:
     names = ds.class_names
     return names[int(index)] if names else str(int(index))
-
-
-def _num(v: Any) -> str:
-    f = float(v)
-    if f.is_integer() and abs(f) < 1e15:
-        return str(int(f))
-    return f"{f:.4g}"
 
 
 def _esc(text: str) -> str:

@@ -1,8 +1,9 @@
 """The data panel's "Source" box: where the training data comes from.
 
 A combo box chooses the source; below it, one page per source: a built-in generator with
-its parameters and "Regenerate", a bundled data set, or an imported file
-(:class:`~app.panels.data_import.FileSection`).
+its parameters and "Regenerate", a bundled data set, an imported file
+(:class:`~app.panels.data_import.FileSection`), or points stored in the project
+(:class:`~app.panels.data_points.PointsSection`, offered only while the project holds them).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QPushButton, QVBoxLa
 
 from app.panels.data_editing import DataEditing
 from app.panels.data_import import FileSection
+from app.panels.data_points import POINTS_SOURCE, PointsSection
 from app.panels.forms import SchemaForm, compact_combo
 from nncore.data import BUNDLED, GENERATORS
 from nncore.project import DataSpec
 
 SOURCES = (("synthetic", "Generated (synthetic)"), ("bundled", "Bundled data set"),
            ("file", "Imported file"))
+POINTS_SOURCE_TEXT = "Points in the project"
 
 
 class SourceBox(QGroupBox):
@@ -34,6 +37,8 @@ class SourceBox(QGroupBox):
         self.source = compact_combo(QComboBox())
         for key, text in SOURCES:
             self.source.addItem(text, key)
+        self.source.setAccessibleName("Data source")
+        self.source.setToolTip("Where the training data comes from")
         self.source.currentIndexChanged.connect(self._on_source_changed)
         sl.addWidget(self.source)
         self.pages = _Pages()
@@ -41,20 +46,35 @@ class SourceBox(QGroupBox):
         self.generated = GeneratorSection(editing)
         self.bundled = BundledSection(editing)
         self.file = FileSection(editing)
-        for page in (self.generated, self.bundled, self.file):
+        self.points = PointsSection()
+        for page in (self.generated, self.bundled, self.file, self.points):
             self.pages.addWidget(page)
 
     def show_spec(self, spec: DataSpec) -> None:
-        """Set every control from ``spec`` (silently: no edit echoes back)."""
+        """Set every control from ``spec`` (silently: no edit echoes back); a file that
+        failed to load keeps the file page shown."""
+        source = "file" if self.file.pending is not None else spec.source
         with QSignalBlocker(self.source):
-            self.source.setCurrentIndex(max(0, self.source.findData(spec.source)))
+            # The points source is offered only while the project holds points.
+            has_points = self.source.findData(POINTS_SOURCE) >= 0
+            if spec.source == POINTS_SOURCE and not has_points:
+                self.source.addItem(POINTS_SOURCE_TEXT, POINTS_SOURCE)
+            elif spec.source != POINTS_SOURCE and has_points:
+                self.source.removeItem(self.source.findData(POINTS_SOURCE))
+            self.source.setCurrentIndex(max(0, self.source.findData(source)))
         self.pages.setCurrentIndex(self.source.currentIndex())
         self.generated.show_spec(spec)
         self.bundled.show_spec(spec)
         self.file.show_spec(spec)
+        self.points.show_spec(spec)
 
     def _on_source_changed(self, _index: int) -> None:
         source = self.source.currentData()
+        if source != "file" and self.file.pending is not None:
+            self.file.clear_problem()  # leaving a file that failed: back to the settings
+            if source == self.editing.spec.source:
+                self.editing.reset_controls()
+                return
         if source == self.editing.spec.source:
             return
         if source == "synthetic":
@@ -85,6 +105,8 @@ class GeneratorSection(QWidget):
             self.choice.addItem(name.replace("_", " ").capitalize(), name)
             self.choice.setItemData(self.choice.count() - 1, gen.description,
                                     Qt.ItemDataRole.ToolTipRole)
+        self.choice.setAccessibleName("Generator")
+        self.choice.setToolTip("The built-in generator that draws the data")
         self.choice.currentIndexChanged.connect(self._on_generator_changed)
         self.description = QLabel()
         self.description.setWordWrap(True)
@@ -93,6 +115,7 @@ class GeneratorSection(QWidget):
         self.form.edited.connect(self._on_param)
         self.regenerate = QPushButton("Regenerate")
         self.regenerate.setToolTip("Draw new data with a new random seed")
+        self.regenerate.setAccessibleName("Regenerate the data")
         self.regenerate.clicked.connect(self.regenerate_data)
         gl.addWidget(self.choice)
         gl.addWidget(self.description)
@@ -156,6 +179,8 @@ class BundledSection(QWidget):
         self.choice = compact_combo(QComboBox())
         for name, info in BUNDLED.items():
             self.choice.addItem(info.title, name)
+        self.choice.setAccessibleName("Bundled data set")
+        self.choice.setToolTip("A data set that comes with NetCanvas")
         self.choice.currentIndexChanged.connect(self._on_bundled_changed)
         self.description = QLabel()
         self.description.setWordWrap(True)
@@ -163,6 +188,8 @@ class BundledSection(QWidget):
         self.as_images = compact_combo(QComboBox())
         self.as_images.addItem("As a table of features", False)
         self.as_images.addItem("As images", True)
+        self.as_images.setAccessibleName("Digits layout")
+        self.as_images.setToolTip("Read the digits as 8×8 images or as 64 numbers")
         self.as_images.currentIndexChanged.connect(self._on_as_images)
         bl.addWidget(self.choice)
         bl.addWidget(self.description)

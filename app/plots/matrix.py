@@ -1,13 +1,15 @@
 """Classification results drawn with QPainter: the confusion matrix and a gallery of
-misclassified validation images. No pyqtgraph needed."""
+misclassified validation images (at most :attr:`MisclassifiedGallery.MAX`, a sample
+stratified by true class when there are more; a click on one reports it). No pyqtgraph
+needed."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.theme import colors
@@ -134,24 +136,41 @@ def to_qimage(img: np.ndarray) -> QImage:
 
 
 class MisclassifiedGallery(QWidget):
-    """Validation images the network gets wrong, each labelled "true → predicted"."""
+    """Validation images the network gets wrong, each labelled "true → predicted";
+    ``picked(i)`` when the ``i``-th image shown is clicked."""
 
-    MAX = 48
+    MAX = 64
+    picked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.items: list[tuple[QImage, str]] = []
         self.caption = ""
+        #: Where each image was drawn (for clicks).
+        self.rects: list[QRectF] = []
         self.setMinimumSize(160, 140)
+        self.setAccessibleName("Misclassified images")
+        self.setToolTip("Validation images the network gets wrong (true → predicted); "
+                        "click one to pick it")
 
     def set_items(self, images: list[np.ndarray], labels: list[str], total_wrong: int,
                   total: int) -> None:
         self.items = [(to_qimage(im), lab) for im, lab in zip(images[:self.MAX],
                                                               labels[:self.MAX])]
+        shown = len(self.items)
         self.caption = "" if not total else (
-            f"{total_wrong} of {total} validation images misclassified"
-            + (f" (first {len(self.items)} shown)" if total_wrong > len(self.items) else ""))
+            f"{total_wrong:,} of {total:,} validation images misclassified"
+            + (f"; showing {shown} of {total_wrong:,} (every true class)"
+               if total_wrong > shown else ""))
         self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        for i, rect in enumerate(self.rects):
+            if rect.contains(pos) and event.button() == Qt.MouseButton.LeftButton:
+                self.picked.emit(i)
+                break
+        super().mousePressEvent(event)
 
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
@@ -165,6 +184,7 @@ class MisclassifiedGallery(QWidget):
         p.drawText(QRectF(4, 2, self.width() - 8, fm.height() + 2),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                    self.caption or "No predictions yet")
+        self.rects = []
         if not self.items:
             p.end()
             return
@@ -188,6 +208,7 @@ class MisclassifiedGallery(QWidget):
             if y + side > self.height():
                 break
             p.drawImage(QRectF(x, y, side, side), img)
+            self.rects.append(QRectF(x, y, side, side))
             p.setPen(c.error)
             p.drawText(QRectF(x - 2, y + side, side + 4, label_h),
                        Qt.AlignmentFlag.AlignCenter,

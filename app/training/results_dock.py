@@ -1,14 +1,22 @@
 """The "Results" dock: what the network predicts, from the probe's results: the decision
 boundary (or prediction map) of 2-D data, predicted against actual values, the confusion
-matrix and the misclassified images."""
+matrix and the misclassified images. Big data is sampled (at most 5,000 dots, 64 images,
+stratified by class) and the views say so.
+
+``ResultsPanel.samplePicked(split, row)``: the person clicked a dot of the decision
+boundary (``split`` ``"all"``: ``row`` is the sample's row in the whole data set, before the
+split) or a misclassified image (``"val"``, or ``"train"`` when there is no validation
+split: ``row`` is its row in that split)."""
 
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from app.models.runs import RunRecord, task_of
+from app.models.sampling import sample_indices
 from app.theme import theme_notifier
 from app.training.controller import RunController
 from app.training.frames import RESULTS_SLOT
@@ -20,6 +28,8 @@ class ResultsPanel(LazyPanel):
     the misclassified images; it asks the probe only for what its visible tab shows."""
 
     SLOT = RESULTS_SLOT
+    #: A sample was clicked: (split, row in that split); see the module's doc.
+    samplePicked = Signal(str, int)
 
     def __init__(self, training: RunController, parent: QWidget | None = None) -> None:
         super().__init__(training, "What the network predicts appears here: the decision "
@@ -29,6 +39,8 @@ class ResultsPanel(LazyPanel):
         training.dataReady.connect(self._on_display)
         self._chosen = False
         self._probe_dirty = False
+        #: (split, rows) of the images the gallery shows, in its order.
+        self._gallery_rows: tuple[str, list[int]] = ("val", [])
 
     def _build(self) -> QWidget:
         from app.plots.matrix import ConfusionMatrixView, MisclassifiedGallery
@@ -40,6 +52,8 @@ class ResultsPanel(LazyPanel):
         self.scatter = PredictionScatter()
         self.confusion = ConfusionMatrixView()
         self.gallery = MisclassifiedGallery()
+        self.boundary.picked.connect(lambda row: self.samplePicked.emit("all", row))
+        self.gallery.picked.connect(self._on_image_picked)
         self.i_boundary = self.tabs.addTab(self.boundary, "Decision boundary")
         self.i_scatter = self.tabs.addTab(self.scatter, "Predicted vs actual")
         self.i_confusion = self.tabs.addTab(self.confusion, "Confusion matrix")
@@ -48,6 +62,11 @@ class ResultsPanel(LazyPanel):
         self.tabs.tabBarClicked.connect(self._on_tab_clicked)
         theme_notifier().changed.connect(self._apply_theme)
         return self.tabs
+
+    def _on_image_picked(self, i: int) -> None:
+        split, rows = self._gallery_rows
+        if 0 <= i < len(rows):
+            self.samplePicked.emit(split, rows[i])
 
     def _on_tab_clicked(self, _index: int) -> None:
         self._chosen = True
@@ -155,14 +174,24 @@ class ResultsPanel(LazyPanel):
             if i == self.i_confusion:
                 self.confusion.set_matrix(confusion_matrix(true, pred, k), names)
             elif i == self.i_gallery:
-                wrong = np.flatnonzero(pred != true)
-                images = [ds.X[res.index[j]] for j in wrong[:self.gallery.MAX]]
+                self._show_gallery(ds, res.index, true, pred, names)
 
-                def name(c: int) -> str:
-                    return names[c] if names and c < len(names) else str(c)
+    def _show_gallery(self, ds, index: np.ndarray, true: np.ndarray, pred: np.ndarray,
+                      names: list[str] | None) -> None:
+        """A sample of the misclassified images, stratified by true class."""
+        wrong = np.flatnonzero(pred != true)
+        wrong = wrong[sample_indices(len(wrong), self.gallery.MAX, true[wrong])]
+        rows = [int(index[j]) for j in wrong]
+        data = self.training.probe.data
+        split = "val" if data is not None and ds is data.val else "train"
+        self._gallery_rows = (split, rows)
 
-                labels = [f"{name(true[j])}→{name(pred[j])}" for j in wrong[:self.gallery.MAX]]
-                self.gallery.set_items(images, labels, len(wrong), len(true))
+        def name(c: int) -> str:
+            return names[c] if names and c < len(names) else str(c)
+
+        labels = [f"{name(true[j])}→{name(pred[j])}" for j in wrong]
+        self.gallery.set_items([ds.X[r] for r in rows], labels,
+                               int(np.count_nonzero(pred != true)), len(true))
 
     def _task(self, run: RunRecord | None) -> str:
         """The shown run's task, else the one of the project's loss."""

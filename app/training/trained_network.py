@@ -5,6 +5,7 @@ came from, and the last prepared data (kept while the data settings and file sta
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,11 @@ class TrainedNetwork:
         self._data: tuple[str, PreparedData] | None = None
         self._lent_structure: str | None = None
         self._data_key = ""
+        #: Where prepared data may come from before this keeps any: the data panel, which
+        #: prepares a big file's data on its loading thread (``(data spec, folder) ->
+        #: PreparedData | None``), so a run neither reads the file again nor holds a
+        #: second copy of it.
+        self.prepared_for: Callable[[Any, Path | None], PreparedData | None] | None = None
 
     def continues_from(self, graph: GraphSpec) -> int | None:
         """The epoch a run of ``graph`` continues from: the epochs the weights trained
@@ -81,7 +87,10 @@ class TrainedNetwork:
         self._data_key = data_key(project.data, base_dir)
         if self._data is not None and self._data[0] == self._data_key:
             return self._data[1]
-        return None
+        data = self.prepared_for(project.data, base_dir) if self.prepared_for else None
+        if data is not None:
+            self._data = (self._data_key, data)
+        return data
 
     def keep_data(self, data: PreparedData) -> None:
         """The data prepared for the run started last (see :meth:`cached_data`)."""

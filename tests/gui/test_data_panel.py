@@ -84,8 +84,8 @@ def test_bundled_digits_as_images_and_iris_as_table(window, panel):
     ref = load_bundled("iris")
     assert panel.preview.table.rowCount() == 150
     assert panel.preview.table.columnCount() == 5
-    assert panel.preview.table.item(0, 0).text() == f"{float(ref.X[0, 0]):.4g}"
-    assert panel.preview.table.item(0, 4).text() == ref.class_names[int(ref.y[0])]
+    assert panel.preview.table.model_.text(0, 0) == f"{float(ref.X[0, 0]):.4g}"
+    assert panel.preview.table.model_.text(0, 4) == ref.class_names[int(ref.y[0])]
     assert "3 classes" in panel.preview.summary.text()
     panel.sources.bundled.choice.setCurrentIndex(panel.sources.bundled.choice.findData("digits"))
     assert panel.sources.bundled.as_images.isVisibleTo(panel)
@@ -111,7 +111,7 @@ def test_split_settings_and_refusal(window, panel):
     assert doc.data.val_fraction == 0.2
 
 
-def test_import_csv_shows_table(window, panel, tmp_path, dialog_log):
+def test_import_csv_shows_table(window, panel, tmp_path, dialog_log, qtbot):
     path = tmp_path / "pts.csv"
     rows = ["x,y,z,kind"] + [f"{i},{i * 2},{i % 3},{'ab'[i % 2]}" for i in range(20)]
     path.write_text("\n".join(rows) + "\n")
@@ -121,14 +121,18 @@ def test_import_csv_shows_table(window, panel, tmp_path, dialog_log):
     assert spec.source == "file" and spec.path == path.resolve().as_posix()
     assert panel.preview.kind == "table"
     assert panel.preview.table.rowCount() == 20
-    assert [panel.preview.table.horizontalHeaderItem(j).text() for j in range(4)] == \
+    assert [panel.preview.table.header(j) for j in range(4)] == \
         ["x", "y", "z", "class"]
+    # Loaded: the options fold away, one click shows them.
+    assert not panel.sources.file.options.isVisibleTo(panel)
+    panel.sources.file.options_toggle.click()
     assert panel.sources.file.options.isVisibleTo(panel)
-    # Choose another target column: the data reloads.
-    panel.sources.file.options.target.setText("z")
-    panel.sources.file.options.target.setModified(True)
-    panel.sources.file.options.target.editingFinished.emit()
-    assert window.document.data.params == {"target": "z"}
+    # Choose another target column: the data reloads (after a short pause).
+    target = panel.sources.file.options.fields["target"]
+    target.setText("z")
+    target.setModified(True)
+    target.editingFinished.emit()
+    qtbot.waitUntil(lambda: window.document.data.params == {"target": "z"}, timeout=3000)
     window.undo_stack.undo()
     window.undo_stack.undo()
     assert window.document.data.source == "synthetic"
@@ -141,10 +145,10 @@ def test_broken_import_is_a_clear_message_and_changes_nothing(window, panel, tmp
     before = window.document.data
     dialog_log.open_paths.append(str(path))
     assert not panel.sources.file.choose_file()
-    title, text, info = dialog_log.last
-    assert title == "Cannot import the data"
-    assert "bad.csv" in text and info
-    assert "Traceback" not in info
+    shown = panel.sources.file.error.text()
+    assert "bad.csv line 3, column 'b': expected a number, got 'oops'" in shown
+    assert panel.sources.file.problem.isVisibleTo(panel)
+    assert "Traceback" not in shown and not dialog_log.messages
     assert window.document.data == before
     assert not window.undo_stack.canUndo()
 
@@ -228,17 +232,21 @@ def test_csv_options_come_from_the_csv_format_schema(panel):
 
     csv = data_format("csv")
     options = panel.sources.file.options
-    assert [options.task.itemData(i) for i in range(options.task.count())] == \
+    assert list(options.fields) == [p.name for p in csv.options]
+    task = options.fields["task"]
+    assert [task.itemData(i) for i in range(task.count())] == \
         [None, *csv.option("task").choices]
-    assert [options.task.itemText(i) for i in range(options.task.count())] == \
+    assert [task.itemText(i) for i in range(task.count())] == \
         ["Automatic", "Classification", "Regression"]
-    assert options.target.toolTip() == csv.option("target").help
-    options.target.setText("3")
-    options.task.setCurrentIndex(options.task.findData("regression"))
+    for p in csv.options:
+        assert options.fields[p.name].toolTip() == p.help
+        assert options.labels[p.name].toolTip() == p.help
+    options.fields["target"].setText("3")
+    task.setCurrentIndex(task.findData("regression"))
     assert options.params({"delimiter": ";", "task": "classification"}) == \
-        {"delimiter": ";", "target": 3, "task": "regression"}
-    options.target.setText("")
-    options.task.setCurrentIndex(0)
+        {"target": 3, "task": "regression"}
+    options.fields["target"].setText("")
+    task.setCurrentIndex(0)
     assert options.params({"target": "x", "task": "regression"}) == {}
 
 

@@ -107,8 +107,9 @@ def test_decision_boundary_is_the_network_on_a_grid(window, qtbot):
     k, m = np.unravel_index(np.argmax(want[..., 0]), (100, 100))
     # Class 1 is blue, class 0 orange (as in the data panel).
     assert img[i, j, 2] > img[i, j, 0] and img[k, m, 0] > img[k, m, 2]
-    pts = results.boundary.points.getData()
-    assert len(pts[0]) == len(X)
+    x, y, rows = results.boundary.point_data()
+    assert len(x) == len(X) and sorted(rows.tolist()) == list(range(len(X)))
+    np.testing.assert_allclose(np.column_stack([x, y]), X[rows], rtol=1e-6)
 
 
 def test_confusion_matrix_counts_the_validation_predictions(window, qtbot):
