@@ -22,7 +22,7 @@ Noise
 Classification generators return two balanced classes (``int64`` indices, shuffled);
 regression generators return ``float32`` targets of shape ``(n, 1)`` in about ``[-1, 1]``.
 Every generator is deterministic for a given integer ``seed``
-(``numpy.random.default_rng(seed)``); ``seed=None`` draws fresh randomness.
+(``numpy.random.defaultseeded_rng(seed)``); ``seed=None`` draws fresh randomness.
 
 :data:`GENERATORS` describes every generator and its parameters so the GUI can build a form.
 """
@@ -39,7 +39,9 @@ import numpy as np
 from nncore.errors import DataError, ParameterError
 from nncore.params import Param
 
+from .clues import clues
 from .dataset import Dataset
+from .generator_checks import check_n, check_noise, seeded_rng
 from .long_memory import first_value_sequences
 
 _XY = ["x1", "x2"]
@@ -50,32 +52,6 @@ OUTLIER_SHIFT = 4.0
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def _check_n(n_samples: int, minimum: int = 2, what: str = "n_samples") -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-        raise DataError(f"{what} must be an integer, got {n_samples!r}")
-    if n_samples < minimum:
-        raise DataError(f"{what} must be at least {minimum}, got {n_samples}")
-    return int(n_samples)
-
-
-def _check_noise(noise: float, maximum: float = 1.0) -> float:
-    try:
-        value = float(noise)
-    except (TypeError, ValueError):
-        raise DataError(f"noise must be a number, got {noise!r}") from None
-    if not (0.0 <= value <= maximum):
-        raise DataError(f"noise must be between 0 and {maximum}, got {noise!r}")
-    return value
-
-
-def _rng(seed: int | None) -> np.random.Generator:
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
-    ):
-        raise DataError(f"seed must be a non-negative integer or None, got {seed!r}")
-    return np.random.default_rng(seed)
-
-
 def _classes(n_samples: int, n_classes: int) -> list[int]:
     """Sizes of ``n_classes`` balanced classes adding up to ``n_samples``."""
     base, extra = divmod(n_samples, n_classes)
@@ -120,9 +96,9 @@ def _finish_regression(
 # ---------------------------------------------------------------------------------------------
 def circle(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Dataset:
     """A disc of class 1 (radius < 2.5) inside a ring of class 0 (radius 3.5 .. 5)."""
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    rng = _rng(seed)
+    n = check_n(n_samples)
+    noise = check_noise(noise)
+    rng = seeded_rng(seed)
     radius = 5.0
     n_in, n_out = _classes(n, 2)[1], _classes(n, 2)[0]
     r = np.concatenate(
@@ -144,9 +120,9 @@ def circle(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Da
 
 def xor(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Dataset:
     """Class 1 where x1 and x2 have the same sign (quadrants I and III), else class 0."""
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    rng = _rng(seed)
+    n = check_n(n_samples)
+    noise = check_noise(noise)
+    rng = seeded_rng(seed)
     padding = 0.3
     pts = rng.uniform(-5.0, 5.0, (n, 2))
     pts += np.where(pts > 0, padding, -padding)
@@ -159,9 +135,9 @@ def xor(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Datas
 
 def gauss(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Dataset:
     """Two Gaussian clusters centred at (-2, -2) (class 0) and (2, 2) (class 1)."""
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    rng = _rng(seed)
+    n = check_n(n_samples)
+    noise = check_noise(noise)
+    rng = seeded_rng(seed)
     std = math.sqrt(0.5 + noise * (4.0 - 0.5))
     sizes = _classes(n, 2)
     pts = np.concatenate(
@@ -187,12 +163,12 @@ def spiral(
     ``2 pi k / n_classes``. With the default noise the arms are well separated (a 2-16-16-2
     MLP reaches more than 97 % accuracy).
     """
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    n_classes = _check_n(n_classes, 2, "n_classes")
+    n = check_n(n_samples)
+    noise = check_noise(noise)
+    n_classes = check_n(n_classes, 2, "n_classes")
     if n < n_classes:
         raise DataError(f"n_samples ({n}) must be at least n_classes ({n_classes})")
-    rng = _rng(seed)
+    rng = seeded_rng(seed)
     parts, labels = [], []
     for k, size in enumerate(_classes(n, n_classes)):
         i = np.arange(size) / size
@@ -215,9 +191,9 @@ def spiral(
 def moons(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Dataset:
     """Two interleaving half circles (upper moon class 0, lower moon class 1), scaled by 3
     and centred: the points lie in ``[-4.5, 4.5] x [-2.25, 2.25]`` before noise."""
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    rng = _rng(seed)
+    n = check_n(n_samples)
+    noise = check_noise(noise)
+    rng = seeded_rng(seed)
     sizes = _classes(n, 2)
     t0 = rng.uniform(0.0, math.pi, sizes[0])
     t1 = rng.uniform(0.0, math.pi, sizes[1])
@@ -240,9 +216,9 @@ def plane(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0,
     """Target ``(x1 + x2) / 10`` on points uniform in ``[-6, 6]^2`` (about ``[-1.2, 1.2]``);
     a share ``outliers`` of the targets is pushed 4 higher (drawn after the rest, so the
     other values are those without outliers)."""
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    rng = _rng(seed)
+    n = check_n(n_samples)
+    noise = check_noise(noise)
+    rng = seeded_rng(seed)
     radius = 6.0
     pts = rng.uniform(-radius, radius, (n, 2))
     shifted = pts + rng.uniform(-radius, radius, (n, 2)) * noise
@@ -250,25 +226,6 @@ def plane(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0,
     if outliers > 0:
         target[rng.permutation(n)[:round(n * outliers)]] += OUTLIER_SHIFT
     return _finish_regression(pts, target, "plane", "Linear ramp: y = (x1 + x2) / 10.")
-
-
-def clues(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0,
-          n_inputs: int = 6) -> Dataset:
-    """``n_inputs`` numbers uniform in ``[-1, 1]``, of which only the first two decide the
-    class (``x1 + x2 > 0``, with ``noise`` added to that sum); the others are clues that
-    mean nothing. For seeing which inputs a network relies on."""
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or not 3 <= n_inputs <= 20:
-        raise ParameterError(f"n_inputs must be an integer from 3 to 20, got {n_inputs!r}")
-    rng = _rng(seed)
-    x = rng.uniform(-1.0, 1.0, (n, n_inputs))
-    labels = (x[:, 0] + x[:, 1] + rng.normal(0.0, noise, n) > 0).astype(np.int64)
-    data = _finish_classification(
-        x, labels, rng, "clues",
-        f"{n_inputs} inputs; only x1 and x2 decide the class (x1 + x2 > 0).", ["no", "yes"])
-    data.feature_names = [f"x{i + 1}" for i in range(n_inputs)]
-    return data
 
 
 _GAUSSIANS = [
@@ -284,9 +241,9 @@ _GAUSSIANS = [
 def multi_gaussian(n_samples: int = 500, noise: float = 0.1, seed: int | None = 0) -> Dataset:
     """Six bumps of alternating sign on a 3x2 grid; the target is the strongest bump's value
     ``sign * max(0, 1 - distance / 2)``, in ``[-1, 1]``; points uniform in ``[-6, 6]^2``."""
-    n = _check_n(n_samples)
-    noise = _check_noise(noise)
-    rng = _rng(seed)
+    n = check_n(n_samples)
+    noise = check_noise(noise)
+    rng = seeded_rng(seed)
     radius = 6.0
     pts = rng.uniform(-radius, radius, (n, 2))
     shifted = pts + rng.uniform(-radius, radius, (n, 2)) * noise
@@ -309,11 +266,11 @@ def sine_series(
 ) -> np.ndarray:
     """A noisy sine wave ``sin(2 pi t / period) + N(0, noise)``, ``float32`` of shape
     ``(n_points,)``, for sequence tasks (see :mod:`nncore.data.sequences`)."""
-    n = _check_n(n_points)
-    noise = _check_noise(noise)
+    n = check_n(n_points)
+    noise = check_noise(noise)
     if not period > 0:
         raise DataError(f"period must be positive, got {period!r}")
-    rng = _rng(seed)
+    rng = seeded_rng(seed)
     t = np.arange(n, dtype=np.float64)
     return (np.sin(2 * math.pi * t / period) + rng.normal(0.0, noise, n)).astype(np.float32)
 
@@ -349,16 +306,16 @@ def recommender_ratings(
     (``int64``, shape ``(n,)``), ``X`` = the user ids, ``y`` = ratings ``float32 (n, 1)``,
     and ``meta['vocab_sizes'] = {'user': n_users, 'item': n_items}``.
     """
-    n_users = _check_n(n_users, 1, "n_users")
-    n_items = _check_n(n_items, 1, "n_items")
-    rank = _check_n(rank, 1, "rank")
-    n_ratings = _check_n(n_ratings, 2, "n_ratings")
-    noise = _check_noise(noise, maximum=5.0)
+    n_users = check_n(n_users, 1, "n_users")
+    n_items = check_n(n_items, 1, "n_items")
+    rank = check_n(rank, 1, "rank")
+    n_ratings = check_n(n_ratings, 2, "n_ratings")
+    noise = check_noise(noise, maximum=5.0)
     if n_ratings > n_users * n_items:
         raise DataError(
             f"n_ratings ({n_ratings}) cannot exceed n_users * n_items ({n_users * n_items})"
         )
-    rng = _rng(seed)
+    rng = seeded_rng(seed)
     p = rng.normal(0.0, 1.0 / math.sqrt(rank), (n_users, rank))
     q = rng.normal(0.0, 1.0, (n_items, rank))
     b_user = rng.normal(0.0, 0.3, n_users)
