@@ -69,6 +69,7 @@ from app.window.help import HelpActions
 from app.window.layer_actions import LayerActions
 from app.window.layout import LAYOUT_VERSION, WindowDocks, place_docks, size_docks
 from app.window.panel_focus import PanelFocus
+from app.window.sample_picking import SamplePicking
 from app.window.status_bar import StatusBar
 from app.window.tab_bars import TabBarJanitor
 from app.window.theme_actions import ThemeActions
@@ -197,6 +198,11 @@ class MainWindow(QMainWindow):
         self.unit_responses = UnitResponses(ctx, self.training, self)
         self.edge_weights = EdgeWeights(ctx, self.training, self)
         self.data_points = DataPoints(ctx, self)
+        # A click on a sample (data preview, decision boundary, misclassified image).
+        self.sample_picking = SamplePicking(ctx, self.training, self.trace_samples.show_sample,
+                                            self.explain.show_sample, self)
+        self.data_panel.preview.samplePicked.connect(self.sample_picking.pick)
+        self.plot_docks.results.samplePicked.connect(self.sample_picking.pick)
         runs, curves = self.plot_docks.runs, self.plot_docks.curves
         self.comparison = RunComparison(ctx, self.training, runs, lambda: curves.content, self)
         self.forks = ForkActions(ctx, self.training, runs, self)

@@ -68,6 +68,17 @@ class PreparedData:
         return self.dataset.class_names
 
 
+def locate_row(data: PreparedData, row: int) -> tuple[str, int] | None:
+    """Where row ``row`` of the data set as loaded went: ``("train" | "val" | "test",
+    its row in that split)``, or None when no split holds it (a class left out)."""
+    for name, part in (("train", data.train), ("val", data.val), ("test", data.test)):
+        if part is not None and part.rows is not None:
+            hits = np.flatnonzero(part.rows == row)
+            if len(hits):
+                return name, int(hits[0])
+    return None
+
+
 def resolve_path(path: str, base_dir: str | Path | None) -> Path:
     p = Path(path).expanduser()
     if not p.is_absolute() and base_dir is not None:

@@ -60,6 +60,10 @@ class Dataset:
     description: str = ""
     inputs: dict[str, np.ndarray] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: For a subset (a split): the rows of the data set as loaded that it holds, in its
+    #: order (None: it is the data set as loaded). A click on a sample of the whole data
+    #: set finds the split and the row it became.
+    rows: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         label = f"data set '{self.name}'" if self.name else "data set"
@@ -240,7 +244,8 @@ class Dataset:
             first_key = next(iter(self.inputs))
             if self.X is self.inputs[first_key]:
                 X_sub = inputs[first_key]
-        return replace(self, X=X_sub, y=self.y[idx], inputs=inputs,
+        rows = (np.arange(self.n_samples) if self.rows is None else self.rows)[idx]
+        return replace(self, X=X_sub, y=self.y[idx], inputs=inputs, rows=rows,
                        class_names=None if self.class_names is None else list(self.class_names),
                        feature_names=None if self.feature_names is None
                        else list(self.feature_names),
