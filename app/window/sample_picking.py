@@ -12,15 +12,18 @@ on the GUI thread for this.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QCursor
 from PySide6.QtWidgets import QMenu
 
-from app.training.controller import RunController
 from app.window.context import WindowContext
 from nncore.errors import NetCanvasError
 from nncore.run import PreparedData, locate_row, prepare_data
+
+if TYPE_CHECKING:  # (the training package builds on the window's context)
+    from app.training.controller import RunController
 
 #: The splits by the names a person reads.
 SPLIT_WORDS = {"train": "training", "val": "validation", "test": "test"}
