@@ -73,6 +73,8 @@ def make_plot(left: str = "", bottom: str = "",
     if bottom:
         item.setLabel("bottom", bottom, color=fg, **{"font-size": "8pt"})
     style_plot(w)
+    # A name for screen readers; plots with a more precise one set their own.
+    w.setAccessibleName(f"Plot of {left} against {bottom}" if left and bottom else "Plot")
     w.setMinimumSize(140, 110)
     w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     fit_axes(w)

@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from app.models.runs import RunRecord, format_metric, metric_title
+from app.models.runs import RunRecord, format_loss, format_metric, metric_title
 from app.plots.common import (
     TRAIN_COLOR,
     VAL_COLOR,
@@ -213,7 +213,28 @@ class EpochPlot(QWidget):
             self.ranges.update(x_lo, max(x_hi, x_lo), end, ys, log)
         if self.readout_x is not None:
             self._show_readout(self.readout_x)
+        self.plot.setAccessibleDescription(self.describe())
         return True
+
+    def describe(self) -> str:
+        """What the plot shows, in words (for screen readers): the shown run's last
+        training and validation values and its best epoch."""
+        run = self.run
+        if run is None or not len(run.curves.epoch.data):
+            return "No run yet"
+        x, tr, va = self._series(run)
+        fmt = format_loss if self.kind == "loss" else (
+            lambda v: format_metric(run.metric, v))
+        parts = [f"Run {run.number}, epoch {int(x[-1])}"]
+        for name, y in (("training", tr), ("validation", va)):
+            if len(y) and np.isfinite(y[-1]):
+                parts.append(f"{name} {fmt(float(y[-1]))}")
+        best = self._best_point(run)
+        if best is not None:
+            parts.append(f"best epoch {int(best[0])}")
+        if self.overlays:
+            parts.append("overlaid: " + ", ".join(f"run {r.number}" for r in self.overlays))
+        return "; ".join(parts)
 
     @staticmethod
     def _safe(y: np.ndarray, log: bool) -> np.ndarray:

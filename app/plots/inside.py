@@ -200,6 +200,7 @@ class HistogramPlot(QWidget):
         super().__init__(parent)
         self.title = small_label(title, 0.88, wrap=True)
         self.plot = make_plot()
+        self.plot.setAccessibleName(f"Histogram: {title}")
         self.plot.setMinimumSize(120, 90)
         brush = pg.mkBrush(color)
         c = brush.color()

@@ -37,6 +37,7 @@ class BoundaryPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = make_plot()
+        self.plot.setAccessibleName("Decision boundary")
         self.plot.getPlotItem().setAspectLocked(False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)

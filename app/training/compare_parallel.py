@@ -99,6 +99,7 @@ class ParallelCoordinates(QDialog):
         self.best = best_run(runs)
         self.plot = make_plot()
         self.plot.setAccessibleName("Parallel coordinates of the runs")
+        self.plot.setAccessibleName("Parallel coordinates of the runs")
         self.plot.setToolTip("Each line is a run; each vertical axis a setting or result "
                              "(bottom: smallest, top: largest)")
         self.lines: dict[int, pg.PlotDataItem] = {}

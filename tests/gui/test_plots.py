@@ -311,3 +311,23 @@ def test_conv_network_shows_feature_maps_and_misclassified_images(make_window, q
     wrong = int(np.sum(pred != val.y))
     assert results.gallery.caption.startswith(f"{wrong} of {len(val.y)}")
     assert len(results.gallery.items) == min(wrong, results.gallery.MAX)
+
+
+def test_the_curves_say_what_they_show_to_a_screen_reader(window, qtbot):
+    """The loss plot's accessible description names the run's last values and its best
+    epoch, as the plot shows them."""
+    from app.models.runs import format_loss
+    from app.plots.curves import EpochPlot
+
+    w = window
+    w.editor.set_training(epochs=5)
+    with qtbot.waitSignal(w.training.runFinished, timeout=60_000):
+        assert w.training.train()
+    run = w.training.history.runs[0]
+    loss = next(p for p in w.findChildren(EpochPlot) if p.kind == "loss")
+    loss.refresh()
+    text = loss.plot.accessibleDescription()
+    assert text.startswith("Run 1, epoch 5")
+    assert f"validation {format_loss(float(run.curves.val_loss.data[-1]))}" in text
+    assert "best epoch" in text
+    assert loss.plot.accessibleName() == "Loss curves"
