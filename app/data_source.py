@@ -10,9 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from nncore.data import Dataset, load_data
+from nncore.data import Dataset
 from nncore.data.formats.files import LoadControl
-from nncore.errors import DataError
 from nncore.project import DataSpec
 from nncore.run import PreparedData, load_dataset, resolve_path
 
@@ -42,23 +41,10 @@ def data_key(spec: DataSpec, base_dir: Path | None) -> tuple[Any, ...]:
 
 def load_spec(spec: DataSpec, base_dir: Path | None,
               control: LoadControl | None = None) -> Dataset:
-    """The raw data set of ``spec``, as :func:`nncore.run.load_dataset` gives it; a data
-    file is read with ``control`` (cancel it from another thread, follow its bytes)."""
-    if spec.source != "file" or not spec.path:
-        return load_dataset(spec, base_dir)
-    path = resolve_path(spec.path, base_dir)
-    if not path.exists():
-        raise DataError(f"data.path: {spec.path!r} not found (looked for {path}; a relative "
-                        "path is relative to the project file's folder)")
-    options = dict(spec.params)
-    if isinstance(options.get("labels_path"), str):  # IDX labels: relative to the project too
-        labels = resolve_path(options["labels_path"], base_dir)
-        if not labels.exists():
-            raise DataError(f"data.params.labels_path: {options['labels_path']!r} not found "
-                            f"(looked for {labels}; a relative path is relative to the "
-                            "project file's folder)")
-        options["labels_path"] = labels
-    return load_data(path, control=control, **options)
+    """The raw data set of ``spec``, as :func:`nncore.run.load_dataset` gives it (the same
+    function, so the window and ``netcanvas train`` read the same data); a data file is
+    read with ``control`` (cancel it from another thread, follow its bytes)."""
+    return load_dataset(spec, base_dir, control)
 
 
 def load_bytes(spec: DataSpec, base_dir: Path | None) -> int:

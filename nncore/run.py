@@ -30,6 +30,7 @@ import numpy as np
 
 from nncore.config import TrainingConfig
 from nncore.data import BUNDLED, GENERATORS, Dataset, Normalizer, load_bundled, load_data, split
+from nncore.data.formats.files import LoadControl
 from nncore.data.subsets import keep_classes, limit_samples
 from nncore.errors import DataError, SpecError
 from nncore.events import RunControl, TrainingFinished
@@ -86,14 +87,17 @@ def resolve_path(path: str, base_dir: str | Path | None) -> Path:
     return p
 
 
-def load_dataset(spec: DataSpec, base_dir: str | Path | None = None) -> Dataset:
+def load_dataset(spec: DataSpec, base_dir: str | Path | None = None,
+                 control: LoadControl | None = None) -> Dataset:
     """The full, raw data set a project's data settings name (only the classes it keeps,
-    ``spec.classes``)."""
-    ds = _load_source(spec, base_dir)
+    ``spec.classes``); a data file is read under ``control`` (cancel it from another
+    thread, follow its bytes)."""
+    ds = _load_source(spec, base_dir, control)
     return ds if spec.classes is None else keep_classes(ds, spec.classes)
 
 
-def _load_source(spec: DataSpec, base_dir: str | Path | None) -> Dataset:
+def _load_source(spec: DataSpec, base_dir: str | Path | None,
+                 control: LoadControl | None = None) -> Dataset:
     if spec.source == "points":
         if spec.points is None:
             raise DataError("data.points: the points source needs its points (none given)")
@@ -129,7 +133,7 @@ def _load_source(spec: DataSpec, base_dir: str | Path | None) -> Dataset:
                             f"(looked for {labels}; a relative path is relative to the "
                             "project file's folder)")
         options["labels_path"] = labels
-    return load_data(path, **options)
+    return load_data(path, control=control, **options)
 
 
 def prepare_data(spec: DataSpec, base_dir: str | Path | None = None,
