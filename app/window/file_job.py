@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QProgressDialog, QPushButton, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,10 @@ class FileJob(QObject):
         box.setObjectName("fileJobProgress")
         box.setWindowTitle("Working…")
         box.setAccessibleName("Progress of the file work")
+        cancel = QPushButton("Cancel")
+        cancel.setAccessibleName("Cancel")
+        cancel.setToolTip("Stop: nothing is written, nothing changes")
+        box.setCancelButton(cancel)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.setMinimumDuration(SHOW_AFTER_MSEC)
         box.setAutoClose(False)

@@ -75,7 +75,7 @@ class OnnxImport(QObject):
         self.job = FileJob(context.dialog_parent, self)
         self.job.finished.connect(self._converted)
         self.job.failed.connect(self._failed)
-        self.job.cancelled.connect(lambda: context.status("Import cancelled", 8000))
+        self.job.cancelled.connect(self._cancelled)
         self.report: ReportDialog | None = None
         self._path = Path()
         training.stateChanged.connect(self.update_action)
@@ -107,6 +107,10 @@ class OnnxImport(QObject):
         started = self.job.start(f"Reading and converting {self._path.name}…", work)
         self.update_action()
         return started
+
+    def _cancelled(self) -> None:
+        self.update_action()
+        self._context.status("Import cancelled: the project is unchanged", 8000)
 
     def _failed(self, error: BaseException) -> None:
         self.update_action()

@@ -183,8 +183,7 @@ class PyTorchExport(QObject):
         self.job = FileJob(context.dialog_parent, self)
         self.job.finished.connect(self._written)
         self.job.failed.connect(self._failed)
-        self.job.cancelled.connect(lambda: context.status("Export cancelled: nothing was "
-                                                          "written", 8000))
+        self.job.cancelled.connect(self._cancelled)
         self.dialog: PyTorchExportDialog | None = None
         self.report: ReportDialog | None = None
         self._folder = Path()
@@ -233,6 +232,10 @@ class PyTorchExport(QObject):
         self.job.start(f"Preparing the data and writing the PyTorch project into "
                        f"{folder.name}…", work)
         self.update_action()
+
+    def _cancelled(self) -> None:
+        self.update_action()
+        self._context.status("Export cancelled: nothing was written", 8000)
 
     def _written(self, paths: list[Path]) -> None:
         self.update_action()

@@ -150,3 +150,33 @@ def test_a_file_that_is_not_onnx_says_so(window, qtbot, tmp_path, dialog_log):
     assert "notes.onnx" in text and "not a valid ONNX model" in detail
     assert w.document.project.to_dict() == before
     assert w.onnx_import.act_import.isEnabled()
+
+
+def test_cancel_drops_the_conversion_and_keeps_the_project(window, qtbot, tmp_path,
+                                                           dialog_log, monkeypatch):
+    import threading
+
+    from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    from app.window import onnx_import
+
+    w = window
+    path, _w = _mlp(tmp_path)
+    gate = threading.Event()
+    real = onnx_import.import_onnx
+    monkeypatch.setattr(onnx_import, "import_onnx", lambda p: (gate.wait(10), real(p))[1])
+    before = w.document.project.to_dict()
+    w.files.marked_modified = True
+    dialog_log.open_paths.append(str(path))
+    _import_menu_action(w, "actionImportOnnx").trigger()
+    assert not w.onnx_import.act_import.isEnabled()
+    progress = w.findChild(QProgressDialog, "fileJobProgress")
+    qtbot.waitUntil(progress.isVisible, timeout=TIMEOUT)
+    assert "converting mlp.onnx" in progress.labelText()
+    cancel = next(b for b in progress.findChildren(QPushButton) if b.text() == "Cancel")
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    gate.set()
+    qtbot.waitUntil(lambda: "Import cancelled" in w.statusBar().currentMessage(),
+                    timeout=TIMEOUT)
+    assert w.document.project.to_dict() == before and dialog_log.messages == []
+    assert w.onnx_import.report is None and w.onnx_import.act_import.isEnabled()

@@ -162,3 +162,61 @@ def test_a_project_that_cannot_train_is_not_exported(window, qtbot, tmp_path, di
     assert "Nothing was written" in text and detail
     assert not (tmp_path / "out").exists()
     assert _export_action(w).isEnabled()
+
+
+def _gated(monkeypatch):
+    """Hold the export's work until the returned event is set (the test acts meanwhile)."""
+    import threading
+
+    gate = threading.Event()
+    real = pytorch_export.pytorch_project_files
+
+    def held(*args, **kwargs):
+        gate.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pytorch_export, "pytorch_project_files", held)
+    return gate
+
+
+def test_cancel_in_the_progress_dialog_writes_nothing(window, qtbot, tmp_path, dialog_log,
+                                                      monkeypatch):
+    from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    w = window
+    gate = _gated(monkeypatch)
+    dialog = _open_dialog(w)
+    dialog.folder_edit.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert not _export_action(w).isEnabled()  # one export at a time
+    progress = w.findChild(QProgressDialog, "fileJobProgress")
+    qtbot.waitUntil(progress.isVisible, timeout=TIMEOUT)
+    assert "writing the PyTorch project into out" in progress.labelText()
+    w.statusBar().clearMessage()
+    cancel = next(b for b in progress.findChildren(QPushButton) if b.text() == "Cancel")
+    assert cancel.accessibleName() == "Cancel"
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert progress.labelText() == "Cancelling…"
+    gate.set()
+    qtbot.waitUntil(lambda: "Export cancelled" in w.statusBar().currentMessage(),
+                    timeout=TIMEOUT)
+    assert not (tmp_path / "out").exists() and w.pytorch_export.report is None
+    assert _export_action(w).isEnabled()
+
+
+def test_closing_the_window_waits_for_the_export_and_reports_nothing(
+        window, qtbot, tmp_path, dialog_log, monkeypatch):
+    import threading
+
+    w = window
+    gate = _gated(monkeypatch)
+    dialog = _open_dialog(w)
+    dialog.folder_edit.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert w.pytorch_export.job.busy
+    threading.Timer(0.2, gate.set).start()
+    assert w.close()
+    assert not w.pytorch_export.job.busy
+    assert not (tmp_path / "out").exists()  # cancelled before writing
+    qtbot.wait(50)
+    assert w.pytorch_export.report is None and dialog_log.messages == []
