@@ -111,6 +111,12 @@ class PyTorchExportDialog(QDialog):
             "The network has no trained weights: train.py starts from the initial weights "
             "NetCanvas draws for the seed")
         form.addRow("", self.weights_box)
+        if not has_weights:
+            note = QLabel("No trained weights yet: train.py will start from the initial "
+                          "weights NetCanvas draws for the seed.")
+            note.setObjectName("noWeightsNote")
+            note.setWordWrap(True)
+            form.addRow("", note)
         layout.addLayout(form)
         data = QLabel("Also written: model.py, train.py, README.md and data.npz (the "
                       "project's data, split and normalized as for training).")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
 from app.window import pytorch_export
 from nncore.cli import main
@@ -106,6 +106,8 @@ def test_export_without_weights_equals_the_cli_export(window, qtbot, tmp_path, d
     assert w.files.save_to(tmp_path / "p.json")
     dialog = _open_dialog(w)
     assert not dialog.weights_box.isEnabled() and not dialog.weights_box.isChecked()
+    note = dialog.findChild(QLabel, "noWeightsNote")
+    assert note.isVisible() and "No trained weights yet" in note.text()
     dialog.folder_edit.setText(str(tmp_path / "new_folder"))  # created by the export
     _export(qtbot, w, dialog)
     assert main(["export", str(tmp_path / "p.json"), "--pytorch", str(tmp_path / "cli")]) == 0
