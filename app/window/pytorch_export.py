@@ -83,6 +83,7 @@ class PyTorchExportDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("pytorchExportDialog")
         self.setWindowTitle("Export PyTorch Project")
+        self.setAccessibleName("Export PyTorch Project")
         layout = QVBoxLayout(self)
         intro = QLabel("A folder with the network as a PyTorch module and a training script "
                        "that trains it as NetCanvas does, on a CPU, a GPU or several "

@@ -1,8 +1,8 @@
 """The command line's contract, for any command with any arguments: ``nncore.cli.main``
 returns 0, 1 or 2 (never raises), prints no traceback, says something on stderr when it
 fails, and leaves the files around it alone: a file it was not asked to write keeps its
-bytes, a failed run changes and creates nothing, and no temporary file or commit journal
-remains.
+bytes, a refused run (exit code 2) changes and creates nothing, and no temporary file or
+commit journal remains.
 
 Arguments are drawn per command from its options: paths among valid and mutated project
 files, weights, data, ONNX models, garbage, folders, missing files and existing files
@@ -216,7 +216,7 @@ def _snapshot(root: Path) -> dict[str, bytes | None]:
 
 
 def _allowed(outputs: set[str], argv: list[str]) -> set[str]:
-    """Paths a successful run may create or change: its outputs, the weights file beside
+    """Paths a run that was not refused may create or change: its outputs, the weights file beside
     an imported project or an exported script, whatever is inside an output folder."""
     allowed = set()
     for out in outputs:
@@ -251,7 +251,9 @@ def check_contract(root: Path, argv: list[str], outputs: set[str]) -> None:
     after = _snapshot(root)
     leftovers = [n for n in after if TEMPORARY.match(Path(n).name)]
     assert not leftovers, (argv, leftovers)
-    allowed = _allowed(outputs, argv) if code == 0 else set()
+    # 1 is a finding (lint warnings, no learning rate to suggest: lr-find writes its curve
+    # all the same); 2 is bad usage or input: nothing may change then.
+    allowed = _allowed(outputs, argv) if code in (0, 1) else set()
     changed = [n for n in before if after.get(n, b"<gone>") != before[n]
                and not _inside(n, allowed)]
     created = [n for n in after if n not in before and not _inside(n, allowed)]
