@@ -160,9 +160,11 @@ def _path(draw, kind: str) -> str:
         return draw(st.sampled_from(["p.json"] * 5 + ["s.json", "m.json", "m.json"]))
     if preferred and draw(st.integers(0, 9)) < 7:
         return preferred
-    if kind == "out" and draw(st.integers(0, 9)) < 6:
+    if kind == "out":  # a new file, or one that is already there, or no file name at all
         return draw(st.sampled_from(["new.json", "new.npz", "new.csv", "new.onnx", "new.py",
-                                     "newdir"]))
+                                     "newdir"]) if draw(st.integers(0, 9)) < 5 else
+                    st.sampled_from(["", ".", "sub", "keep.txt", "p.json", "w.npz",
+                                     "missing/deeper.json", "bad\x00name.npz", "x.csv"]))
     return draw(paths)
 
 
