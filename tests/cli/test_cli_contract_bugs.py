@@ -33,3 +33,20 @@ def test_import_with_an_empty_or_folder_out_is_a_usage_error(cli, tmp_path, monk
 def test_an_empty_output_name_is_refused_by_name(cli):
     r = cli("train", EXAMPLES / "xor.json", "--out-weights", "")
     assert r.code == 2 and "--out-weights: the file name is empty" in r.err
+
+
+@pytest.mark.parametrize("option", ["--onnx", "--python"])
+def test_export_to_an_empty_name_is_refused_not_taken_for_the_other_format(cli, tmp_path,
+                                                                           option):
+    # "--onnx ''" was falsy, so the export went down the --python branch with no path
+    # (TypeError).
+    r = cli("export", EXAMPLES / "xor.json", "--weights", tmp_path / "w.npz", option, "")
+    assert r.code == 2 and f"{option}: the file name is empty" in r.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pytorch_export_to_an_empty_folder_name_is_refused(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = cli("export", EXAMPLES / "xor.json", "--pytorch", "")
+    assert r.code == 2 and "--pytorch: the folder name is empty" in r.err
+    assert list(tmp_path.iterdir()) == []

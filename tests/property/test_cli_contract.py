@@ -220,11 +220,18 @@ def _snapshot(root: Path) -> dict[str, bytes | None]:
 def _allowed(outputs: set[str], argv: list[str]) -> set[str]:
     """Paths a run that was not refused may create or change: its outputs, the weights file beside
     an imported project or an exported script, whatever is inside an output folder."""
+    if "--pytorch" in argv[:-1]:  # the export's own files in that folder, no others
+        from nncore.export.pytorch_project import FILES, INIT_WEIGHTS
+
+        folder = Path(argv[argv.index("--pytorch") + 1])
+        return {os.path.normpath(folder / name) for name in (*FILES, INIT_WEIGHTS)}
     allowed = set()
     for out in outputs:
-        if not out or "\x00" in out:
+        if not out.strip() or "\x00" in out or os.path.normpath(out) == ".":
             continue
-        allowed |= {out, str(Path(out).with_suffix(".npz"))}
+        allowed.add(out)
+        if Path(out).name:
+            allowed.add(str(Path(out).with_suffix(".npz")))
         weights = argv[argv.index("--weights") + 1] if "--weights" in argv[:-1] else None
         if weights:
             allowed.add(str(Path(out).parent / Path(weights).name))
