@@ -224,7 +224,7 @@ def _allowed(outputs: set[str], argv: list[str]) -> set[str]:
         from nncore.export.pytorch_project import FILES, INIT_WEIGHTS
 
         folder = Path(argv[argv.index("--pytorch") + 1])
-        return {os.path.normpath(folder / name) for name in (*FILES, INIT_WEIGHTS)}
+        return {os.path.normpath(folder / name) for name in ("", *FILES, INIT_WEIGHTS)}
     allowed = set()
     for out in outputs:
         if not out.strip() or "\x00" in out or os.path.normpath(out) == ".":
