@@ -68,7 +68,9 @@ from app.window.files import ProjectFiles
 from app.window.help import HelpActions
 from app.window.layer_actions import LayerActions
 from app.window.layout import LAYOUT_VERSION, WindowDocks, place_docks, size_docks
+from app.window.onnx_import import OnnxImport
 from app.window.panel_focus import PanelFocus
+from app.window.pytorch_export import PyTorchExport
 from app.window.sample_picking import SamplePicking
 from app.window.status_bar import StatusBar
 from app.window.tab_bars import TabBarJanitor
@@ -209,6 +211,9 @@ class MainWindow(QMainWindow):
         self.sweeps = SweepActions(ctx, self.training, runs, self)
         runs.add_buttons(self.comparison.table_actions)
         runs.add_menu_actions([*self.forks.actions, None, *self.comparison.export_actions])
+        self.pytorch_export = PyTorchExport(ctx, self.training, self)
+        self.onnx_import = OnnxImport(ctx, self.training, self.files.maybe_save,
+                                      self.files.replace_project, self)
         self.autosave = Autosave(ctx, store, autosave_msec, self.files.is_modified,
                                  self._restore_recovered, self)
 
@@ -237,8 +242,12 @@ class MainWindow(QMainWindow):
         export.setObjectName("menuExport")
         _fill_menu(export, [self.diagram_export.act_png, self.diagram_export.act_svg, None,
                             *weights.export_actions.values(), None,
-                            *self.comparison.export_actions])
-        _fill_menu(file_menu, [*weights.import_actions, None, self.act_quit])
+                            *self.comparison.export_actions, None,
+                            self.pytorch_export.act_export])
+        imports = file_menu.addMenu("&Import")
+        imports.setObjectName("menuImport")
+        _fill_menu(imports, [self.onnx_import.act_import, None, *weights.import_actions])
+        _fill_menu(file_menu, [None, self.act_quit])
         edit = mb.addMenu("&Edit")
         edit.setObjectName("menuEdit")
         _fill_menu(edit, [*self.edit.menu_actions, None, *self.data_points.menu_actions])
@@ -306,6 +315,8 @@ class MainWindow(QMainWindow):
         self.files.changed.connect(self._update_title)
         # A run stops before the document is replaced.
         self.files.aboutToReplace.connect(self.training.reset)
+        self.onnx_import.dataWanted.connect(lambda: (self.data_dock.show(),
+                                                     self.data_dock.raise_()))
         # To the window, not to the parts: the scene signals while it is deleted, when the
         # window no longer receives but the parts (deleted after the scene) still would.
         self._canvas_clicks = CanvasClicks(self.view, self)
@@ -440,6 +451,8 @@ class MainWindow(QMainWindow):
         self.training.shutdown()
         self.explain.shutdown()
         self.data_panel.shutdown()
+        self.pytorch_export.shutdown()
+        self.onnx_import.shutdown()
         self.save_window_settings()
         self.autosave.stop()
         event.accept()

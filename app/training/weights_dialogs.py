@@ -1,5 +1,5 @@
 """The window part that moves trained weights in and out: File ▸ Export of the chosen run's
-weights (``.npz``, ONNX, Python script) and File ▸ Import Weights (strict, or for transfer
+weights (``.npz``, ONNX, Python script) and File ▸ Import ▸ Weights (strict, or for transfer
 learning with the matching layers optionally frozen), with their dialogs.
 
 Built from a :class:`~app.window.context.WindowContext` and the run controller; exposes
@@ -36,12 +36,12 @@ class WeightsDialogs(QObject):
         self.export_actions["weights"].setText("Trained &Weights (.npz)…")
         self.export_actions["onnx"].setText("&ONNX Model…")
         self.export_actions["python"].setText("P&ython Script…")
-        self.act_import = a("actionImportWeights", "&Import Weights…",
+        self.act_import = a("actionImportWeights", "&Weights…",
                             lambda: self.import_dialog(False), [], None,
                             "Load trained weights into this network (names and shapes must "
                             "match)")
         self.act_import_transfer = a("actionImportTransfer",
-                                     "Import Weights for Trans&fer Learning…",
+                                     "Weights for Trans&fer Learning…",
                                      lambda: self.import_dialog(True), [], None,
                                      "Load the layers that match by name and shape; "
                                      "optionally freeze them")

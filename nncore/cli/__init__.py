@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (errors are printed, never raised)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if any("\x00" in a for a in argv):  # no file name holds one; os calls would raise
+        _err("an argument contains a NUL character")
+        return EXIT_USAGE
     if argv and not argv[0].startswith("-") and argv[0] not in COMMAND_NAMES:
         _err(unknown_command(argv[0]))
         return EXIT_USAGE

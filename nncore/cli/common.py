@@ -58,6 +58,8 @@ def check_output_path(path: str | None, what: str, *avoid: tuple[str, str | None
     overwrite one of the run's inputs (``avoid``: (option, path) pairs)."""
     if path is None:
         return
+    if not path.strip():
+        raise UsageError(f"{what}: the file name is empty; give one")
     try:
         target = Path(path).expanduser().resolve()
     except (OSError, RuntimeError):

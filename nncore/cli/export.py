@@ -28,16 +28,18 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from nncore import export
 
-    if args.pytorch:
+    # "is not None": an empty name is a name given (and refused), not another format.
+    if args.pytorch is not None:
         return _pytorch(args)
+    onnx = args.onnx is not None
     if not args.weights:
-        raise UsageError(f"--{'onnx' if args.onnx else 'python'} needs --weights W.npz "
+        raise UsageError(f"--{'onnx' if onnx else 'python'} needs --weights W.npz "
                          "(the trained weights to export)")
-    check_output_path(args.onnx or args.python, "--onnx" if args.onnx else "--python",
+    check_output_path(args.onnx if onnx else args.python, "--onnx" if onnx else "--python",
                       ("project file", args.project), ("--weights", args.weights))
     project, net, weights = trained_network(args)
     norm = weights.normalizer()
-    if args.onnx:
+    if onnx:
         export.export_onnx(net, args.onnx, normalizer_state=_norm_state(norm),
                            class_names=weights.class_names, model_name=project.name,
                            target_scaling=_target_scaling(weights))
@@ -66,6 +68,8 @@ def _pytorch(args: argparse.Namespace) -> int:
     from nncore.graph import analyze
     from nncore.weights import read_weights
 
+    if not args.pytorch.strip():
+        raise UsageError("--pytorch: the folder name is empty; give one")
     folder = Path(args.pytorch)
     if not folder.resolve().parent.is_dir():
         raise UsageError(f"--pytorch: folder {folder.resolve().parent} does not exist")

@@ -32,9 +32,9 @@ def run(args: argparse.Namespace) -> int:
 
     from nncore.onnx_import import UnsupportedModelError, import_onnx
 
-    weights_out = args.weights_out or str(Path(args.out).with_suffix(".npz"))
     model = ("model", args.model)
-    check_output_path(args.out, "--out", model)
+    check_output_path(args.out, "--out", model)  # first: "" or "." has no suffix to change
+    weights_out = args.weights_out or str(Path(args.out).with_suffix(".npz"))
     check_output_path(weights_out, "--weights-out", model, ("--out", args.out))
     try:
         imported = import_onnx(args.model)

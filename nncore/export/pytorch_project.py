@@ -132,18 +132,33 @@ def export_pytorch_project(project: Project, folder: str | os.PathLike, *,
     Raises SpecError / DataError / ParameterError / FormatError (NetCanvasError
     subclasses) with the message ``netcanvas train`` would give; nothing is written then.
     """
-    from nncore.run import build_network, check_run, prepare_data
-    from nncore.weights import load_into, weights_bytes
+    check_folder(folder)
+    files = pytorch_project_files(project, base_dir=base_dir, weights=weights, data=data)
+    return write_project_files(folder, files)
 
+
+def check_folder(folder: str | os.PathLike) -> None:
+    """Refuse a folder the export cannot be written into: a file, or no parent folder."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ParameterError(f"{folder}: exists and is not a folder")
     if not folder.parent.is_dir():
         raise ParameterError(f"{folder}: the folder {folder.parent} does not exist")
+
+
+def pytorch_project_files(project: Project, *, base_dir: str | os.PathLike | None = None,
+                          weights: Any = None, data: Any = None) -> dict[str, bytes]:
+    """The export's files, name -> content, computed without writing anything (the long
+    part: the data is prepared and the network checked as for training). Arguments and
+    errors as :func:`export_pytorch_project`."""
+    from nncore.run import build_network, check_run, prepare_data
+    from nncore.weights import load_into, weights_bytes
+
     data = data if data is not None else prepare_data(project.data, base_dir)
     network = build_network(project)
     trainer = check_run(network, data, project.training).trainer
-    files = {"model.py": generate_model_code(network, project.name, _version())}
+    files: dict[str, str | bytes] = {
+        "model.py": generate_model_code(network, project.name, _version())}
     if weights is not None:
         load_into(network, weights, source=weights.source)
         weights.check_outputs(network)
@@ -156,11 +171,18 @@ def export_pytorch_project(project: Project, folder: str | os.PathLike, *,
     files["README.md"] = readme_text(project, network, weights is not None)
     for name in ("model.py", "train.py"):
         compile(files[name], name, "exec")  # a generator bug must not leave a broken file
+    return {name: c.encode("utf-8") if isinstance(c, str) else c for name, c in files.items()}
+
+
+def write_project_files(folder: str | os.PathLike, files: dict[str, bytes]) -> list[Path]:
+    """Write ``files`` (from :func:`pytorch_project_files`) into ``folder`` as one set (all
+    new, or all as they were; ``train.py`` executable); returns the paths written."""
+    folder = Path(folder)
+    check_folder(folder)
     folder.mkdir(exist_ok=True)
     written = []
     with OutputSet() as out:
-        for name, content in files.items():
-            raw = content.encode("utf-8") if isinstance(content, str) else content
+        for name, raw in files.items():
             out.add_bytes(folder / name, raw, mode=0o755 if name == "train.py" else None)
             written.append(folder / name)
         out.commit()
