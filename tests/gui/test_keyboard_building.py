@@ -76,13 +76,13 @@ def test_xor_built_and_trained_with_the_keyboard_alone(window, qtbot):
     assert window.scene.selected_node_ids() == ["input1"]
     key(Qt.Key.Key_K, CTRL | SHIFT)  # Connect To…: the layers that can take input1's output
     chooser = window.layer_actions.chooser
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is chooser.search)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is chooser.search, timeout=30_000)
     assert chooser.visible_values() == ["dense1"]  # dense2 takes one input and has it
     type_text("dense1")
     key(Qt.Key.Key_Return)
     assert [(e.source, e.target) for e in doc.graph.edges] == [("dense1", "dense2"),
                                                                 ("input1", "dense1")]
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.view)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.view, timeout=30_000)
 
     # The input's shape, then each Dense layer's units and activation, in the inspector.
     assert window.scene.selected_node_ids() == ["input1"]
