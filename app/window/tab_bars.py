@@ -1,4 +1,4 @@
-"""Hide the dock tab bars Qt leaves behind.
+"""Hide the dock tab bars Qt leaves behind, and keep the titles of the others whole.
 
 Qt 6.11's main-window layout leaks a visible ``QTabBar`` when docks are tabified before the
 window is first shown, and again on ``restoreState`` or when docks are moved and tabified
@@ -6,11 +6,14 @@ again: the old bar stays on screen where the group used to be (for example a "Tr
 Curves | Runs" bar drawn over the layer palette) while a new bar serves the group. A bar in
 use sits right above (tabs at the north) the dock of its current tab; a leaked one does not.
 :class:`TabBarJanitor` hides those after every change of the layout.
+
+Qt elides the titles of a dock group that is narrower than its tabs ("Inspec...",
+"Train..."); the janitor makes the bars in use show whole titles and scroll instead.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
 #: Pixels a bar in use may be off its dock's top edge (frames and margins).
@@ -54,8 +57,13 @@ class TabBarJanitor(QObject):
         QTimer.singleShot(0, self.clean)
 
     def clean(self) -> int:
-        """Hide the leaked bars now; returns how many."""
+        """Hide the leaked bars now; returns how many. The others scroll rather than
+        elide their titles."""
         leaked = leaked_tab_bars(self._window)
         for bar in leaked:
             bar.hide()
+        for bar in self._window.findChildren(QTabBar):
+            if bar.parentWidget() is self._window and bar not in leaked:
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
         return len(leaked)

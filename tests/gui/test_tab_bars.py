@@ -73,3 +73,18 @@ def test_after_reset_and_after_docks_moved(started, qtbot):
     _settle(qtbot)
     _check(window)
     assert ("Training Curves", "Runs", "Hidden Space", "Checks") in _groups(window)
+
+
+def test_dock_tab_titles_are_whole_and_scroll_when_narrow(started):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabBar
+
+    bars = [b for b in started.findChildren(QTabBar)
+            if b.parentWidget() is started and b.isVisible()]
+    assert bars
+    for bar in bars:
+        assert bar.elideMode() == Qt.TextElideMode.ElideNone
+        assert bar.usesScrollButtons()
+        fm = bar.fontMetrics()
+        for i in range(bar.count()):
+            assert bar.tabRect(i).width() >= fm.horizontalAdvance(bar.tabText(i))
