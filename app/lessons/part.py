@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from app.lessons.panel import LessonPanel
 from app.lessons.steps import current_step, step_edits, step_setups
-from app.lessons.watch import VIEW_NAMES, show_view
+from app.lessons.watch import OPENED_BY, VIEW_NAMES, show_view
 from app.window.context import WindowContext
 from app.window.files import ProjectFiles
 from nncore.lessons import LESSONS, Lesson
@@ -95,13 +95,16 @@ class LessonsPart(QObject):
             if refusal:
                 self._context.status(f"Step {index + 1} not applied: {refusal}", 10000)
                 return
-        self.watch(step.watch)
+        # A view that is a window of its own opens from the Watch link, once trained.
+        self.watch(step.watch, open_windows=False)
         self._context.status(f"Step {index + 1} is set up: train from new weights (F5, or "
                              f"Ctrl+F5 when Train offers to continue) and watch "
                              f"{VIEW_NAMES.get(step.watch, step.watch)}", 15000)
 
-    def watch(self, view: str) -> None:
-        if show_view(self._context.dialog_parent, view) is None:
+    def watch(self, view: str, open_windows: bool = True) -> None:
+        """Show the view a step watches (the Watch link, or a step just set up)."""
+        shown = show_view(self._context.dialog_parent, view, open_windows)
+        if shown is None and view not in OPENED_BY:
             self._context.status(f"{VIEW_NAMES.get(view, view)} is not in this window", 8000)
 
     def _follow_project(self, *_args: object) -> None:

@@ -7,6 +7,7 @@ a dock by the text of its tab, so this module knows no other part of the window.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QFrame, QTabWidget, QWidget
 
 from app.theme import colors
@@ -46,9 +47,19 @@ def find_dock(window: QWidget, view: str) -> QDockWidget | None:
     return window.findChild(QDockWidget, name) if name else None
 
 
-def show_view(window: QWidget, view: str) -> QDockWidget | None:
-    """Show, raise and flash the dock of ``view``, choosing its tab; None when the window
-    has no such dock."""
+#: Views that are windows of their own, opened by an action (by object name).
+OPENED_BY: dict[str, str] = {"attributions": "actionExplain"}
+
+
+def show_view(window: QWidget, view: str, open_windows: bool = True) -> QDockWidget | None:
+    """Show, raise and flash the dock of ``view``, choosing its tab; a view that is a
+    window of its own is opened by its action when ``open_windows``. None when there is no
+    dock to show."""
+    if view in OPENED_BY:
+        action = window.findChild(QAction, OPENED_BY[view])
+        if action is not None and open_windows:
+            action.trigger()
+        return None
     dock = find_dock(window, view)
     if dock is None:
         return None

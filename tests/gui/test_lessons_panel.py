@@ -97,3 +97,17 @@ def test_unsaved_changes_are_asked_about_and_cancel_keeps_the_project(window, qt
     panel = _open(window, qtbot, "dropout")
     assert window.document.training.learning_rate == 0.123
     assert panel.chooser.currentIndex() == 0 and not panel.step_boxes
+
+
+def test_the_watch_link_of_an_explanation_step_opens_the_explain_window(window, qtbot):
+    from nncore.lessons import LESSONS
+
+    w = window
+    index = [item.name for item in LESSONS].index("interpretability")
+    assert w.lessons.open_lesson(index)
+    w.lessons.apply_step(0)  # setting a step up opens no window before training
+    assert w.explain.explain_window is None
+    w.lessons.watch("attributions")
+    qtbot.waitUntil(lambda: w.explain.explain_window is not None
+                    and w.explain.explain_window.isVisible())
+    w.explain.explain_window.close()
