@@ -455,6 +455,10 @@ class MainWindow(QMainWindow):
         self.onnx_import.shutdown()
         self.save_window_settings()
         self.autosave.stop()
+        # The tool windows it opened (gradient check, explanations, reports) go with it.
+        for widget in self.findChildren(QWidget):
+            if widget.isWindow() and widget.isVisible():
+                widget.close()
         event.accept()
 
 

@@ -80,10 +80,15 @@ def _guard_fields_from_the_wheel(qapp):
 
 
 @pytest.fixture(autouse=True)
-def _collect_after_test(_collect_garbage_safely):
+def _collect_after_test(_collect_garbage_safely, qapp):
     yield
     from app import gc_guard
 
+    # A window a test left on screen would take the focus and activation of the next
+    # tests' windows (a keyboard test then waits for focus that never comes).
+    for widget in qapp.topLevelWidgets():
+        if widget.isVisible():
+            widget.close()
     gc_guard.collect_due()
 
 

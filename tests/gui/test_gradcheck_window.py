@@ -159,3 +159,14 @@ def test_a_change_during_the_check_leaves_the_nodes_unmarked(qtbot, window, monk
     assert dialog.table.item(0, 2).text() == "16/16"  # the project as it was: 8 units
     assert "The project changed while it ran" in dialog.verdict.text()
     assert all(mark_of(i, "gradcheck") is None for i in window.scene.nodes.values())
+
+
+def test_closing_the_window_closes_its_tool_windows(make_window, qtbot):
+    w = make_window()
+    w.gradcheck.act_check.trigger()
+    dialog = w.gradcheck.dialog
+    qtbot.waitUntil(lambda: dialog is not None and dialog.isVisible())
+    w.files.marked_modified = False
+    w.undo_stack.setClean()
+    assert w.close()
+    assert not dialog.isVisible()
