@@ -259,3 +259,17 @@ def test_initialization_is_reproducible_from_the_generator():
     a = initialize("he_normal", (5, 5), np.random.default_rng(42))
     b = initialize("he_normal", (5, 5), np.random.default_rng(42))
     np.testing.assert_array_equal(a, b)
+
+
+def test_softmax_is_stable_per_row_whatever_the_other_rows_hold():
+    """Each row is shifted by its own maximum: a row of huge logits next to a row of small
+    ones leaves both finite and equal to the row computed alone (a shift by the batch's
+    maximum would underflow the small row to 0/0)."""
+    from nncore.activations import get_activation
+
+    x = np.array([[1000.0, 1001.0, 999.0], [0.0, 1.0, -1.0]])
+    got = get_activation("softmax").forward(x.copy())
+    for row, out in zip(x, got):
+        e = np.exp(row - row.max())
+        np.testing.assert_allclose(out, e / e.sum(), rtol=1e-12)
+    assert np.all(np.isfinite(got))

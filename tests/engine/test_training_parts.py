@@ -487,3 +487,16 @@ def test_fit_equals_a_loop_of_train_steps_written_by_hand():
     assert fin.history.train_loss == train_loss
     assert fin.history.val_loss == val_loss
     assert fin.history.lr == lrs
+
+
+def test_sum_of_squares_of_huge_finite_float32_values_is_finite():
+    """A float32 dot product overflows from about 1e19; the sum is redone in float64, so
+    huge but finite gradients are not taken for a divergence (the guard's total)."""
+    v = np.full(4, 1e20, np.float32)
+    assert float(np.dot(v, v)) == math.inf  # what float32 alone gives
+    assert training_parts.sum_of_squares(v) == pytest.approx(4e40, rel=1e-6)
+    small = np.array([3.0, 4.0], np.float32)
+    assert training_parts.sum_of_squares(small) == 25.0
+    assert not math.isfinite(training_parts.sum_of_squares(np.array([1.0, np.nan], np.float32)))
+    assert training_parts.sum_of_squares(np.array([np.inf], np.float32)) == math.inf
+    assert training_parts.sum_of_squares(np.full(2, 1e200)) == math.inf  # float64 overflows
