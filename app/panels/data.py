@@ -47,6 +47,8 @@ class DataPanel(QScrollArea):
 
     #: A message for the window's status bar.
     status = Signal(str)
+    #: A load or a preparation on the loading thread ended (prepared data may be ready).
+    dataReady = Signal()
 
     def __init__(self, editor: GraphEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +73,7 @@ class DataPanel(QScrollArea):
 
         self.split_box = self._build_split_box()
         self.editing = DataEditing(editor, self.split_form.show_error, self.refresh_controls)
+        self.editing.loader.finished.connect(lambda _outcome: self.dataReady.emit())
         self.sources = SourceBox(self.editing)
         self.sources.file.status.connect(self.status)
         self.preview = DataPreview()

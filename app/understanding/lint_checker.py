@@ -9,16 +9,21 @@ generated data (up to 50 ms on a busy machine) and can take seconds for an impor
 so it runs on a :class:`~app.understanding.background.BackgroundJob` and is kept while the
 data settings, the folder and the file's modification time stay the same
 (:func:`app.training.trained_network.data_key`). While new data is being prepared the
-findings of the last check stay up.
+findings of the last check stay up. A data file too big to load in no time is never read
+here: the checker takes what the Data panel prepared (``prepared_for``, the hook training
+uses) and, until the panel has it, lints without the data (a second copy of an MNIST-sized
+file would double the window's memory and hold the interpreter while the panel loads).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.data_source import load_bytes
 from app.document.document import ProjectDocument
 from app.training.trained_network import data_key
 from app.understanding.background import BackgroundJob, Progress
@@ -28,6 +33,9 @@ from nncore.project import DataSpec
 
 #: Milliseconds after the last change before lint runs (typing a value is one change).
 DEBOUNCE_MSEC = 250
+#: Data files up to this size are prepared for lint on its own thread; larger ones only by
+#: the Data panel (the size below which the panel loads inline).
+OWN_LOAD_BYTES = 2 << 20
 
 
 def _prepare(spec: DataSpec, base_dir: Path | None) -> Any:
@@ -62,6 +70,8 @@ class LintChecker(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MSEC)
         self._timer.timeout.connect(self.run)
+        #: ``(spec, base_dir) -> PreparedData | None``: data the window prepared already.
+        self.prepared_for: Callable[[DataSpec, Path | None], Any] | None = None
         for signal in (document.analysisChanged, document.trainingChanged,
                        document.dataChanged, document.projectReset, document.pathChanged):
             signal.connect(self.schedule)
@@ -81,6 +91,11 @@ class LintChecker(QObject):
         project, base_dir = self._doc.snapshot(), self._doc.base_dir
         key = data_key(project.data, base_dir)
         if self._data is None or self._data[0] != key:
+            borrowed = self._borrowed(project.data, base_dir)
+            if borrowed is not None:
+                self.findings = lint(project, base_dir, data=borrowed)
+                self.changed.emit()
+                return
             if self._job is None:
                 self._start_job(key, project.data, base_dir)
             elif self._job_key != key:
@@ -88,6 +103,17 @@ class LintChecker(QObject):
             return
         self.findings = lint(project, base_dir, data=self._data[1])
         self.changed.emit()
+
+    def _borrowed(self, spec: DataSpec, base_dir: Path | None) -> Any:
+        """For a big data file: the Data panel's prepared data, or the reason it is not
+        linted yet; None: small enough to prepare here."""
+        if spec.source != "file" or load_bytes(spec, base_dir) <= OWN_LOAD_BYTES:
+            return None
+        data = self.prepared_for(spec, base_dir) if self.prepared_for is not None else None
+        if data is not None:
+            return data
+        return NetCanvasError("a data file this large is checked once the Data panel has "
+                              "loaded it")
 
     def _start_job(self, key: str, spec: DataSpec, base_dir: Path | None) -> None:
         job = BackgroundJob(_prepare(spec, base_dir), "NetCanvas lint data", self)
