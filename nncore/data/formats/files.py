@@ -18,6 +18,7 @@ import codecs
 import gzip
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,10 @@ class LoadControl:
     def report(self, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(done, total)
+        # Between chunks, hand the interpreter lock to a thread waiting for it (a window's
+        # event loop): otherwise it waits up to a switch interval for every Python call it
+        # makes while painting, and a repaint took over a second during a big load.
+        time.sleep(0)
 
 
 def existing_file(path: PathLike) -> Path:
