@@ -12,6 +12,7 @@ Edits also travel as JSON (``to_dict`` / :func:`edit_from_dict`): ``{"edit":
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
@@ -35,16 +36,18 @@ def _value(v: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Edit:
+class Edit(ABC):
     """Base class: an edit knows its JSON name, how to say itself and how to apply."""
 
     kind: ClassVar[str] = ""
 
+    @abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError
+        """The words on a button: "Set the learning rate to 3"."""
 
+    @abstractmethod
     def apply(self, project: Project) -> None:
-        raise NotImplementedError
+        """Change ``project`` in place."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"edit": self.kind}
