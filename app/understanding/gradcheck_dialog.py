@@ -12,18 +12,15 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.theme import colors
+from app.understanding.job_states import JobStates
 from app.understanding.lint_marks import MARK_COLORS
 from nncore.gradcheck import GradCheck, GradRow, verdict
 
@@ -45,7 +42,7 @@ def row_tooltip(row: GradRow) -> str:
             f"back-propagation {row.backprop:.6e}, numerical {row.numerical:.6e}")
 
 
-class GradcheckDialog(QDialog):
+class GradcheckDialog(JobStates, QDialog):
     """Progress, the table and the verdict of one gradient check. ``checkAgain`` asks the
     part for a new check; closing the dialog cancels a running one (``cancelRequested``)."""
 
@@ -53,6 +50,12 @@ class GradcheckDialog(QDialog):
     cancelRequested = Signal()
     #: A row was double-clicked: show its layer (node id).
     nodeActivated = Signal(str)
+
+    PROGRESS_FORMAT = "{done} of {total} arrays"
+
+    @property
+    def message(self) -> QLabel:
+        return self.verdict
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,15 +66,7 @@ class GradcheckDialog(QDialog):
         self.intro = QLabel()
         self.intro.setWordWrap(True)
         lay.addWidget(self.intro)
-        row = QHBoxLayout()
-        self.progress = QProgressBar()
-        self.progress.setAccessibleName("Gradient check progress")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setAccessibleName("Cancel the gradient check")
-        self.cancel_button.clicked.connect(self.cancelRequested.emit)
-        row.addWidget(self.progress, 1)
-        row.addWidget(self.cancel_button)
-        lay.addLayout(row)
+        lay.addLayout(self.make_job_row("the gradient check", self.cancelRequested.emit))
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("gradcheckTable")
         self.table.setAccessibleName("Gradient check results")
@@ -112,35 +107,11 @@ class GradcheckDialog(QDialog):
     def start(self, intro: str) -> None:
         self.intro.setText(intro)
         self.table.setRowCount(0)
-        self.verdict.setText("Checking… (4 forward passes per entry checked)")
-        self.verdict.setStyleSheet("")
         self.progress.setRange(0, 0)
-        self.progress.show()
-        self.cancel_button.show()
-        self.again_button.setEnabled(False)
-
-    def set_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.progress.setFormat(f"{done} of {total} arrays")
-
-    def _stopped(self) -> None:
-        self.progress.hide()
-        self.cancel_button.hide()
-        self.again_button.setEnabled(True)
-
-    def show_error(self, text: str) -> None:
-        self._stopped()
-        self.verdict.setText(text)
-        self.verdict.setStyleSheet(f"color: {colors().error.name()};")
-
-    def show_cancelled(self) -> None:
-        self._stopped()
-        self.verdict.setText("Cancelled.")
-        self.verdict.setStyleSheet("")
+        self.begin("Checking… (4 forward passes per entry checked)")
 
     def show_result(self, check: GradCheck) -> None:
-        self._stopped()
+        self.stopped()
         self.table.setRowCount(len(check.rows))
         for i, r in enumerate(check.rows):
             result = row_result(r, check.tolerance)

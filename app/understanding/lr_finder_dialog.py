@@ -13,16 +13,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.plots.common import LegendRow, make_plot, pen, plot_colors
-from app.theme import colors
+from app.understanding.job_states import JobStates
 from nncore.lr_finder import SMOOTHING, STOP_FACTOR, RangeTest
 
 RAW, SMOOTH, SUGGESTED = "#8fb3e0", "#1f4fa0", "#d22828"
@@ -51,13 +48,19 @@ def result_text(result: RangeTest, steps: int, start: float, own: float) -> str:
     return "<br>".join(lines)
 
 
-class LrFinderDialog(QDialog):
+class LrFinderDialog(JobStates, QDialog):
     """The sweep's progress and result. ``useRate`` and ``runAgain`` ask the part;
     closing cancels a running sweep (``cancelRequested``)."""
 
     useRate = Signal()
     runAgain = Signal()
     cancelRequested = Signal()
+
+    PROGRESS_FORMAT = "step {done} of {total}"
+
+    @property
+    def message(self) -> QLabel:
+        return self.text
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,15 +71,7 @@ class LrFinderDialog(QDialog):
         self.intro = QLabel()
         self.intro.setWordWrap(True)
         lay.addWidget(self.intro)
-        row = QHBoxLayout()
-        self.progress = QProgressBar()
-        self.progress.setAccessibleName("Learning-rate sweep progress")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setAccessibleName("Cancel the learning-rate sweep")
-        self.cancel_button.clicked.connect(self.cancelRequested.emit)
-        row.addWidget(self.progress, 1)
-        row.addWidget(self.cancel_button)
-        lay.addLayout(row)
+        lay.addLayout(self.make_job_row("the learning-rate sweep", self.cancelRequested.emit))
         self.legend = LegendRow()
         self.legend.set_items([(RAW, "batch loss", False),
                                (SMOOTH, f"smoothed (moving average, beta {SMOOTHING:g})",
@@ -121,38 +116,15 @@ class LrFinderDialog(QDialog):
         self.raw_curve.setData([], [])
         self.smooth_curve.setData([], [])
         self._set_marker(None)
-        self.text.setText("Sweeping…")
-        self.text.setStyleSheet("")
+        self.begin("Sweeping…")
         self.progress.setRange(0, steps)
         self.progress.setValue(0)
         self.progress.setFormat("preparing the data…")
-        self.progress.show()
-        self.cancel_button.show()
         self.use_button.setEnabled(False)
         self.use_button.setToolTip("")
-        self.again_button.setEnabled(False)
-
-    def set_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.progress.setFormat(f"step {done} of {total}")
-
-    def _stopped(self) -> None:
-        self.progress.hide()
-        self.cancel_button.hide()
-        self.again_button.setEnabled(True)
-
-    def show_error(self, text: str) -> None:
-        self._stopped()
-        self.text.setText(text)
-        self.text.setStyleSheet(f"color: {colors().error.name()};")
-
-    def show_cancelled(self) -> None:
-        self._stopped()
-        self.text.setText("Cancelled.")
 
     def show_result(self, result: RangeTest, text: str) -> None:
-        self._stopped()
+        self.stopped()
         ok = np.isfinite(result.losses) & np.isfinite(result.smoothed)
         self.raw_curve.setData(result.rates[ok], result.losses[ok])
         self.smooth_curve.setData(result.rates[ok], result.smoothed[ok])
