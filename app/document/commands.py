@@ -25,7 +25,8 @@ _ID_DATA = 1003
 _ID_INFO = 1004
 
 
-def _copy_node(n: NodeSpec) -> NodeSpec:
+def copy_node(n: NodeSpec) -> NodeSpec:
+    """An independent copy of a node (commands keep their own, the document its own)."""
     return NodeSpec(n.id, n.type, dict(n.params), tuple(n.position), n.frozen)
 
 
@@ -36,13 +37,13 @@ class AddNodesCommand(QUndoCommand):
                  text: str) -> None:
         super().__init__(text)
         self.doc = doc
-        self.nodes = [_copy_node(n) for n in nodes]
+        self.nodes = [copy_node(n) for n in nodes]
         self.edges = list(edges)
 
     def redo(self) -> None:
         with self.doc.batch():
             for n in self.nodes:
-                self.doc.insert_node(_copy_node(n))
+                self.doc.insert_node(copy_node(n))
             for e in self.edges:
                 self.doc.insert_edge(e)
 
@@ -97,7 +98,7 @@ class RemoveItemsCommand(QUndoCommand):
     def undo(self) -> None:
         with self.doc.batch():
             for i, n in self._removed_nodes:
-                self.doc.insert_node(_copy_node(n), i)
+                self.doc.insert_node(copy_node(n), i)
             for i, e in self._removed_edges:
                 self.doc.insert_edge(e, i)
 

@@ -9,14 +9,10 @@ from collections.abc import Iterable
 
 from PySide6.QtGui import QUndoCommand
 
+from app.document.commands import copy_node
 from app.document.document import ProjectDocument
 from nncore.edits import Edit, applied
 from nncore.project import Project
-from nncore.spec import NodeSpec
-
-
-def _node_copy(n: NodeSpec) -> NodeSpec:
-    return NodeSpec(n.id, n.type, dict(n.params), tuple(n.position), n.frozen)
 
 
 def morph(doc: ProjectDocument, target: Project) -> None:
@@ -30,7 +26,7 @@ def morph(doc: ProjectDocument, target: Project) -> None:
             doc.remove_node(node.id)
         for index, node in enumerate(target.graph.nodes):
             if not doc.has_node(node.id):
-                doc.insert_node(_node_copy(node), index)
+                doc.insert_node(copy_node(node), index)
                 continue
             have = doc.node(node.id)
             if have.type != node.type:
@@ -39,7 +35,7 @@ def morph(doc: ProjectDocument, target: Project) -> None:
                 for e in edges:
                     doc.remove_edge(e)
                 doc.remove_node(node.id)
-                doc.insert_node(_node_copy(node), index)
+                doc.insert_node(copy_node(node), index)
                 continue
             if have.params != node.params:
                 doc.set_node_params(node.id, dict(node.params))
