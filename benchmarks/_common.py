@@ -314,3 +314,55 @@ def machine_summary() -> list[str]:
         f"os.cpu_count() = {os.cpu_count()}",
         f"cpu: {cpu}; load average (1/5/15 min): {load_average()}",
     ]
+
+
+#: Share of the paired rounds that must fall on one side of a target for the comparison to
+#: count as decided by its runs.
+DECIDED_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class PairedRatio:
+    """``num / den`` of two timings measured in the same alternating rounds, round by round.
+
+    ``median`` is the median of the per-round ratios, ``lo``/``hi`` their range. Against a
+    target, the comparison is *decided* when at least :data:`DECIDED_SHARE` of the rounds
+    (and at least 3) fall on one side of it; otherwise the runs do not say which side the
+    truth is on, and the verdict is UNDECIDED whatever the median says."""
+
+    ratios: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def lo(self) -> float:
+        return min(self.ratios)
+
+    @property
+    def hi(self) -> float:
+        return max(self.ratios)
+
+    def verdict(self, goal: float, *, at_most: bool = False) -> str:
+        """PASS, FAIL or UNDECIDED against ``ratio >= goal`` (``ratio <= goal`` with
+        ``at_most``), with how many rounds say so and the ratios' range."""
+        n = len(self.ratios)
+        ok = sum((r <= goal) if at_most else (r >= goal) for r in self.ratios)
+        side = (f"{ok} of {n} rounds {'<=' if at_most else '>='} {goal:.3g}, "
+                f"range {self.lo:.3g}..{self.hi:.3g}")
+        if n >= 3 and ok >= DECIDED_SHARE * n:
+            return f"PASS ({side})"
+        if n >= 3 and n - ok >= DECIDED_SHARE * n:
+            return f"FAIL ({side})"
+        return f"UNDECIDED: the rounds disagree ({side})"
+
+
+def paired_ratio(num: Timing, den: Timing) -> PairedRatio:
+    """Per-round ``num / den`` of two timings from the same alternating rounds, over the
+    rounds that were quiet for both (all rounds if fewer than 3 were)."""
+    n = min(len(num.samples), len(den.samples))
+    qn, qd = num._quiet_flags(), den._quiet_flags()
+    both = [i for i in range(n) if qn[i] and qd[i]]
+    rounds = both if len(both) >= 3 else list(range(n))
+    return PairedRatio(tuple(num.samples[i] / den.samples[i] for i in rounds))
