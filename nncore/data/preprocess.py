@@ -101,10 +101,10 @@ class Normalizer:
             return ()
         axis = _feature_axis(X.ndim)
         n_feat = len(next(iter(self.stats.values())))
-        if X.shape[axis] != n_feat:
+        have = 1 if X.ndim == 1 else X.shape[axis]  # (a vector is one feature, as in fit)
+        if have != n_feat:
             what = "channels" if X.ndim == 4 else "features"
-            raise DataError(f"the normaliser was fitted on {n_feat} {what}, got "
-                            f"{X.shape[axis]}")
+            raise DataError(f"the normaliser was fitted on {n_feat} {what}, got {have}")
         shape = [1] * X.ndim
         shape[axis] = n_feat
         return tuple(shape)
@@ -162,8 +162,7 @@ class Normalizer:
         if not isinstance(d, dict) or "mode" not in d:
             raise DataError("normaliser state must be a dict with a 'mode' field")
         norm = cls(d["mode"])
-        arrays = {k: v for k, v in d.items() if k not in ("mode", "ndim")}
-        norm._set_state(arrays, d.get("ndim"))
+        norm._set_state(d, d.get("ndim"))  # (it reads only the statistics of the mode)
         return norm
 
     def state_arrays(self) -> dict[str, np.ndarray]:
@@ -254,7 +253,8 @@ def _saved_ndim(value: Any) -> int:
                         f"shape {a.shape} and dtype {a.dtype}")
     v = a.ravel()[0]
     if not np.isfinite(v) or v != np.floor(v) or not 1 <= v <= 4:
-        raise DataError(f"normaliser state: 'ndim' must be an integer from 1 to 4, got {v!r}")
+        raise DataError(f"normaliser state: 'ndim' must be an integer from 1 to 4, "
+                        f"got {v.item()}")
     return int(v)
 
 
