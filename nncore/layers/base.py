@@ -85,7 +85,7 @@ class Layer(ABC):
     #: (:mod:`nncore.trace`); every registered type fills it.
     formula: ClassVar[tuple[str, str]] = ("", "")
 
-    def __init__(self, name: str = "", **params: Any) -> None:
+    def __init__(self, name: str = "", /, **params: Any) -> None:
         self.name = name or self.type_name.lower()
         self.config: dict[str, Any] = coerce_all(self.schema, params, self.owner)
         self.trainable = True

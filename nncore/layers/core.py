@@ -87,7 +87,7 @@ class Dense(_ActivationMixin, Layer):
         ({"units": 4, "activation": "softmax"}, [(3,)]),
     )
 
-    def __init__(self, name="", **params):
+    def __init__(self, name="", /, **params):
         super().__init__(name, **params)
         self._setup_activation()
 
@@ -146,7 +146,7 @@ class Activation(_ActivationMixin, Layer):
     examples = tuple(({"activation": a}, [(7,)]) for a in ACTIVATION_NAMES) + (
         ({"activation": "relu"}, [(2, 3, 3)]),)
 
-    def __init__(self, name="", **params):
+    def __init__(self, name="", /, **params):
         super().__init__(name, **params)
         self._setup_activation()
 

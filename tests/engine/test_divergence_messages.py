@@ -1,0 +1,90 @@
+"""What a divergence error says and carries: epoch, batch, the layer to blame, the peak
+output that overflowed the loss. Written against mutation-testing survivors (issue 19)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nncore.config import TrainingConfig
+from nncore.divergence import DivergenceGuard, first_nonfinite_weights
+from nncore.network import Network
+from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
+from nncore.trainer import Trainer
+
+
+def chain(*nodes: tuple[str, str, dict]) -> GraphSpec:
+    """A chain of (id, type, params)."""
+    g = GraphSpec()
+    g.nodes = [NodeSpec(i, t, p) for i, t, p in nodes]
+    g.edges = [EdgeSpec(a.id, b.id) for a, b in zip(g.nodes, g.nodes[1:])]
+    return g
+
+
+def net_of(*names: str, frozen: str | None = None) -> Network:
+    graph = chain(("x", "Input", {"shape": [2]}),
+                  *((n, "Dense", {"units": 3, "activation": "tanh"}) for n in names))
+    net = Network(graph, seed=0, dtype=np.float64)
+    if frozen is not None:
+        net.set_frozen(frozen, True)
+    return net
+
+
+def test_an_explosion_names_epoch_batch_and_the_layer_with_the_largest_gradients() -> None:
+    net = net_of("h1", "h2", "out")
+    guard = DivergenceGuard(net, explode_factor=10.0)
+    assert guard.check_gradients(2.0, 1.0) is None
+    norms = np.array([0.5, 7.0, 1.0])  # norm_layers order: h1, h2, out
+    assert net.norm_layers == ["h1", "h2", "out"]
+    err = guard.error("exploded", 4, 9, 500.0, norms)
+    text = str(err)
+    assert "the loss exploded to 500 at epoch 4, batch 9, more than 10 times its value at " \
+           "the start of the run (2); the largest gradients are in Dense 'h2'. The weights " \
+           "from the last good epoch were restored." in text
+    assert (err.layer, err.epoch, err.batch) == ("h2", 4, 9)
+
+
+def test_an_explosion_without_gradient_norms_blames_no_layer() -> None:
+    net = net_of("h1", "out")
+    guard = DivergenceGuard(net, explode_factor=10.0)
+    guard.check_gradients(1.0, 1.0)
+    err = guard.error("exploded", 2, 3, 99.0, None)
+    assert err.layer is None and (err.epoch, err.batch) == (2, 3)
+    assert "largest gradients" not in str(err)
+    assert "(1). The weights from the last good epoch were restored." in str(err)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_outputs_too_large_for_the_loss_are_reported_with_their_peak() -> None:
+    """Every output finite, but its square overflows the MSE: the message gives the largest
+    output, which the test reads from the forward pass itself."""
+    graph = chain(("x", "Input", {"shape": [1]}), ("out", "Dense", {"units": 1}))
+    net = Network(graph, seed=0, dtype=np.float32)
+    net.layers["out"].weights["W"][...] = 1e30
+    trainer = Trainer(net, TrainingConfig(loss="mse", optimizer="sgd"))
+    guard = DivergenceGuard(net, 10.0)
+    x, t = trainer.prepare(np.array([[3.0], [-2.0]]), np.zeros((2, 1)), "batch")
+    result = trainer.train_step(x, t, 0.1, guard)
+    assert result.divergence == "loss" and math.isinf(result.loss)
+    out = net.forward(x, False)
+    assert np.isfinite(out).all()
+    err = guard.error("loss", 5, 2, result.loss, None)
+    peak = float(np.max(np.abs(out)))
+    assert (f"the outputs of Dense 'out' grew too large for the loss (up to {peak:.3g})"
+            in str(err))
+    assert (err.layer, err.epoch, err.batch) == ("out", 5, 2)
+
+
+def test_non_finite_weights_blame_the_first_layer_in_execution_order() -> None:
+    """Both layers hold NaN; the first to run is named, although its slot comes last in the
+    flat buffer (frozen) and its id sorts last."""
+    net = net_of("z_first", "a_second", frozen="z_first")
+    starts = {s.node_id: s.start for s in net.slots}
+    assert starts["z_first"] > starts["a_second"]
+    net.layers["z_first"].weights["W"][0, 0] = np.nan
+    net.layers["a_second"].weights["b"][0] = np.inf
+    assert first_nonfinite_weights(net) == "Dense 'z_first' (its weights)"
+    err = DivergenceGuard(net, 10.0).check_epoch(6, 0.1, "loss")
+    assert err.layer == "z_first" and err.epoch == 6
