@@ -23,14 +23,20 @@ class DivergenceGuard:
     """Divergence checks of one run, and the weights of its last good epoch.
 
     ``explode_factor``: a finite batch loss above this many times max(1, the run's first
-    batch loss) counts as divergence."""
+    batch loss) counts as divergence. ``buffer``: an array to keep the last good weights
+    in (used when its shape and dtype fit the network's weights)."""
 
-    def __init__(self, network: Network, explode_factor: float) -> None:
+    def __init__(self, network: Network, explode_factor: float,
+                 buffer: np.ndarray | None = None) -> None:
         self.net = network
         self.explode_factor = explode_factor
         self.first_loss: float | None = None
         self._limit = math.inf
-        self.good = network.snapshot()
+        # The start's weights, into ``buffer`` when it fits them (a trainer passes the
+        # previous run's: a fresh copy of a large network costs its page faults per fit).
+        fits = (buffer is not None and buffer.shape == network.params_flat.shape
+                and buffer.dtype == network.params_flat.dtype)
+        self.good = network.snapshot(buffer if fits else None)
         self.good_epoch = 0
 
     # -- before each update ------------------------------------------------------------

@@ -115,6 +115,9 @@ class Trainer:
         self.stopping: EarlyStopping | None = None
         #: Set by :meth:`resume`: the next fit starts after this point.
         self.resume_at: ResumePoint | None = None
+        #: Where each fit's divergence guard keeps the last good weights (reused by the
+        #: next fit: no fresh copy of the weights per fit).
+        self._guard_buffer: np.ndarray | None = None
 
     # -- data checks -------------------------------------------------------------------
     def prepare(self, x: Any, y: np.ndarray, what: str) -> tuple[Any, np.ndarray]:
@@ -284,6 +287,6 @@ class Trainer:
             validation = None
             if x_val is not None and y_val is not None and len(y_val) > 0:
                 validation = self.prepare(x_val, y_val, "validation data")
-            loop = FitLoop(self, x, t, validation, callback, batch_seconds,
-                           DivergenceGuard(self.net, EXPLODE_FACTOR))
-            return loop.run()
+            guard = DivergenceGuard(self.net, EXPLODE_FACTOR, self._guard_buffer)
+            self._guard_buffer = guard.good
+            return FitLoop(self, x, t, validation, callback, batch_seconds, guard).run()

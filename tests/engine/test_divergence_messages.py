@@ -3,6 +3,7 @@ output that overflowed the loss. Written against mutation-testing survivors (iss
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -88,3 +89,32 @@ def test_non_finite_weights_blame_the_first_layer_in_execution_order() -> None:
     assert first_nonfinite_weights(net) == "Dense 'z_first' (its weights)"
     err = DivergenceGuard(net, 10.0).check_epoch(6, 0.1, "loss")
     assert err.layer == "z_first" and err.epoch == 6
+
+
+def test_the_guard_keeps_the_last_good_weights_in_a_buffer_that_fits() -> None:
+    net = net_of("h1", "out")
+    buffer = np.full_like(net.params_flat, np.nan)
+    guard = DivergenceGuard(net, 10.0, buffer)
+    assert guard.good is buffer and np.array_equal(buffer, net.params_flat)
+    wrong = np.zeros(net.params_flat.size + 1)
+    assert DivergenceGuard(net, 10.0, wrong).good is not wrong
+    as32 = np.zeros(net.params_flat.size, np.float32)  # the network is float64
+    assert DivergenceGuard(net, 10.0, as32).good is not as32
+
+
+def test_successive_fits_reuse_one_guard_buffer_and_restore_their_own_start() -> None:
+    net = Network(chain(("x", "Input", {"shape": [2]}), ("out", "Dense", {"units": 3})),
+                  seed=0, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 2)), rng.normal(size=(8, 3))
+    trainer = Trainer(net, TrainingConfig(loss="mse", optimizer="sgd", epochs=1,
+                                          batch_size=4, learning_rate=0.05))
+    trainer.fit(x, y)
+    first = trainer._guard_buffer
+    after_first = net.snapshot()
+    # A second fit at a rate that explodes the loss: the weights go back to its own start.
+    trainer.config = dataclasses.replace(trainer.config, learning_rate=1e7)
+    fin = trainer.fit(x, y)
+    assert fin.reason == "diverged"
+    assert trainer._guard_buffer is first
+    np.testing.assert_array_equal(net.params_flat, after_first)
