@@ -118,3 +118,13 @@ def test_successive_fits_reuse_one_guard_buffer_and_restore_their_own_start() ->
     assert fin.reason == "diverged"
     assert trainer._guard_buffer is first
     np.testing.assert_array_equal(net.params_flat, after_first)
+
+
+def test_huge_but_finite_weights_are_not_taken_for_a_divergence() -> None:
+    graph = chain(("x", "Input", {"shape": [2]}), ("out", "Dense", {"units": 3}))
+    net = Network(graph, seed=0, dtype=np.float32)
+    guard = DivergenceGuard(net, 10.0)
+    net.params_flat[:] = 3e19  # each square overflows float32; the weights are finite
+    assert guard.check_epoch(1, 0.5, "loss") is None
+    net.params_flat[2] = -np.inf
+    assert guard.check_epoch(1, 0.5, "loss").layer == "out"
