@@ -120,6 +120,7 @@ def test_successive_fits_reuse_one_guard_buffer_and_restore_their_own_start() ->
     np.testing.assert_array_equal(net.params_flat, after_first)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_huge_but_finite_weights_are_not_taken_for_a_divergence() -> None:
     graph = chain(("x", "Input", {"shape": [2]}), ("out", "Dense", {"units": 3}))
     net = Network(graph, seed=0, dtype=np.float32)
