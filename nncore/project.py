@@ -75,9 +75,8 @@ class DataSpec:
     #: The data of the "points" source, as plain JSON data (see :func:`points_dataset`):
     #: {"task", "x", "y", "class_names"?, "feature_names"?}; None for other sources.
     points: dict[str, Any] | None = None
-    #: Only these classes (indices or names, or lists of them merged into one class,
-    #: relabelled in this order; None: all), and at most this many training samples (0:
-    #: all); see :mod:`nncore.data.subsets`.
+    #: Only these classes (indices, names, or lists of them merged into one; None: all),
+    #: and at most this many training samples (0: all); see :mod:`nncore.data.subsets`.
     classes: list[Any] | None = None
     train_samples: int = 0
 
