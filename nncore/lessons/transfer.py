@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nncore.edits import Edit, InsertAfter, SetData, SetTraining
+from nncore.edits import Edit, InsertAfter, RemoveNode, SetData, SetTraining, applied
 from nncore.events import EpochEnd
 from nncore.lessons.base import Figure, Lesson, Outcome, Step, at_least, at_most, train
 from nncore.lessons.projects import chain
@@ -127,11 +127,15 @@ def _head_learns(project: Project) -> list[Figure]:
 
 def _scratch_is_worse(project: Project) -> list[Figure]:
     scratch = train(project).final("val_accuracy")
+    # The usual shape, without the ten-unit softmax layer in the middle (which saturates
+    # when trained from scratch): it must not do better, or the comparison is unfair.
+    usual = train(applied(project, [RemoveNode("dense2")])).final("val_accuracy")
     frozen = TRANSFER.project(2)
     kept = transferred(_with_seed(frozen, project.training.seed))[0].final("val_accuracy")
     return [at_most("validation accuracy from scratch", scratch, 0.92),
-            at_least("validation accuracy, kept layers minus from scratch", kept - scratch,
-                     0.06, "at least 6 points")]
+            at_most("the same from scratch without the ten-unit layer", usual, 0.92),
+            at_least("validation accuracy, kept layers minus the better from scratch",
+                     kept - max(scratch, usual), 0.06, "at least 6 points")]
 
 
 TRANSFER = Lesson(
@@ -156,13 +160,15 @@ TRANSFER = Lesson(
               InsertAfter("dense2", "Dense", {"units": 2, "activation": "softmax"},
                           id="even_odd")),
              "curves",
-             "Train (not from scratch: that would throw the trained layers away). Only the "
-             "new layer learns, and even or odd comes out right for about 98% of the "
-             "validation digits, which the network never trained on.", _head_learns,
+             "Only the new layer learns (22 weights), and even or odd comes out right for "
+             "about 98% of the validation digits, which the network never trained on.",
+             _head_learns,
              keeps=KEPT),
         Step("Unfreeze every layer and train the same network from scratch",
              (SetFrozen(KEPT, False),), "runs",
              "Train from Scratch. On the same 20 labels this run ends more than 6 points "
-             "lower (about 85%) than the one that kept the trained layers.",
+             "lower (about 85%) than the one that kept the trained layers. A warning about "
+             "vanishing gradients may appear: the ten-unit layer in the middle, sure of its "
+             "answers, passes little back (without it the network does no better).",
              _scratch_is_worse),
     ))
