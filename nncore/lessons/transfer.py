@@ -8,7 +8,7 @@ the frozen network has never trained on the digits the new task is validated on.
 
 A step that reuses trained weights names the layers it keeps (``Step.keeps``): its check
 trains the step before it first and starts from those layers' weights; the window carries
-them over from the last run (:mod:`app.lessons.part`)."""
+them over from the last run (:mod:`app.lessons.carry`)."""
 
 from __future__ import annotations
 
@@ -67,16 +67,17 @@ def _digits() -> Project:
          "batch_size": 16, "epochs": 20})
 
 
-def _with_seed(project: Project, seed: int) -> Project:
+def with_seed(project: Project, seed: int) -> Project:
+    """A copy of ``project`` that trains with ``seed``."""
     out = project.copy()
     out.training = out.training.replace(seed=seed)
     return out
 
 
 @lru_cache(maxsize=8)
-def _digit_weights(seed: int) -> Mapping[str, np.ndarray]:
+def digit_weights(seed: int) -> Mapping[str, np.ndarray]:
     """The weights of the digits network trained with ``seed`` (kept between checks)."""
-    return train(_with_seed(TRANSFER.project(1), seed)).result.network.get_weights()
+    return train(with_seed(TRANSFER.project(1), seed)).result.network.get_weights()
 
 
 def train_from(project: Project, weights: Mapping[str, np.ndarray],
@@ -98,7 +99,7 @@ def train_from(project: Project, weights: Mapping[str, np.ndarray],
 def transferred(project: Project) -> tuple[Outcome, Mapping[str, np.ndarray]]:
     """``project`` (as step 2 leaves it, or like it) trained from the digits network
     trained with the same seed; and those starting weights."""
-    start = _digit_weights(project.training.seed)
+    start = digit_weights(project.training.seed)
     return train_from(project, start, KEPT), start
 
 
@@ -131,7 +132,7 @@ def _scratch_is_worse(project: Project) -> list[Figure]:
     # when trained from scratch): it must not do better, or the comparison is unfair.
     usual = train(applied(project, [RemoveNode("dense2")])).final("val_accuracy")
     frozen = TRANSFER.project(2)
-    kept = transferred(_with_seed(frozen, project.training.seed))[0].final("val_accuracy")
+    kept = transferred(with_seed(frozen, project.training.seed))[0].final("val_accuracy")
     return [at_most("validation accuracy from scratch", scratch, 0.92),
             at_most("the same from scratch without the ten-unit layer", usual, 0.92),
             at_least("validation accuracy, kept layers minus the better from scratch",

@@ -19,9 +19,9 @@ from nncore.lessons.transfer import (
     KEPT,
     TRANSFER,
     SetFrozen,
-    _digit_weights,
-    _with_seed,
+    digit_weights,
     train_from,
+    with_seed,
 )
 from nncore.project import project_from_dict
 from nncore.run import prepare_data
@@ -40,7 +40,7 @@ def test_every_claim_holds_at_each_seed(seed):
     without the ten-unit layer (a gap of 12 to 15 points over the better of the two); the
     claims ask for at least 0.95, at most 0.92 and at least 6 points."""
     for i, step in enumerate(TRANSFER.steps):
-        figures = step.check(_with_seed(TRANSFER.project(i + 1), seed))
+        figures = step.check(with_seed(TRANSFER.project(i + 1), seed))
         failed = [f.line() for f in figures if not f.holds]
         assert not failed, (seed, step.title, failed)
 
@@ -54,7 +54,7 @@ def test_the_check_fails_when_the_kept_layers_are_not_frozen():
 def test_without_the_trained_weights_even_or_odd_is_learned_worse():
     """The new layer on top of frozen *fresh* layers: the trained weights are what helps."""
     project = TRANSFER.project(2)
-    kept = train_from(project, _digit_weights(project.training.seed), KEPT)
+    kept = train_from(project, digit_weights(project.training.seed), KEPT)
     fresh = train(project)  # the same frozen layers, from their fresh weights
     assert kept.final("val_accuracy") - fresh.final("val_accuracy") > 0.1
 
