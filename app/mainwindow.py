@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
         self.act_reset_layout = action("actionResetLayout", "Reset Window &Layout",
                                        self.reset_window_layout)
         self.help = HelpActions(ctx, self.menuBar(), self)
-        self.lessons = LessonsPart(ctx, self.files, self)
+        self.lessons = LessonsPart(ctx, self.files, self.training, self)
         self.tabifyDockWidget(self.inspector_dock, self.lessons.dock)
         self.run_controls = RunControls(ctx, self.training, self)
         self.canvas_badges = CanvasBadges(ctx, self.training, self)

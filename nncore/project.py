@@ -75,9 +75,9 @@ class DataSpec:
     #: The data of the "points" source, as plain JSON data (see :func:`points_dataset`):
     #: {"task", "x", "y", "class_names"?, "feature_names"?}; None for other sources.
     points: dict[str, Any] | None = None
-    #: Only these classes (indices or names, relabelled in this order; None: all), and at
-    #: most this many training samples (0: all); see :mod:`nncore.data.subsets`.
-    classes: list[int | str] | None = None
+    #: Only these classes (indices, names, or lists of them merged into one; None: all),
+    #: and at most this many training samples (0: all); see :mod:`nncore.data.subsets`.
+    classes: list[Any] | None = None
     train_samples: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,7 +86,7 @@ class DataSpec:
         if self.points is not None:
             d["points"] = self.points
         if self.classes is not None:
-            d["classes"] = list(self.classes)
+            d["classes"] = [list(c) if isinstance(c, list) else c for c in self.classes]
         if self.train_samples:
             d["train_samples"] = self.train_samples
         return d

@@ -57,6 +57,12 @@ class StepBox(QFrame):
         row.addWidget(self.button)
         row.addWidget(self.watch, 1)
         lay.addLayout(row)
+        if step.keeps:
+            self.keeps = QLabel(f"Keeps the trained weights of {', '.join(step.keeps)} from "
+                                "the run before: then Continue (F5), not from scratch.")
+            self.keeps.setObjectName(f"lessonKeeps{index + 1}")
+            self.keeps.setWordWrap(True)
+            lay.addWidget(self.keeps)
         self.expect = QLabel(f"You should see: {step.expect}")
         self.expect.setTextFormat(Qt.TextFormat.PlainText)
         self.expect.setObjectName(f"lessonExpect{index + 1}")
@@ -111,8 +117,9 @@ class LessonPanel(QWidget):
         body_layout.setContentsMargins(8, 4, 8, 8)
         body_layout.addWidget(self.text)
         self.how = QLabel("After each step, train from new weights: Train (F5), or Run > "
-                          "Train from Scratch (Ctrl+F5) when the button offers to Continue; "
-                          "then watch the view the step names.")
+                          "Train from Scratch (Ctrl+F5) when the button offers to Continue "
+                          "(unless the step keeps trained weights); then watch the view "
+                          "the step names.")
         self.how.setObjectName("hint")
         self.how.setWordWrap(True)
         self.how.hide()

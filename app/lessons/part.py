@@ -4,7 +4,8 @@ Choosing a lesson opens its project (asking to save unsaved changes, as File > O
 through :class:`~app.window.files.ProjectFiles`). A step's button applies the step to the
 project as one undo step (:mod:`app.lessons.steps`) and shows the view to watch
 (:mod:`app.lessons.watch`); training stays the person's own click, from new weights
-(every step's claim is about a fresh run). On the
+(every step's claim is about a fresh run) except after a step that keeps trained layers
+(transfer learning: :mod:`app.lessons.carry` carries their weights over). On the
 first start the Lessons tab is added beside the Inspector, so a new user finds them."""
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QDockWidget
 
+from app.lessons.carry import put_kept, take_kept
 from app.lessons.panel import LessonPanel
-from app.lessons.steps import current_step, step_edits, step_setups
+from app.lessons.steps import current_step, same_setup, step_edits, step_setups
 from app.lessons.watch import OPENED_BY, VIEW_NAMES, show_view
+from app.training.controller import RunController
 from app.window.context import WindowContext
 from app.window.files import ProjectFiles
 from nncore.lessons import LESSONS, Lesson
@@ -29,10 +32,11 @@ class LessonsPart(QObject):
     """Help > Lessons… (``act_lessons``) and the lesson dock (``dock``)."""
 
     def __init__(self, context: WindowContext, files: ProjectFiles,
-                 parent: QObject | None = None) -> None:
+                 training: RunController, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._context = context
         self._files = files
+        self._training = training
         self.lesson: Lesson | None = None
         #: The open lesson's setups (start, after each step), to mark the current step.
         self._setups: list[dict[str, Any]] = []
@@ -89,7 +93,17 @@ class LessonsPart(QObject):
         if item is None:
             return
         step = item.steps[index]
-        edits = step_edits(item, index, self._context.document.snapshot())
+        current = self._context.document.snapshot()
+        edits = step_edits(item, index, current)
+        kept = None
+        if step.keeps and edits and not self._training.active:
+            if same_setup(current, item.project(index)):
+                kept = take_kept(self._training, step.keeps)
+            if kept is None:
+                self._context.status(
+                    f"Step {index + 1} keeps the layers step {index} trained: set up step "
+                    f"{index}, train it (F5), then click step {index + 1} again", 15000)
+                return
         if edits:
             refusal = self._context.editor.apply_edits(edits, f"Lesson step: {step.title}")
             if refusal:
@@ -97,9 +111,16 @@ class LessonsPart(QObject):
                 return
         # A view that is a window of its own opens from the Watch link, once trained.
         self.watch(step.watch, open_windows=False)
+        view = VIEW_NAMES.get(step.watch, step.watch)
+        if kept is not None:
+            layers = ", ".join(put_kept(self._training, kept))
+            self._context.status(f"Step {index + 1} is set up with the trained weights of "
+                                 f"{layers} ({kept.origin}): Continue (F5), not from "
+                                 f"scratch, and watch {view}", 20000)
+            return
         self._context.status(f"Step {index + 1} is set up: train from new weights (F5, or "
-                             f"Ctrl+F5 when Train offers to continue) and watch "
-                             f"{VIEW_NAMES.get(step.watch, step.watch)}", 15000)
+                             f"Ctrl+F5 when Train offers to continue) and watch {view}",
+                             15000)
 
     def watch(self, view: str, open_windows: bool = True) -> None:
         """Show the view a step watches (the Watch link, or a step just set up)."""

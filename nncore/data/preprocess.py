@@ -20,6 +20,7 @@ import numpy as np
 from nncore.errors import DataError
 
 from .dataset import Dataset
+from .subsets import stratum_labels
 
 MODES = ("standardize", "minmax", "none")
 
@@ -310,7 +311,8 @@ def split(dataset: Dataset, val_fraction: float = 0.2, test_fraction: float = 0.
     rng = np.random.default_rng(seed)
 
     if stratify and dataset.task == "classification":
-        counts = np.bincount(dataset.y, minlength=int(dataset.n_classes or 0))
+        labels = stratum_labels(dataset)  # merged classes split as the classes they were
+        counts = np.bincount(labels, minlength=int(dataset.n_classes or 0))
         cap = np.maximum(counts - 1, 0)     # keep one sample of each class for training
         if cap.sum() < n_val + n_test:
             raise DataError(f"too few samples to split with stratification: {n} samples in "
@@ -322,7 +324,7 @@ def split(dataset: Dataset, val_fraction: float = 0.2, test_fraction: float = 0.
         for c, count in enumerate(counts):
             if count == 0:
                 continue
-            idx = rng.permutation(np.flatnonzero(dataset.y == c))
+            idx = rng.permutation(np.flatnonzero(labels == c))
             va.append(idx[:val_c[c]])
             te.append(idx[val_c[c]:val_c[c] + test_c[c]])
             tr.append(idx[val_c[c] + test_c[c]:])

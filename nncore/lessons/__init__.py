@@ -23,11 +23,12 @@ from nncore.lessons.interpretability import INTERPRETABILITY
 from nncore.lessons.losses import LOSSES_LESSON
 from nncore.lessons.recommender import RECOMMENDER
 from nncore.lessons.sequences import SEQUENCES
+from nncore.lessons.transfer import TRANSFER
 
 LESSONS: tuple[Lesson, ...] = (NONLINEARITY, ACTIVATIONS, LOSSES_LESSON, LEARNING_RATE,
                                EPOCHS_AND_BATCHES, OVERFITTING, REGULARIZATION, DROPOUT,
-                               VANISHING, CNN_LESSON, SEQUENCES, RECOMMENDER, AUGMENTATION,
-                               INTERPRETABILITY)
+                               VANISHING, CNN_LESSON, SEQUENCES, RECOMMENDER, TRANSFER,
+                               AUGMENTATION, INTERPRETABILITY)
 
 
 def lesson(name: str) -> Lesson:

@@ -136,6 +136,10 @@ class Step:
     #: What the student should see, in one or two sentences.
     expect: str
     check: Check
+    #: Layers whose trained weights the step keeps from the run before it (transfer
+    #: learning): the window carries them into the changed network, and the person trains
+    #: on from them (Train, not from scratch); the check trains the step before it first.
+    keeps: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.watch not in VIEWS:
