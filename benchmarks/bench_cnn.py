@@ -252,18 +252,19 @@ def _median_call_ms(fn: Callable[[], Any], repeats: int) -> float:
 
 def _conv_parts(layer: Any, xin: np.ndarray, repeats: int) -> list[float]:
     """ms of: im2col, forward product, dW product, column-gradient product, col2im."""
-    xt = xin.transpose(1, 0, 2, 3)
-    cols = layer._im2col(xt)
+    xc = xin.transpose(1, 2, 3, 0)
+    cols = layer._im2col(xc)
     f = layer.config["filters"]
     g = np.random.default_rng(0).standard_normal((f, cols.shape[1]), dtype=np.float32)
-    wmat = layer._wmat
+    wb = layer._working_weights()
+    wm = wb[:, :layer._k]
     dw = np.empty((f, cols.shape[0]), np.float32)
-    dcols = np.matmul(wmat.T, g)
+    dcols = np.matmul(wm.T, g)
     return [_median_call_ms(fn, repeats) for fn in (
-        lambda: layer._im2col(xt),
-        lambda: np.matmul(wmat, cols),
+        lambda: layer._im2col(xc),
+        lambda: np.matmul(wb, cols),
         lambda: np.matmul(g, cols.T, out=dw),
-        lambda: np.matmul(wmat.T, g),
+        lambda: np.matmul(wm.T, g),
         lambda: layer._col2im(dcols, xin.shape[0]))]
 
 

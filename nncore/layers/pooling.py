@@ -3,7 +3,8 @@
 Max pooling ignores padded cells, average pooling divides by the number of real
 (non-padded) cells (the geometry is in :mod:`nncore.layers.image`).
 
-Max pooling (training) copies every offset's view into one ``(kh*kw, C, N, OH, OW)`` array,
+Arrays are in the CHWN memory layout (:mod:`nncore.layers.image`). Max pooling (training)
+copies every offset's view into one ``(kh*kw, C, OH, OW, N)`` array,
 takes the maximum over its first axis and, backward, routes each window's gradient to its
 first maximal cell (in row-major window order) with whole-array comparisons. Average
 pooling sums the offset views and divides by the number of real cells.
@@ -56,6 +57,13 @@ class _Pool(WindowedLayer):
         self._disjoint = strides[0] >= kernel[0] and strides[1] >= kernel[1]
 
 
+def _chwn(a: np.ndarray) -> np.ndarray:
+    """The (C, H, W, N) view of an NCHW array, copied when its memory is not CHWN (a
+    gradient from a Flatten arrives NCHW)."""
+    v = a.transpose(1, 2, 3, 0)
+    return v if v.flags.c_contiguous else np.ascontiguousarray(v)
+
+
 @register
 class MaxPool2D(_Pool):
     type_name = "MaxPool2D"
@@ -91,25 +99,25 @@ class MaxPool2D(_Pool):
     def forward(self, x, training):
         n = x.shape[0]
         c, oh, ow = self.output_shape
-        xt = x.transpose(1, 0, 2, 3)
+        xc = x.transpose(1, 2, 3, 0)
         if training:
-            # Every tap's view copied into one (k, C, n, OH, OW) array (taps that fall on
+            # Every tap's view copied into one (k, C, OH, OW, n) array (taps that fall on
             # padding keep -inf), so the maximum and the backward's comparisons are
             # whole-array operations.
             kh, kw = pair(self.config["pool_size"])
-            taps = self._taps.get((kh * kw, c, n, oh, ow), x.dtype)
+            taps = self._taps.get((kh * kw, c, oh, ow, n), x.dtype)
             for _, _, k, sh, sw, ih, iw in self._offsets:
-                np.copyto(taps[k, :, :, sh, sw], xt[:, :, ih, iw])
+                np.copyto(taps[k, :, sh, sw], xc[:, ih, iw])
             self.taps = taps
             self.out = taps.max(axis=0)
-            return self.out.transpose(1, 0, 2, 3)
+            return self.out.transpose(3, 0, 1, 2)
         self._taps.release()  # inference: a running maximum, no buffer the size of x
         self.taps = None
-        out = np.full((c, n, oh, ow), -np.inf, x.dtype)
+        out = np.full((c, oh, ow, n), -np.inf, x.dtype)
         for _, _, _, sh, sw, ih, iw in self._offsets:
-            o = out[:, :, sh, sw]
-            np.maximum(o, xt[:, :, ih, iw], out=o)
-        return out.transpose(1, 0, 2, 3)
+            o = out[:, sh, sw]
+            np.maximum(o, xc[:, ih, iw], out=o)
+        return out.transpose(3, 0, 1, 2)
 
     def backward(self, grad):
         # Each window's gradient goes to its first maximal cell in window order (row by
@@ -126,10 +134,9 @@ class MaxPool2D(_Pool):
             for m in range(1, len(seen)):
                 np.logical_or(seen[m - 1], hit[m], out=seen[m])
             np.greater(hit[1:], seen, out=hit[1:])
-        parts = np.multiply(hit, grad.transpose(1, 0, 2, 3),
-                            out=self._parts.get(taps.shape, grad.dtype))
-        return scatter_sum(parts, self._offsets, (c, grad.shape[0], h, w), self._planes,
-                            self._disjoint).transpose(1, 0, 2, 3)
+        parts = np.multiply(hit, _chwn(grad), out=self._parts.get(taps.shape, grad.dtype))
+        return scatter_sum(parts, self._offsets, (c, h, w, grad.shape[0]), self._planes,
+                            self._disjoint).transpose(3, 0, 1, 2)
 
 
 @register
@@ -162,27 +169,28 @@ class AvgPool2D(_Pool):
             self._count = count
 
     def _divisor(self, dtype: np.dtype) -> float | np.ndarray:
+        # (OH, OW, 1): the real cells per window, broadcast over the batch axis of CHWN
         return (self._count if isinstance(self._count, float)
-                else self._count.astype(dtype))
+                else self._count.astype(dtype)[:, :, None])
 
     def forward(self, x, training):
         n = x.shape[0]
         c, oh, ow = self.output_shape
-        xt = x.transpose(1, 0, 2, 3)
-        out = np.zeros((c, n, oh, ow), x.dtype)
+        xc = x.transpose(1, 2, 3, 0)
+        out = np.zeros((c, oh, ow, n), x.dtype)
         for _, _, _, sh, sw, ih, iw in self._offsets:
-            o = out[:, :, sh, sw]
-            o += xt[:, :, ih, iw]
+            o = out[:, sh, sw]
+            o += xc[:, ih, iw]
         out /= self._divisor(out.dtype)
-        return out.transpose(1, 0, 2, 3)
+        return out.transpose(3, 0, 1, 2)
 
     def backward(self, grad):
         c, h, w = self.input_shapes[0]
-        gt = grad.transpose(1, 0, 2, 3) / self._divisor(grad.dtype)
+        gt = grad.transpose(1, 2, 3, 0) / self._divisor(grad.dtype)
         kh, kw = self.window[0]
         parts = np.broadcast_to(gt, (kh * kw, *gt.shape))
-        return scatter_sum(parts, self._offsets, (c, grad.shape[0], h, w), self._planes,
-                            self._disjoint).transpose(1, 0, 2, 3)
+        return scatter_sum(parts, self._offsets, (c, h, w, grad.shape[0]), self._planes,
+                            self._disjoint).transpose(3, 0, 1, 2)
 
 
 @register
@@ -204,6 +212,6 @@ class GlobalAveragePooling2D(ImageLayer):
 
     def backward(self, grad):
         c, h, w = self.input_shapes[0]
-        dx = np.empty((c, grad.shape[0], h, w), grad.dtype).transpose(1, 0, 2, 3)
+        dx = np.empty((c, h, w, grad.shape[0]), grad.dtype).transpose(3, 0, 1, 2)
         dx[...] = (grad * grad.dtype.type(1.0 / (h * w)))[:, :, None, None]
         return dx
