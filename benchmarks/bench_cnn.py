@@ -49,6 +49,7 @@ from _common import (
     wait_until_quiet,
 )
 
+from nncore.layers import halves
 from nncore.losses import get_loss
 from nncore.network import Network
 from nncore.optimizers import get_optimizer
@@ -324,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         threadpool_limits = None
         log("threadpoolctl is not installed: NumPy's BLAS keeps its own thread count")
     limiter = threadpool_limits(limits=threads, user_api="blas") if threadpool_limits else None
+    halves.set_enabled(threads > 1)  # the image layers' element-wise work in two threads
     torch = None if args.no_torch else import_torch()
     if torch is not None:
         torch.set_num_threads(threads)

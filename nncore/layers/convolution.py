@@ -20,6 +20,7 @@ import numpy as np
 from nncore.activations import ACTIVATION_NAMES
 from nncore.layers.base import WeightSpec
 from nncore.layers.core import _ActivationMixin, _init_param
+from nncore.layers.halves import in_halves
 from nncore.layers.image import PADDINGS, Scratch, WindowedLayer, pair
 from nncore.params import Param
 from nncore.registry import register
@@ -159,8 +160,13 @@ class Conv2D(_ActivationMixin, WindowedLayer):
         if cols is not before and self._use_bias:
             cols[self._k] = 1.0
         taps = cols[:self._k].reshape(kh, kw, c, self._gh.out, self._gw.out, xc.shape[3])
-        for i, j, _, oh, ow, ih, iw in self._offsets:
-            np.copyto(taps[i, j, :, oh, ow], xc[:, ih, iw])
+        offsets = self._offsets
+
+        def copy(a: int, b: int) -> None:  # taps a..b-1
+            for i, j, _, oh, ow, ih, iw in offsets[a:b]:
+                np.copyto(taps[i, j, :, oh, ow], xc[:, ih, iw])
+
+        in_halves(copy, len(offsets), taps.size)
         return cols
 
     def _col2im(self, dcols: np.ndarray, n: int) -> np.ndarray:
@@ -170,9 +176,14 @@ class Conv2D(_ActivationMixin, WindowedLayer):
         kh, kw = pair(self.config["kernel_size"])
         parts = dcols.reshape(kh, kw, c, self._gh.out, self._gw.out, n)
         dx = np.zeros((c, h, w, n), dcols.dtype)
-        for i, j, _, oh, ow, ih, iw in self._offsets:
-            d = dx[:, ih, iw]
-            d += parts[i, j, :, oh, ow]
+        offsets = self._offsets
+
+        def add(a: int, b: int) -> None:  # channels a..b-1
+            for i, j, _, oh, ow, ih, iw in offsets:
+                d = dx[a:b, ih, iw]
+                d += parts[i, j, a:b, oh, ow]
+
+        in_halves(add, c, parts.size)
         return dx
 
     # -- computation -------------------------------------------------------------------
@@ -196,18 +207,25 @@ class Conv2D(_ActivationMixin, WindowedLayer):
         y = z.reshape(f, oh, ow, n)
         if self._relu and not self.skip_activation:
             # In place: ReLU's backward reads only the output.
-            np.maximum(y, 0, out=y)
+            in_halves(lambda a, b: np.maximum(y[a:b], 0, out=y[a:b]), f, y.size)
             self.z = self.y = y.transpose(3, 0, 1, 2)
             return self.y
         return self._activate(y.transpose(3, 0, 1, 2))
 
+    def _output_gradient(self, grad: np.ndarray) -> np.ndarray:
+        """dL/dz as an (F, OH, OW, n) array in CHWN memory."""
+        if self._relu and not self.skip_activation:  # ReLU.backward, in two halves
+            gc, yc = grad.transpose(1, 2, 3, 0), self.y.transpose(1, 2, 3, 0)
+            dz = np.empty(yc.shape, grad.dtype)
+            in_halves(lambda a, b: np.multiply(gc[a:b], yc[a:b] > 0, out=dz[a:b]),
+                      len(dz), dz.size)
+            return dz
+        g = self._activation_backward(grad).transpose(1, 2, 3, 0)
+        return g if g.flags.c_contiguous else np.ascontiguousarray(g)
+
     def backward(self, grad):
-        g = self._activation_backward(grad)
         f, c = self.config["filters"], self.input_shapes[0][0]
-        g2 = g.transpose(1, 2, 3, 0)
-        if not g2.flags.c_contiguous:
-            g2 = np.ascontiguousarray(g2)
-        g2 = g2.reshape(f, -1)
+        g2 = self._output_gradient(grad).reshape(f, -1)
         if self.trainable:  # [dW | db] in one product (the bias row of the columns)
             kh, kw = pair(self.config["kernel_size"])
             dwb = np.matmul(g2, self.cols.T, out=self._dwb)
@@ -219,4 +237,4 @@ class Conv2D(_ActivationMixin, WindowedLayer):
             return None
         dcols = np.matmul(self._wb[:, :self._k].T, g2,
                           out=self._dcols.get((self._k, g2.shape[1]), g2.dtype))
-        return self._col2im(dcols, g.shape[0]).transpose(3, 0, 1, 2)
+        return self._col2im(dcols, grad.shape[0]).transpose(3, 0, 1, 2)

@@ -132,22 +132,21 @@ class Scratch:
         self.array = None
 
 
-def scatter_sum(parts: np.ndarray, offsets: list[Offset], shape: tuple[int, ...],
-                 scratch: Scratch, disjoint: bool) -> np.ndarray:
-    """The input-grid gradient (C, H, W, n) from per-tap output-grid gradients ``parts``
-    (k, C, OH, OW, n), k = i*kw + j: the sum over taps of each part placed where its tap
-    reads. Disjoint taps are copied straight into place; otherwise every part is copied
-    into its own zero-bordered plane and the planes are summed (whole-array operations
-    instead of strided read-modify-writes)."""
-    if disjoint:
-        dx = np.zeros(shape, parts.dtype)
+def scatter_sum(parts: np.ndarray, offsets: list[Offset], dx: np.ndarray,
+                planes: np.ndarray | None) -> None:
+    """Write into ``dx`` (C, H, W, n) the input-grid gradient from per-tap output-grid
+    gradients ``parts`` (k, C, OH, OW, n), k = i*kw + j: the sum over taps of each part
+    placed where its tap reads. Disjoint taps (``planes`` None; ``dx`` must hold zeros) are
+    copied straight into place; otherwise every part is copied into its own plane of the
+    zero-bordered work array ``planes`` (k, C, H, W, n) and the planes are summed
+    (whole-array operations instead of read-modify-writes)."""
+    if planes is None:
         for _, _, k, sh, sw, ih, iw in offsets:
             np.copyto(dx[:, ih, iw], parts[k, :, sh, sw])
-        return dx
-    planes = scratch.get((parts.shape[0], *shape), parts.dtype)
+        return
     for _, _, k, sh, sw, ih, iw in offsets:
         np.copyto(planes[k, :, ih, iw], parts[k, :, sh, sw])
-    return planes.sum(axis=0)
+    np.sum(planes, axis=0, out=dx)
 
 
 class ImageLayer(Layer):
