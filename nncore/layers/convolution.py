@@ -114,7 +114,7 @@ class Conv2D(_ActivationMixin, WindowedLayer):
 
     def training_floats(self, input_shapes):
         # The im2col columns and their gradient (C*kh*kw values per output position),
-        # the output planes, and the default three times the output.
+        # the gradient at the pre-activation, and the default three times the output.
         c = input_shapes[0][0]
         kh, kw = pair(self.config["kernel_size"])
         f, oh, ow = self.compute_output_shape(input_shapes)
