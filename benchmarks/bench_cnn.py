@@ -49,6 +49,7 @@ from _common import (
     wait_until_quiet,
 )
 
+from nncore.layers import halves
 from nncore.losses import get_loss
 from nncore.network import Network
 from nncore.optimizers import get_optimizer
@@ -252,18 +253,19 @@ def _median_call_ms(fn: Callable[[], Any], repeats: int) -> float:
 
 def _conv_parts(layer: Any, xin: np.ndarray, repeats: int) -> list[float]:
     """ms of: im2col, forward product, dW product, column-gradient product, col2im."""
-    xt = xin.transpose(1, 0, 2, 3)
-    cols = layer._im2col(xt)
+    xc = xin.transpose(1, 2, 3, 0)
+    cols = layer._im2col(xc)
     f = layer.config["filters"]
     g = np.random.default_rng(0).standard_normal((f, cols.shape[1]), dtype=np.float32)
-    wmat = layer._wmat
-    dw = np.empty((f, cols.shape[0]), np.float32)
-    dcols = np.matmul(wmat.T, g)
+    wb = layer._working_weights()
+    wm = wb[:, :layer._k]
+    dw = np.empty((cols.shape[0], f), np.float32)
+    dcols = np.matmul(wm.T, g)
     return [_median_call_ms(fn, repeats) for fn in (
-        lambda: layer._im2col(xt),
-        lambda: np.matmul(wmat, cols),
-        lambda: np.matmul(g, cols.T, out=dw),
-        lambda: np.matmul(wmat.T, g),
+        lambda: layer._im2col(xc),
+        lambda: np.matmul(wb, cols),
+        lambda: np.matmul(cols, g.T, out=dw),
+        lambda: np.matmul(wm.T, g),
         lambda: layer._col2im(dcols, xin.shape[0]))]
 
 
@@ -275,11 +277,13 @@ def profile_convs(ours: Ours, x: np.ndarray, repeats: int) -> list[str]:
     acts = net.activations()
     lines = [f"  {'conv':<10}{'im2col':>8}{'fwd mm':>9}{'dW mm':>9}{'dcols mm':>10}"
              f"{'col2im':>9}   matmul GFLOP/s (fwd, dW, dcols)"]
+    floor = _dense_products_ms(ours, acts, repeats)
     for node_id in net.order:
         layer = net.layers[node_id]
         if layer.type_name != "Conv2D":
             continue
         times = _conv_parts(layer, acts[net.analysis.inputs[node_id][0]], repeats)
+        floor += sum(times[1:3]) + (times[3] if layer.need_input_grad else 0.0)
         c, _, _ = layer.input_shapes[0]
         f, oh, ow = layer.output_shape
         kh, kw = layer.window[0]
@@ -287,7 +291,25 @@ def profile_convs(ours: Ours, x: np.ndarray, repeats: int) -> list[str]:
         rates = ", ".join(f"{flops / ms / 1e6:.1f}" for ms in times[1:4])
         lines.append(f"  {node_id:<10}" + "".join(f"{v:>{w}.2f}" for v, w in zip(
             times, (8, 9, 9, 10, 9))) + f"   {rates}")
+    lines.append(f"  the step's matrix products alone (convs and denses, as the step computes "
+                 f"them): {floor:.2f} ms, the floor of this design with NumPy's BLAS")
     return lines
+
+
+def _dense_products_ms(ours: Ours, acts: dict[str, np.ndarray], repeats: int) -> float:
+    """ms of the Dense layers' three products (forward, dW, dx when needed) on the step's
+    shapes."""
+    net, total = ours.net, 0.0
+    for node_id in net.order:
+        layer = net.layers[node_id]
+        if layer.type_name != "Dense":
+            continue
+        xin = np.ascontiguousarray(acts[net.analysis.inputs[node_id][0]])
+        w = layer.weights["W"]
+        g = np.ones((xin.shape[0], w.shape[1]), np.float32)
+        products = [(xin, w), (xin.T, g)] + ([(g, w.T)] if layer.need_input_grad else [])
+        total += sum(_median_call_ms(lambda a=a, b=b: a @ b, repeats) for a, b in products)
+    return total
 
 
 def profile_torch(torch: Any, step: Callable[[], Any], steps: int, top: int) -> list[str]:
@@ -323,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         threadpool_limits = None
         log("threadpoolctl is not installed: NumPy's BLAS keeps its own thread count")
     limiter = threadpool_limits(limits=threads, user_api="blas") if threadpool_limits else None
+    halves.set_enabled(threads > 1)  # the image layers' element-wise work in two threads
     torch = None if args.no_torch else import_torch()
     if torch is not None:
         torch.set_num_threads(threads)

@@ -293,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
     threads, how = set_threads(args.threads)
+    from nncore.layers import halves
+    halves.set_enabled(threads > 1)  # the layers' element-wise work in two threads
     print(f"LSTM training step benchmark{' (--quick)' if args.quick else ''}")
     for line in machine_summary():
         print("  " + line)

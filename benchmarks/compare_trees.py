@@ -48,6 +48,22 @@ PATTERNS: dict[str, dict] = {
             ("lateness p99", re.compile(r"p99 ([\d.]+) ms"), "ms", False),
         ],
     },
+    "bench_cnn.py": {
+        "section": re.compile(r"(?!)"),
+        "figures": [
+            ("ours", re.compile(r"^  ours \(nncore\)\s+([\d.]+) ms/step"), "ms/step", False),
+            ("torch", re.compile(r"^  torch\s+([\d.]+) ms/step"), "ms/step", False),
+            ("ours/torch", re.compile(r"ratio ours / torch: ([\d.]+)"), "x", False),
+        ],
+    },
+    "bench_lstm.py": {
+        "section": re.compile(r"(?!)"),
+        "figures": [
+            ("ours", re.compile(r"^  ours  raw step\s+([\d.]+) ms/step"), "ms/step", False),
+            ("torch", re.compile(r"^  torch raw step\s+([\d.]+) ms/step"), "ms/step", False),
+            ("ours/torch", re.compile(r"ratio ours / torch = ([\d.]+)"), "x", False),
+        ],
+    },
 }
 
 

@@ -4,15 +4,13 @@ A Conv2D kernel ``W`` has shape ``(filters, in_channels, kh, kw)`` (the ONNX/PyT
 its bias ``b`` ``(filters,)``. Padding and the per-offset geometry are described in
 :mod:`nncore.layers.image`.
 
-Forward copies the input into a column matrix ``cols`` of shape ``(C*kh*kw, N*OH*OW)``
-(``kh*kw`` strided block copies into a cached buffer) and computes
-``W.reshape(F, C*kh*kw) @ cols`` as ONE matrix product. Its result ``(F, N, OH, OW)`` is
-returned as the NCHW *view* ``transpose(1, 0, 2, 3)``: the image layers work on that
-channel-major memory layout directly, so a conv/pool stack never transposes data back and
-forth. Backward is one product for ``dW`` (``g @ cols.T``), one for the column gradient
-(``W.T @ g``), and col2im: each offset's block copied into its own zero-bordered plane, the
-planes summed (:func:`~nncore.layers.image.scatter_sum`; whole-array operations are several
-times faster than strided read-modify-write adds of short image rows).
+The image layers keep their arrays in the CHWN memory layout (see
+:mod:`nncore.layers.image`). Forward copies the input into a column matrix ``cols`` of shape
+``(kh*kw*C + 1, OH*OW*N)`` (``kh*kw`` block copies into a cached buffer, each in runs of
+``OW*N`` values; the last row is ones, so the bias rides in the product) and computes
+``[W | b] @ cols`` as ONE matrix product, whose result ``(F, OH, OW, N)`` is the CHWN output;
+a ReLU is applied in place. Backward is one product for ``[dW | db]`` (``g @ cols.T``), one for
+the column gradient (``W.T @ g``), and col2im: each tap's block added where it reads.
 """
 
 from __future__ import annotations
@@ -22,7 +20,8 @@ import numpy as np
 from nncore.activations import ACTIVATION_NAMES
 from nncore.layers.base import WeightSpec
 from nncore.layers.core import _ActivationMixin, _init_param
-from nncore.layers.image import PADDINGS, Scratch, WindowedLayer, pair, scatter_sum
+from nncore.layers.halves import in_halves
+from nncore.layers.image import PADDINGS, Scratch, WindowedLayer, pair
 from nncore.params import Param
 from nncore.registry import register
 
@@ -115,7 +114,7 @@ class Conv2D(_ActivationMixin, WindowedLayer):
 
     def training_floats(self, input_shapes):
         # The im2col columns and their gradient (C*kh*kw values per output position),
-        # the output planes, and the default three times the output.
+        # the gradient at the pre-activation, and the default three times the output.
         c = input_shapes[0][0]
         kh, kw = pair(self.config["kernel_size"])
         f, oh, ow = self.compute_output_shape(input_shapes)
@@ -124,80 +123,122 @@ class Conv2D(_ActivationMixin, WindowedLayer):
     def on_built(self):
         self._build_geometry()
         c, h, w = self.input_shapes[0]
-        f = self.config["filters"]
         kh, kw = pair(self.config["kernel_size"])
+        f = self.config["filters"]
         self._k = c * kh * kw
-        self._wmat = self.weights["W"].reshape(f, self._k)
         self._use_bias = self.config["use_bias"]
-        self._bcol = self.weights["b"].reshape(f, 1) if self._use_bias else None
+        #: Rows of the column matrix: the taps (i, j, c), then a row of ones for the bias.
+        self._rows = self._k + self._use_bias
+        dtype = self.weights["W"].dtype
+        self._wb = np.empty((f, self._rows), dtype)
+        self._dwb = np.empty((self._rows, f), dtype)
+        self._relu = self.config["activation"] == "relu"
         self._cols = Scratch(0.0)
-        self._planes = Scratch(0.0)
         self._dcols = Scratch()
-        self._ones = np.ones(0, self.dtype)
         self.cols = None
 
     # -- im2col / col2im ---------------------------------------------------------------
-    def _im2col(self, xt: np.ndarray) -> np.ndarray:
-        """Columns of ``xt`` (channel-major (C, n, H, W) view) as a (C*kh*kw, n*OH*OW)
-        matrix, in the cached buffer (C, kh, kw, n, OH, OW)."""
+    def _working_weights(self) -> np.ndarray:
+        """[W | b] as one (F, rows) matrix, W's columns in the taps' order (i, j, c)."""
+        f, c = self.config["filters"], self.input_shapes[0][0]
+        kh, kw = pair(self.config["kernel_size"])
+        wb = self._wb
+        np.copyto(wb[:, :self._k].reshape(f, kh, kw, c), self.weights["W"].transpose(0, 2, 3, 1))
+        if self._use_bias:
+            wb[:, self._k] = self.weights["b"]
+        return wb
+
+    def _im2col(self, xc: np.ndarray) -> np.ndarray:
+        """Columns of ``xc`` (a (C, H, W, n) view) as the (rows, OH*OW*n) matrix in the
+        cached buffer: tap (i, j) is the block (C, OH, OW, n) of rows i*kw + j, and the
+        last row holds ones when the layer has a bias."""
         c = self.input_shapes[0][0]
         kh, kw = pair(self.config["kernel_size"])
-        cols = self._cols.get((c, kh, kw, xt.shape[1], self._gh.out, self._gw.out), xt.dtype)
-        for i, j, _, oh, ow, ih, iw in self._offsets:
-            np.copyto(cols[:, i, j, :, oh, ow], xt[:, :, ih, iw])
-        return cols.reshape(self._k, -1)
+        shape = (self._rows, self._gh.out * self._gw.out * xc.shape[3])
+        before = self._cols.array
+        cols = self._cols.get(shape, xc.dtype)
+        if cols is not before and self._use_bias:
+            cols[self._k] = 1.0
+        taps = cols[:self._k].reshape(kh, kw, c, self._gh.out, self._gw.out, xc.shape[3])
+        offsets = self._offsets
+
+        def copy(a: int, b: int) -> None:  # taps a..b-1
+            for i, j, _, oh, ow, ih, iw in offsets[a:b]:
+                np.copyto(taps[i, j, :, oh, ow], xc[:, ih, iw])
+
+        in_halves(copy, len(offsets), taps.size)
+        return cols
 
     def _col2im(self, dcols: np.ndarray, n: int) -> np.ndarray:
+        """The input gradient (C, H, W, n) from the column gradient (k, OH*OW*n): each
+        tap's block added where the tap reads (runs of OW*n values: no short rows)."""
         c, h, w = self.input_shapes[0]
         kh, kw = pair(self.config["kernel_size"])
-        parts = dcols.reshape(c, kh * kw, n, self._gh.out, self._gw.out).transpose(1, 0, 2, 3, 4)
-        return scatter_sum(parts, self._offsets, (c, n, h, w), self._planes, False)
+        parts = dcols.reshape(kh, kw, c, self._gh.out, self._gw.out, n)
+        dx = np.zeros((c, h, w, n), dcols.dtype)
+        offsets = self._offsets
+
+        def add(a: int, b: int) -> None:  # channels a..b-1
+            for i, j, _, oh, ow, ih, iw in offsets:
+                d = dx[a:b, ih, iw]
+                d += parts[i, j, a:b, oh, ow]
+
+        in_halves(add, c, parts.size)
+        return dx
 
     # -- computation -------------------------------------------------------------------
-    def _preactivation(self, xt: np.ndarray) -> np.ndarray:
-        """(F, n*OH*OW) pre-activation of a channel-major input chunk."""
-        z = np.matmul(self._wmat, self._im2col(xt))
-        if self._use_bias:
-            z += self._bcol
-        return z
-
     def forward(self, x, training):
         n = x.shape[0]
         f, oh, ow = self.output_shape
-        xt = x.transpose(1, 0, 2, 3)
-        per_sample = self._k * oh * ow
+        xc = x.transpose(1, 2, 3, 0)
+        wb = self._working_weights()
+        per_sample = self._rows * oh * ow
         if training or n * per_sample <= INFERENCE_COLS_LIMIT:
-            z = self._preactivation(xt)
+            z = np.matmul(wb, self._im2col(xc))
             self.cols = self._cols.array
         else:  # inference on a large batch: bounded memory
             step = max(1, INFERENCE_COLS_LIMIT // per_sample)
-            z = np.empty((f, n, oh * ow), x.dtype)
+            z = np.empty((f, oh * ow, n), x.dtype)
             for a in range(0, n, step):
-                zc = self._preactivation(xt[:, a:a + step])
-                z[:, a:a + step] = zc.reshape(f, -1, oh * ow)
+                zc = np.matmul(wb, self._im2col(xc[..., a:a + step]))
+                z[:, :, a:a + step] = zc.reshape(f, oh * ow, -1)
             self._cols.release()  # do not keep a large buffer alive after inference
             self.cols = None
-        return self._activate(z.reshape(f, n, oh, ow).transpose(1, 0, 2, 3))
+        y = z.reshape(f, oh, ow, n)
+        if self._relu and not self.skip_activation:
+            # In place: ReLU's backward reads only the output.
+            in_halves(lambda a, b: np.maximum(y[a:b], 0, out=y[a:b]), f, y.size)
+            self.z = self.y = y.transpose(3, 0, 1, 2)
+            return self.y
+        return self._activate(y.transpose(3, 0, 1, 2))
+
+    def _output_gradient(self, grad: np.ndarray) -> np.ndarray:
+        """dL/dz as an (F, OH, OW, n) array in CHWN memory."""
+        if self._relu and not self.skip_activation:  # ReLU.backward, in two halves
+            gc, yc = grad.transpose(1, 2, 3, 0), self.y.transpose(1, 2, 3, 0)
+            dz = np.empty(yc.shape, grad.dtype)
+            in_halves(lambda a, b: np.multiply(gc[a:b], yc[a:b] > 0, out=dz[a:b]),
+                      len(dz), dz.size)
+            return dz
+        g = self._activation_backward(grad).transpose(1, 2, 3, 0)
+        return g if g.flags.c_contiguous else np.ascontiguousarray(g)
 
     def backward(self, grad):
-        g = self._activation_backward(grad)
-        n = g.shape[0]
-        f = self.config["filters"]
-        g2 = g.transpose(1, 0, 2, 3)
-        if not g2.flags.c_contiguous:
-            g2 = np.ascontiguousarray(g2)
-        g2 = g2.reshape(f, -1)
+        f, c = self.config["filters"], self.input_shapes[0][0]
+        g2 = self._output_gradient(grad).reshape(f, -1)
         if self.trainable:
-            cols = self.cols.reshape(self._k, -1)
-            np.matmul(g2, cols.T, out=self.grads["W"].reshape(f, self._k))
-            if self._use_bias:  # a matrix-vector product: faster than np.sum(axis=1)
-                m = g2.shape[1]
-                if self._ones.shape[0] != m or self._ones.dtype != g2.dtype:
-                    self._ones = np.ones(m, g2.dtype)
-                np.dot(g2, self._ones, out=self.grads["b"])
+            # [dW | db]^T in one product (the bias row of the columns). This orientation,
+            # (rows, OH*OW*n) @ (OH*OW*n, F), not g2 @ cols.T: OpenBLAS splits the long
+            # operand's rows over its threads instead of each thread packing all of cols
+            # (conv2 of bench_cnn.py, 2 threads: 9.8 ms instead of 37).
+            kh, kw = pair(self.config["kernel_size"])
+            dwb = np.matmul(self.cols, g2.T, out=self._dwb)
+            np.copyto(self.grads["W"], dwb[:self._k].reshape(kh, kw, c, f)
+                      .transpose(3, 2, 0, 1))
+            if self._use_bias:
+                np.copyto(self.grads["b"], dwb[self._k])
         if not self.need_input_grad:
             return None
-        dcols = np.matmul(self._wmat.T, g2, out=self._dcols.get((self._k, g2.shape[1]),
-                                                                g2.dtype))
-        dxt = self._col2im(dcols, n)
-        return dxt.transpose(1, 0, 2, 3)
+        dcols = np.matmul(self._wb[:, :self._k].T, g2,
+                          out=self._dcols.get((self._k, g2.shape[1]), g2.dtype))
+        return self._col2im(dcols, grad.shape[0]).transpose(3, 0, 1, 2)

@@ -2,7 +2,13 @@
 classes of layers taking one image (see :mod:`~nncore.layers.convolution`,
 :mod:`~nncore.layers.pooling`, :mod:`~nncore.layers.spatial_dropout`).
 
-Images are per-sample ``(C, H, W)``; batches are NCHW.
+Images are per-sample ``(C, H, W)``; batches are NCHW. The image layers return NCHW arrays
+whose memory is laid out CHWN (the batch axis innermost: ``out = chwn.transpose(3, 0, 1,
+2)``) and read any NCHW array through its ``transpose(1, 2, 3, 0)`` view. In that layout a
+window tap of a whole batch is a block of ``C`` runs of ``OW*N`` contiguous values (a few
+hundred to thousands), not ``C*N*OH`` rows of ``OW`` values: NumPy pays its per-run overhead
+(tens of ns) a few hundred times per copy instead of tens of thousands of times. A
+convolution's matrix product ``W (F, K) @ cols (K, OH*OW*N)`` yields that layout directly.
 
 Padding ``'valid'`` uses only positions where the window fits; ``'same'`` zero-pads so the
 output has ``ceil(size / stride)`` pixels per axis, the extra pixel (when the total padding is
@@ -126,22 +132,21 @@ class Scratch:
         self.array = None
 
 
-def scatter_sum(parts: np.ndarray, offsets: list[Offset], shape: tuple[int, ...],
-                 scratch: Scratch, disjoint: bool) -> np.ndarray:
-    """The input-grid gradient (C, n, H, W) from per-tap output-grid gradients ``parts``
-    (k, C, n, OH, OW), k = i*kw + j: the sum over taps of each part placed where its tap
-    reads. Disjoint taps are copied straight into place; otherwise every part is copied
-    into its own zero-bordered plane and the planes are summed (whole-array operations
-    instead of strided read-modify-writes)."""
-    if disjoint:
-        dx = np.zeros(shape, parts.dtype)
+def scatter_sum(parts: np.ndarray, offsets: list[Offset], dx: np.ndarray,
+                planes: np.ndarray | None) -> None:
+    """Write into ``dx`` (C, H, W, n) the input-grid gradient from per-tap output-grid
+    gradients ``parts`` (k, C, OH, OW, n), k = i*kw + j: the sum over taps of each part
+    placed where its tap reads. Disjoint taps (``planes`` None; ``dx`` must hold zeros) are
+    copied straight into place; otherwise every part is copied into its own plane of the
+    zero-bordered work array ``planes`` (k, C, H, W, n) and the planes are summed
+    (whole-array operations instead of read-modify-writes)."""
+    if planes is None:
         for _, _, k, sh, sw, ih, iw in offsets:
-            np.copyto(dx[:, :, ih, iw], parts[k, :, :, sh, sw])
-        return dx
-    planes = scratch.get((parts.shape[0], *shape), parts.dtype)
+            np.copyto(dx[:, ih, iw], parts[k, :, sh, sw])
+        return
     for _, _, k, sh, sw, ih, iw in offsets:
-        np.copyto(planes[k, :, :, ih, iw], parts[k, :, :, sh, sw])
-    return planes.sum(axis=0)
+        np.copyto(planes[k, :, ih, iw], parts[k, :, sh, sw])
+    np.sum(planes, axis=0, out=dx)
 
 
 class ImageLayer(Layer):

@@ -3,7 +3,8 @@
 Max pooling ignores padded cells, average pooling divides by the number of real
 (non-padded) cells (the geometry is in :mod:`nncore.layers.image`).
 
-Max pooling (training) copies every offset's view into one ``(kh*kw, C, N, OH, OW)`` array,
+Arrays are in the CHWN memory layout (:mod:`nncore.layers.image`). Max pooling (training)
+copies every offset's view into one ``(kh*kw, C, OH, OW, N)`` array,
 takes the maximum over its first axis and, backward, routes each window's gradient to its
 first maximal cell (in row-major window order) with whole-array comparisons. Average
 pooling sums the offset views and divides by the number of real cells.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nncore.layers.halves import in_halves
 from nncore.layers.image import PADDINGS, ImageLayer, Scratch, WindowedLayer, pair, scatter_sum
 from nncore.params import Param
 from nncore.registry import register
@@ -54,6 +56,18 @@ class _Pool(WindowedLayer):
         kernel, strides, _ = self.window
         #: Windows do not overlap: each input pixel belongs to at most one window.
         self._disjoint = strides[0] >= kernel[0] and strides[1] >= kernel[1]
+        # Every input pixel belongs to exactly one window (e.g. 2x2 windows on 28x28).
+        cover = np.zeros(self.input_shapes[0][1:], np.int64)
+        for _, _, _, _, _, ih, iw in self._offsets:
+            cover[ih, iw] += 1
+        self._tiles = bool((cover == 1).all())
+
+
+def _chwn(a: np.ndarray) -> np.ndarray:
+    """The (C, H, W, N) view of an NCHW array, copied when its memory is not CHWN (a
+    gradient from a Flatten arrives NCHW)."""
+    v = a.transpose(1, 2, 3, 0)
+    return v if v.flags.c_contiguous else np.ascontiguousarray(v)
 
 
 @register
@@ -91,45 +105,67 @@ class MaxPool2D(_Pool):
     def forward(self, x, training):
         n = x.shape[0]
         c, oh, ow = self.output_shape
-        xt = x.transpose(1, 0, 2, 3)
+        xc = x.transpose(1, 2, 3, 0)
         if training:
-            # Every tap's view copied into one (k, C, n, OH, OW) array (taps that fall on
+            # Every tap's view copied into one (k, C, OH, OW, n) array (taps that fall on
             # padding keep -inf), so the maximum and the backward's comparisons are
             # whole-array operations.
             kh, kw = pair(self.config["pool_size"])
-            taps = self._taps.get((kh * kw, c, n, oh, ow), x.dtype)
-            for _, _, k, sh, sw, ih, iw in self._offsets:
-                np.copyto(taps[k, :, :, sh, sw], xt[:, :, ih, iw])
-            self.taps = taps
-            self.out = taps.max(axis=0)
-            return self.out.transpose(1, 0, 2, 3)
+            taps = self._taps.get((kh * kw, c, oh, ow, n), x.dtype)
+            out = np.empty((c, oh, ow, n), x.dtype)
+            offsets = self._offsets
+
+            def pool(a: int, b: int) -> None:  # channels a..b-1
+                for _, _, k, sh, sw, ih, iw in offsets:
+                    np.copyto(taps[k, a:b, sh, sw], xc[a:b, ih, iw])
+                np.max(taps[:, a:b], axis=0, out=out[a:b])
+
+            in_halves(pool, c, taps.size)
+            self.taps, self.out = taps, out
+            return out.transpose(3, 0, 1, 2)
         self._taps.release()  # inference: a running maximum, no buffer the size of x
         self.taps = None
-        out = np.full((c, n, oh, ow), -np.inf, x.dtype)
+        out = np.full((c, oh, ow, n), -np.inf, x.dtype)
         for _, _, _, sh, sw, ih, iw in self._offsets:
-            o = out[:, :, sh, sw]
-            np.maximum(o, xt[:, :, ih, iw], out=o)
-        return out.transpose(1, 0, 2, 3)
+            o = out[:, sh, sw]
+            np.maximum(o, xc[:, ih, iw], out=o)
+        return out.transpose(3, 0, 1, 2)
 
     def backward(self, grad):
         # Each window's gradient goes to its first maximal cell in window order (row by
         # row): the cell equals the maximum and no earlier cell of the window does.
         c, h, w = self.input_shapes[0]
-        taps = self.taps
+        taps, out, offsets = self.taps, self.out, self._offsets
+        g = _chwn(grad)
         # (The work arrays are cached: fresh multi-megabyte arrays cost page faults.)
-        hit = np.equal(taps, self.out, out=self._hit.get(taps.shape, np.dtype(bool)))
-        if len(hit) > 1:
-            # seen[m]: some cell among taps 0..m is maximal (np.logical_or.accumulate along
-            # axis 0 is far slower than this loop of whole-array operations)
-            seen = self._seen.get((len(hit) - 1, *hit.shape[1:]), np.dtype(bool))
-            seen[0] = hit[0]
-            for m in range(1, len(seen)):
-                np.logical_or(seen[m - 1], hit[m], out=seen[m])
-            np.greater(hit[1:], seen, out=hit[1:])
-        parts = np.multiply(hit, grad.transpose(1, 0, 2, 3),
-                            out=self._parts.get(taps.shape, grad.dtype))
-        return scatter_sum(parts, self._offsets, (c, grad.shape[0], h, w), self._planes,
-                            self._disjoint).transpose(1, 0, 2, 3)
+        hits = self._hit.get(taps.shape, np.dtype(bool))
+        seen = self._seen.get((len(taps) - 1, *taps.shape[1:]), np.dtype(bool))
+        planes = None if self._disjoint else self._planes.get((len(taps), c, h, w, g.shape[3]),
+                                                               grad.dtype)
+        parts = None if planes is None else self._parts.get(taps.shape, grad.dtype)
+        # Windows that tile the input write every cell of dx; otherwise start from zeros.
+        dx = (np.empty if self._tiles or planes is not None else np.zeros)(
+            (c, h, w, g.shape[3]), grad.dtype)
+
+        def route(a: int, b: int) -> None:  # channels a..b-1
+            hit = np.equal(taps[:, a:b], out[a:b], out=hits[:, a:b])
+            if len(hit) > 1:
+                # seen[m]: some cell among taps 0..m is maximal (np.logical_or.accumulate
+                # along axis 0 is far slower than this loop of whole-array operations)
+                s = seen[:, a:b]
+                s[0] = hit[0]
+                for m in range(1, len(s)):
+                    np.logical_or(s[m - 1], hit[m], out=s[m])
+                np.greater(hit[1:], s, out=hit[1:])
+            if planes is None:  # disjoint windows: each tap's share straight into dx
+                for _, _, k, sh, sw, ih, iw in offsets:
+                    np.multiply(hit[k, :, sh, sw], g[a:b, sh, sw], out=dx[a:b, ih, iw])
+                return
+            np.multiply(hit, g[a:b], out=parts[:, a:b])
+            scatter_sum(parts[:, a:b], offsets, dx[a:b], planes[:, a:b])
+
+        in_halves(route, c, taps.size)
+        return dx.transpose(3, 0, 1, 2)
 
 
 @register
@@ -162,27 +198,34 @@ class AvgPool2D(_Pool):
             self._count = count
 
     def _divisor(self, dtype: np.dtype) -> float | np.ndarray:
+        # (OH, OW, 1): the real cells per window, broadcast over the batch axis of CHWN
         return (self._count if isinstance(self._count, float)
-                else self._count.astype(dtype))
+                else self._count.astype(dtype)[:, :, None])
 
     def forward(self, x, training):
         n = x.shape[0]
         c, oh, ow = self.output_shape
-        xt = x.transpose(1, 0, 2, 3)
-        out = np.zeros((c, n, oh, ow), x.dtype)
+        xc = x.transpose(1, 2, 3, 0)
+        out = np.zeros((c, oh, ow, n), x.dtype)
         for _, _, _, sh, sw, ih, iw in self._offsets:
-            o = out[:, :, sh, sw]
-            o += xt[:, :, ih, iw]
+            o = out[:, sh, sw]
+            o += xc[:, ih, iw]
         out /= self._divisor(out.dtype)
-        return out.transpose(1, 0, 2, 3)
+        return out.transpose(3, 0, 1, 2)
 
     def backward(self, grad):
         c, h, w = self.input_shapes[0]
-        gt = grad.transpose(1, 0, 2, 3) / self._divisor(grad.dtype)
+        gt = grad.transpose(1, 2, 3, 0) / self._divisor(grad.dtype)
         kh, kw = self.window[0]
         parts = np.broadcast_to(gt, (kh * kw, *gt.shape))
-        return scatter_sum(parts, self._offsets, (c, grad.shape[0], h, w), self._planes,
-                            self._disjoint).transpose(1, 0, 2, 3)
+        shape = (c, h, w, grad.shape[0])
+        if self._disjoint:
+            dx, planes = np.zeros(shape, grad.dtype), None
+        else:
+            dx, planes = np.empty(shape, grad.dtype), self._planes.get((kh * kw, *shape),
+                                                                      grad.dtype)
+        scatter_sum(parts, self._offsets, dx, planes)
+        return dx.transpose(3, 0, 1, 2)
 
 
 @register
@@ -204,6 +247,6 @@ class GlobalAveragePooling2D(ImageLayer):
 
     def backward(self, grad):
         c, h, w = self.input_shapes[0]
-        dx = np.empty((c, grad.shape[0], h, w), grad.dtype).transpose(1, 0, 2, 3)
+        dx = np.empty((c, h, w, grad.shape[0]), grad.dtype).transpose(3, 0, 1, 2)
         dx[...] = (grad * grad.dtype.type(1.0 / (h * w)))[:, :, None, None]
         return dx
