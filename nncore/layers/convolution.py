@@ -85,7 +85,7 @@ class Conv2D(_ActivationMixin, WindowedLayer):
          [(1, 3, 2)]),
     )
 
-    def __init__(self, name="", **params):
+    def __init__(self, name="", /, **params):
         super().__init__(name, **params)
         for p in ("kernel_size", "strides", "dilation_rate"):
             self._check_pair(p)

@@ -35,7 +35,7 @@ class _Pool(WindowedLayer):
               "ceil(size / stride) pixels (padded cells are ignored).", choices=PADDINGS),
     )
 
-    def __init__(self, name="", **params):
+    def __init__(self, name="", /, **params):
         super().__init__(name, **params)
         self._check_pair("pool_size")
         self._check_pair("strides")

@@ -74,7 +74,7 @@ class RecurrentLayer(Layer):
     #: bias inside the step's matmul.
     ones_row: ClassVar[bool] = False
 
-    def __init__(self, name: str = "", **params: Any) -> None:
+    def __init__(self, name: str = "", /, **params: Any) -> None:
         super().__init__(name, **params)
         self._buffers: dict[str, np.ndarray] = {}
         self._buffer_key: tuple | None = None

@@ -23,6 +23,7 @@ from nncore.metrics import (
 )
 from nncore.network import Network
 from nncore.optimizers import get_optimizer
+from nncore.registry import layer_types
 from nncore.schedules import learning_rate
 from nncore.spec import GraphSpec
 from tests.engine.test_layers import build
@@ -83,6 +84,12 @@ def test_a_parameter_called_name_is_refused_as_unknown_not_a_crash() -> None:
                                                                      "name": "x"})])
     with pytest.raises(SpecError, match=r"Dense 'dense1': unknown parameter 'name'"):
         Network(graph)
+
+
+@pytest.mark.parametrize("cls", layer_types(), ids=lambda c: c.type_name)
+def test_no_layer_type_crashes_on_a_parameter_called_name(cls) -> None:
+    with pytest.raises(ParameterError, match=r"unknown parameter 'name'"):
+        cls("x", name="y")
 
 
 def test_an_activation_layer_keeps_its_name() -> None:
