@@ -145,7 +145,7 @@ def _norm(buf: np.ndarray, slices: list[slice]) -> float:
     s = 0.0
     for sl in slices:
         s += sum_of_squares(buf[sl])
-    return math.sqrt(s) if s == s and s != math.inf else s
+    return math.sqrt(s)  # (NaN and Inf stay what they are)
 
 
 class BatchReporter:

@@ -12,6 +12,7 @@ import pytest
 
 from nncore.activations import get_activation
 from nncore.errors import DataError, ParameterError, ShapeError, SpecError
+from nncore.evaluation import _classification
 from nncore.initializers import INITIALIZER_NAMES
 from nncore.layers.core import Activation, BatchNormalization, Dense, Dropout, Reshape
 from nncore.losses import get_loss
@@ -84,6 +85,12 @@ def test_a_parameter_called_name_is_refused_as_unknown_not_a_crash() -> None:
                                                                      "name": "x"})])
     with pytest.raises(SpecError, match=r"Dense 'dense1': unknown parameter 'name'"):
         Network(graph)
+
+
+@pytest.mark.parametrize("cls", layer_types(), ids=lambda c: c.type_name)
+def test_a_layer_without_a_name_is_named_after_its_type(cls) -> None:
+    params = dict(cls.examples[0][0]) if cls.examples else {}
+    assert cls(**params).name == cls.type_name.lower()
 
 
 @pytest.mark.parametrize("cls", layer_types(), ids=lambda c: c.type_name)
@@ -196,6 +203,18 @@ def test_accuracy_of_one_sample_and_of_several_sigmoid_labels() -> None:
     assert correct_predictions(out, t, False) == pytest.approx(2.0)
 
 
+def test_a_logit_of_exactly_zero_is_class_0_as_in_the_confusion_matrix() -> None:
+    """Accuracy while training and the evaluation's confusion matrix cut a sigmoid output
+    at the same place: class 1 only above a logit of 0."""
+    out = np.array([[0.0], [0.0], [1e-7], [-1e-7]])
+    t = np.array([[0.0], [1.0], [1.0], [0.0]])
+    assert correct_predictions(out, t, False) == 3
+    ev = _classification(out, t[:, 0], 0.0, "validation", None,
+                         get_loss("binary_crossentropy"))
+    assert ev.predictions.tolist() == [0, 0, 1, 0]
+    assert ev.metrics["accuracy"] == 3 / 4
+
+
 def test_regression_metrics_closed_forms() -> None:
     t = np.array([[0.1], [0.2], [0.4]])  # a total sum of squares below 1
     out = np.array([[0.15], [0.2], [0.3]])
@@ -220,13 +239,18 @@ def test_mae_epoch_metrics_from_errors_the_test_sums_itself(exact) -> None:
     rng = np.random.default_rng(4)
     t = rng.normal(size=(10, 2)).astype(np.float32)
     outs = [rng.normal(size=(5, 2)).astype(np.float32) for _ in range(2)]
-    acc = MetricsAccumulator(get_loss("mae"), t, exact=exact)
+    loss = get_loss("mae")
+    acc = MetricsAccumulator(loss, t, exact=exact)
+    batch_losses = []
     for b, out in enumerate(outs):
-        acc.add(out, t[5 * b:5 * b + 5], 0.0)
+        batch_losses.append(loss.forward(out, t[5 * b:5 * b + 5]))
+        acc.add(out, t[5 * b:5 * b + 5], batch_losses[-1])
     err = np.concatenate(outs).astype(np.float64) - t
     sse = float((err ** 2).sum())
     sst = float(((t.astype(np.float64) - t.mean(0)) ** 2).sum())
-    _, metrics = acc.result()
+    mean_loss, metrics = acc.result()
+    assert mean_loss == pytest.approx(float(np.abs(err).mean()), rel=1e-6)
+    assert mean_loss == pytest.approx(np.mean(batch_losses))  # equal batches
     assert metrics["rmse"] == pytest.approx(math.sqrt(sse / t.size), rel=1e-6)
     assert metrics["r2"] == pytest.approx(1 - sse / sst, rel=1e-6)
 
