@@ -217,9 +217,25 @@ class RemoveNode(Edit):
                        for e in graph.edges if e.target != self.node]
 
 
+@dataclass(frozen=True)
+class SetFrozen(Edit):
+    """Freeze layers (training leaves their weights as they are) or unfreeze them."""
+
+    nodes: tuple[str, ...]
+    frozen: bool = True
+    kind: ClassVar[str] = "set_frozen"
+
+    def describe(self) -> str:
+        return f"{'Freeze' if self.frozen else 'Unfreeze'} {', '.join(self.nodes)}"
+
+    def apply(self, project: Project) -> None:
+        for node_id in self.nodes:
+            _node(project, node_id).frozen = bool(self.frozen)
+
+
 EDITS: dict[str, type[Edit]] = {c.kind: c for c in (
     SetTraining, SetData, SetNodeParams, SetHiddenActivation, SetTypeParams, InsertAfter,
-    ReplaceType, RemoveNode)}
+    ReplaceType, RemoveNode, SetFrozen)}
 
 
 def edit_from_dict(d: Mapping[str, Any]) -> Edit:

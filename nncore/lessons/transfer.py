@@ -13,13 +13,12 @@ them over from the last run (:mod:`app.lessons.carry`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from nncore.edits import Edit, InsertAfter, RemoveNode, SetData, SetTraining, applied
+from nncore.edits import InsertAfter, RemoveNode, SetData, SetFrozen, SetTraining, applied
 from nncore.events import EpochEnd
 from nncore.lessons.base import Figure, Lesson, Outcome, Step, at_least, at_most, train
 from nncore.lessons.projects import chain
@@ -32,22 +31,6 @@ FEW = 20
 #: The layers trained on the ten digits that the new question keeps.
 KEPT = ("conv2d1", "dense1", "dense2")
 EVEN_ODD = [[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]]
-
-
-@dataclass(frozen=True)
-class SetFrozen(Edit):
-    """Freeze layers (training leaves their weights as they are) or unfreeze them."""
-
-    nodes: tuple[str, ...]
-    frozen: bool = True
-    kind: ClassVar[str] = "set_frozen"
-
-    def describe(self) -> str:
-        return f"{'Freeze' if self.frozen else 'Unfreeze'} {', '.join(self.nodes)}"
-
-    def apply(self, project: Project) -> None:
-        for node_id in self.nodes:
-            project.graph.node(node_id).frozen = self.frozen
 
 
 def _digits() -> Project:

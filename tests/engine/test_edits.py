@@ -13,6 +13,7 @@ from nncore.edits import (
     RemoveNode,
     ReplaceType,
     SetData,
+    SetFrozen,
     SetHiddenActivation,
     SetNodeParams,
     SetTraining,
@@ -110,6 +111,16 @@ def test_remove_node_reconnects(spiral):
         applied(spiral, [RemoveNode(spiral.graph.nodes[0].id)])
 
 
+def test_freezing_sets_and_clears_the_flag_of_each_named_layer(spiral):
+    frozen = applied(spiral, [SetFrozen(("dense1", "dense2"))])
+    assert [n.frozen for n in frozen.graph.nodes if n.type == "Dense"][:2] == [True, True]
+    thawed = applied(frozen, [SetFrozen(("dense2",), False)])
+    assert (thawed.graph.node("dense1").frozen, thawed.graph.node("dense2").frozen) == (
+        True, False)
+    with pytest.raises(SpecError, match="nope"):
+        applied(spiral, [SetFrozen(("nope",))])
+
+
 def test_an_invalid_result_raises_the_engines_error(spiral):
     first = next(n.id for n in spiral.graph.nodes if n.type == "Dense")
     with pytest.raises(SpecError):
@@ -120,7 +131,8 @@ def test_an_invalid_result_raises_the_engines_error(spiral):
     SetTraining({"learning_rate": 0.5}), SetData({"val_fraction": 0.3}, {"noise": 0.1}),
     SetNodeParams("dense1", {"units": 3}), SetHiddenActivation("tanh"),
     SetTypeParams("Dense", {"use_bias": False}), InsertAfter("dense1", "Dropout", {"rate": 0.2}),
-    ReplaceType("dense1", "Dense"), RemoveNode("dense2")])
+    ReplaceType("dense1", "Dense"), RemoveNode("dense2"), SetFrozen(("dense1", "dense2")),
+    SetFrozen(("dense1",), False)])
 def test_every_edit_round_trips_through_json_and_says_what_it_does(edit):
     assert edit_from_dict(edit.to_dict()) == edit
     assert edit.describe() and "{" not in edit.describe()

@@ -10,7 +10,7 @@ import pytest
 from nncore.cli import main as cli
 from nncore.data import load_bundled, split
 from nncore.data.subsets import keep_classes, limit_samples
-from nncore.edits import applied
+from nncore.edits import SetFrozen, applied
 from nncore.errors import DataError, FormatError
 from nncore.lessons import LESSONS
 from nncore.lessons.base import train
@@ -18,7 +18,6 @@ from nncore.lessons.transfer import (
     EVEN_ODD,
     KEPT,
     TRANSFER,
-    SetFrozen,
     digit_weights,
     train_from,
     with_seed,
