@@ -13,12 +13,14 @@ JSON) or as arrays (:meth:`Normalizer.state_arrays`, for ``.npz``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from nncore.errors import DataError
 
+from .chunked import pause
 from .dataset import Dataset
 
 MODES = ("standardize", "minmax", "none")
@@ -209,11 +211,14 @@ class Normalizer:
 _BLOCK_BYTES = 1 << 23
 
 
-def _blocks(X: np.ndarray) -> list[np.ndarray]:
-    """Views of ``X`` (at least 1-D), a block of rows of about :data:`_BLOCK_BYTES` each."""
+def _blocks(X: np.ndarray) -> Iterator[np.ndarray]:
+    """Views of ``X`` (at least 1-D), a block of rows of about :data:`_BLOCK_BYTES` each,
+    with a :func:`~.chunked.pause` after each block (a cancelled load stops there)."""
     row = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * 8)
     step = max(1, _BLOCK_BYTES // row)
-    return [X[a:a + step] for a in range(0, len(X), step)]
+    for a in range(0, len(X), step):
+        yield X[a:a + step]
+        pause()
 
 
 def _count(X: np.ndarray, reduce: tuple[int, ...]) -> int:

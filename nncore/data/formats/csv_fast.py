@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..chunked import pause
 from ..dataset import all_finite
 from .csv_sniff import WHITESPACE, CsvLayout, is_missing, to_float
 from .files import LoadControl, NotUtf8, text_lines
@@ -99,4 +100,5 @@ def pack_columns(arr: np.ndarray, cols: list[int]) -> np.ndarray:
         # The block is copied out before it is written back: the destination starts at or
         # before the source (k <= w), so later blocks are never overwritten.
         flat[a * k:b * k] = np.take(arr[a:b], index, axis=1).reshape(-1)
+        pause()
     return flat[:n * k].reshape(n, k)
