@@ -15,6 +15,7 @@ results are the same, bit for bit, in either case: the pieces are copies of rows
 
 from __future__ import annotations
 
+import mmap
 import threading
 import time
 from collections.abc import Iterator
@@ -79,3 +80,18 @@ def take_rows(a: np.ndarray, index: np.ndarray, piece_bytes: int | None = None) 
                 mode="wrap")
         pause()
     return out
+
+
+def scratch(shape: tuple[int, ...], dtype: type | np.dtype) -> np.ndarray:
+    """An uninitialised work array of ``shape`` and ``dtype`` held in an anonymous memory
+    map, given back to the system when the array goes.
+
+    Not from the C allocator on purpose: a block temporary of a few MB, once freed, raises
+    glibc's threshold for memory maps to its size for the rest of the process, and every
+    later allocation up to that size then stays in the heap when freed. The window training
+    on the MNIST-sized CSV held 10 to 15 MB more after the normalization's 8 MB blocks
+    (``benchmarks/bench_gui_data.py``, memory).
+    """
+    count = int(np.prod(shape, dtype=np.int64))
+    buffer = mmap.mmap(-1, max(1, count * np.dtype(dtype).itemsize))
+    return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)

@@ -24,7 +24,7 @@ import numpy as np
 
 from nncore.errors import DataError
 
-from .chunked import pause, take_rows
+from .chunked import pause, scratch, take_rows
 
 TASKS = ("classification", "regression")
 
@@ -35,8 +35,10 @@ def all_finite(a: np.ndarray, block_bytes: int = 1 << 22) -> bool:
     if a.ndim == 0 or a.dtype.kind not in "fc":
         return bool(np.isfinite(a).all())
     step = max(1, block_bytes // max(1, a[:1].nbytes))
+    mask = scratch((min(step, len(a)),) + a.shape[1:], bool)
     for i in range(0, len(a), step):
-        if not np.isfinite(a[i:i + step]).all():
+        part = a[i:i + step]
+        if not np.isfinite(part, out=mask[:len(part)]).all():
             return False
         pause()
     return True

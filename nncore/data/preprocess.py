@@ -20,8 +20,8 @@ import numpy as np
 
 from nncore.errors import DataError
 
-from .chunked import pause
-from .dataset import Dataset
+from .chunked import pause, scratch
+from .dataset import Dataset, all_finite
 
 MODES = ("standardize", "minmax", "none")
 
@@ -67,12 +67,13 @@ class Normalizer:
             raise DataError("cannot fit a normaliser on an empty array")
         axis = _feature_axis(X.ndim)
         reduce = tuple(a for a in range(X.ndim) if a != axis) if X.ndim > 1 else (0,)
-        if not all(np.isfinite(b).all() for b in _blocks(X)):
+        if not all_finite(X):
             raise DataError("cannot fit a normaliser: the data contains NaN or Inf")
         if self.mode == "standardize":
             mean = _block_sum(X, reduce, lambda b: b) / _count(X, reduce)
-            var = _block_sum(X, reduce, lambda b: np.square(b - mean.reshape(
-                _stat_shape(X, axis)))) / _count(X, reduce)
+            centre = mean.reshape(_stat_shape(X, axis))
+            var = _block_sum(X, reduce, lambda b: np.square(
+                np.subtract(b, centre, out=b), out=b)) / _count(X, reduce)
             self.stats = {"mean": mean, "std": np.sqrt(var)}
         elif self.mode == "minmax":
             self.stats = {"min": _block_reduce(X, reduce, np.minimum, np.min),
@@ -132,9 +133,15 @@ class Normalizer:
             np.copyto(out, X, casting="unsafe")
             return out
         offset, scale = (a.reshape(shape) for a in self._offset_scale())
+        work = None
         for block, target in zip(_blocks(X), _blocks(out)):
-            b = block.astype(np.float64)
-            target[...] = b * scale + offset if inverse else (b - offset) / scale
+            work = _float64_rows(block, work)
+            b = work[:len(block)]
+            if inverse:
+                np.add(np.multiply(b, scale, out=b), offset, out=b)
+            else:
+                np.divide(np.subtract(b, offset, out=b), scale, out=b)
+            target[...] = b
         return out
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
@@ -232,11 +239,23 @@ def _stat_shape(X: np.ndarray, axis: int) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _float64_rows(block: np.ndarray, work: np.ndarray | None) -> np.ndarray:
+    """``block`` as float64 in the first rows of ``work`` (a scratch array, made for the
+    first block: see :func:`~.chunked.scratch`); returns ``work``."""
+    if work is None:
+        work = scratch(block.shape, np.float64)
+    np.copyto(work[:len(block)], block, casting="unsafe")
+    return work
+
+
 def _block_sum(X: np.ndarray, reduce: tuple[int, ...], f: Any) -> np.ndarray:
-    """Sum over the ``reduce`` axes of ``f(block as float64)``, block by block."""
+    """Sum over the ``reduce`` axes of ``f(block as float64)`` (``f`` may overwrite its
+    argument), block by block."""
     total = None
+    work = None
     for block in _blocks(X):
-        part = f(block.astype(np.float64)).sum(axis=reduce)
+        work = _float64_rows(block, work)
+        part = f(work[:len(block)]).sum(axis=reduce)
         total = part if total is None else total + part
     return total
 

@@ -35,12 +35,13 @@ def _csv(path, n=400):
 
 @pytest.fixture
 def reads(monkeypatch):
-    """Every read of a data set, by the panel's thread or by a run (the file's path)."""
+    """Every read of a data file, by the panel's thread, lint or a run (its path)."""
     seen: list[str] = []
     real = nncore.run.load_dataset
 
     def counted(spec, base_dir=None, control=None):
-        seen.append(spec.path)
+        if spec.source == "file":
+            seen.append(spec.path)
         return real(spec, base_dir, control)
 
     monkeypatch.setattr(nncore.run, "load_dataset", counted)
@@ -235,3 +236,11 @@ def test_progress_is_reported_a_few_times_a_second_and_its_end_at_once(monkeypat
     worker.control.report(60, 1000)
     worker.control.report(1000, 1000)  # the end of the file, at once
     assert sent == [1, 60, 1000]
+
+
+def test_scratch_arrays_are_writable_work_arrays_of_the_shape_asked():
+    a = chunked.scratch((3, 4), np.float64)
+    a[...] = np.arange(12).reshape(3, 4)
+    assert a.shape == (3, 4) and a.dtype == np.float64 and a.flags.writeable
+    assert a.sum() == 66
+    assert chunked.scratch((0, 5), bool).shape == (0, 5)
