@@ -329,6 +329,7 @@ class MainWindow(QMainWindow):
         self.data_dock.visibilityChanged.connect(self.data_panel.set_active)
         self.data_panel.status.connect(lambda text: self._show_status(text, 10000))
         self.training.trained.prepared_for = self.data_panel.prepared_data
+        self.training.trained.wait_for_data = self.data_panel.run_when_ready
         self.lint.checker.prepared_for = self.data_panel.prepared_data
         self.data_panel.dataReady.connect(self.lint.checker.schedule)
         theme_notifier().changed.connect(self._update_status)

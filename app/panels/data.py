@@ -14,6 +14,7 @@ responsive, and :meth:`DataPanel.shutdown` (the window closing) stops the load a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.data_source import load_bytes
 from app.document.editor import GraphEditor
+from app.panels import data_loading
 from app.panels.data_editing import DataEditing
 from app.panels.data_loading import LoadOutcome, LoadProgress, LoadRequest
 from app.panels.data_preview import DataPreview
@@ -74,6 +77,11 @@ class DataPanel(QScrollArea):
         self.split_box = self._build_split_box()
         self.editing = DataEditing(editor, self.split_form.show_error, self.refresh_controls)
         self.editing.loader.finished.connect(lambda _outcome: self.dataReady.emit())
+        #: A run asked for while the data loads: (the settings, start it); see run_when_ready.
+        self._waiting_run: tuple[DataSpec, Callable[[], None]] | None = None
+        #: Settings whose data loaded but could not be prepared (a run says why).
+        self._unprepared: DataSpec | None = None
+        self.editing.loader.finished.connect(self._start_waiting_run)
         self.sources = SourceBox(self.editing)
         self.sources.file.status.connect(self.status)
         self.preview = DataPreview()
@@ -216,6 +224,53 @@ class DataPanel(QScrollArea):
         """The data of ``spec`` split and normalized, if the panel prepared it (a big file,
         on its loading thread): training takes it instead of reading the file again."""
         return self.editing.cache.prepared(spec, base_dir)
+
+    def run_when_ready(self, spec: DataSpec, base_dir: Path | None,
+                       start: Callable[[], None]) -> bool:
+        """Training asks for the data of ``spec``. A big file that is not prepared yet is
+        loaded and prepared here (or its load running goes on), with its progress and
+        Cancel shown, and ``start`` is called once it is prepared: True. False when there is
+        nothing to wait for (small data, or data already prepared): the run starts now."""
+        editing = self.editing
+        if (load_bytes(spec, base_dir) < data_loading.INLINE_BYTES or spec == self._unprepared
+                or editing.cache.prepared(spec, base_dir) is not None):
+            return False
+        self._waiting_run = (spec, start)
+        if editing.cache.peek(spec, base_dir) is not None:
+            editing.prepare(spec)  # nothing when it is being prepared already
+        elif not editing.loading(spec):
+            self.refresh_preview()
+        name = Path(spec.path or "data").name
+        self.status.emit(f"Training starts once {name} is loaded and prepared")
+        return True
+
+    def _start_waiting_run(self, outcome: LoadOutcome) -> None:
+        """A load ended: start the run waiting for it, or tell why it does not start."""
+        request = outcome.request
+        if request.prepare and outcome.dataset is not None and outcome.prepared is None:
+            self._unprepared = request.spec
+        elif outcome.prepared is not None:
+            self._unprepared = None
+        if self._waiting_run is None:
+            return
+        spec, start = self._waiting_run
+        base_dir = self.doc.base_dir
+        if spec != self.doc.data:
+            self._waiting_run = None
+            self.status.emit("Training did not start: the data settings changed while the "
+                             "data loaded")
+        elif self.editing.cache.prepared(spec, base_dir) is not None:
+            self._waiting_run = None
+            start()
+        elif self.editing.loading(spec) or request.spec != spec:
+            return  # its preparation (or this data's own load) goes on
+        elif self.editing.cache.peek(spec, base_dir) is not None:
+            self._waiting_run = None
+            start()  # loaded, but it could not be prepared: the run says why
+        else:
+            self._waiting_run = None
+            why = "loading was cancelled" if outcome.cancelled else outcome.error
+            self.status.emit(f"Training did not start: {why or 'the data did not load'}")
 
     def update_fit(self) -> None:
         """Say whether the data fits the network's Input, output and loss."""

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sys
 import threading
+import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.data_source import load_spec
 from nncore.data import Dataset
+from nncore.data.chunked import paced
 from nncore.data.formats.files import LoadCancelled, LoadControl
 from nncore.errors import NetCanvasError
 from nncore.project import DataSpec
@@ -37,7 +42,35 @@ log = logging.getLogger(__name__)
 
 #: Files smaller than this load on the GUI thread (well under 100 ms).
 INLINE_BYTES = 2 << 20
+#: Seconds between two progress reports of a load.
+PROGRESS_INTERVAL_S = 0.1
+#: The interpreter's switch interval while a load runs (Python's default is 5 ms). The
+#: event loop enters Python for nearly every event (event filters, paint overrides, the
+#: slots), and each entry waits for the interpreter lock, which the loading thread holds
+#: while NumPy parses a chunk: a thread waiting for the lock asks for it after a switch
+#: interval, so at 5 ms a repaint of twenty entries waited 100 ms.
+LOAD_SWITCH_INTERVAL_S = 0.0005
 _ids = itertools.count(1)
+_switch_lock = threading.Lock()
+_switch_users = [0, 0.0]  # loads running, the interval before the first of them
+
+
+@contextmanager
+def prompt_lock_hand_off() -> Iterator[None]:
+    """While it lasts (and any other load's), the interpreter's switch interval is
+    :data:`LOAD_SWITCH_INTERVAL_S`; the interval in force before comes back after."""
+    with _switch_lock:
+        if _switch_users[0] == 0:
+            _switch_users[1] = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_users[1], LOAD_SWITCH_INTERVAL_S))
+        _switch_users[0] += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users[0] -= 1
+            if _switch_users[0] == 0:
+                sys.setswitchinterval(_switch_users[1])
 
 
 @dataclass
@@ -77,17 +110,22 @@ def load_now(request: LoadRequest, control: LoadControl | None = None) -> LoadOu
     """Load ``request`` on this thread; errors become the outcome's message (a loader bug
     is logged and named, never raised into the window)."""
     try:
-        ds = request.dataset
-        if ds is None:
-            ds = load_spec(request.spec, request.base_dir, control)
-        outcome = LoadOutcome(request, ds)
-        if request.prepare:
-            if control is not None:
-                control.check(request.name)
-            try:
-                outcome.prepared = prepare_data(request.spec, request.base_dir, dataset=ds)
-            except NetCanvasError:
-                pass  # training reports it (too few samples to split...); the preview shows
+        # Paced: the split's and the normalization's long copies go in pieces, each
+        # followed by a check of ``control`` (a cancel stops them) and a lock hand-off.
+        with paced(control, request.name):
+            ds = request.dataset
+            if ds is None:
+                ds = load_spec(request.spec, request.base_dir, control)
+            outcome = LoadOutcome(request, ds)
+            if request.prepare:
+                if control is not None:
+                    control.check(request.name)
+                try:
+                    outcome.prepared = prepare_data(request.spec, request.base_dir, dataset=ds)
+                except LoadCancelled:
+                    raise
+                except NetCanvasError:
+                    pass  # training reports it (too few samples...); the preview shows
         return outcome
     except LoadCancelled:
         return LoadOutcome(request, cancelled=True)
@@ -101,7 +139,8 @@ def load_now(request: LoadRequest, control: LoadControl | None = None) -> LoadOu
 
 
 class _LoadWorker(QObject):
-    """Runs one load on its thread; reports progress (throttled to 1/200 of the file)."""
+    """Runs one load on its thread; reports progress at most every
+    :data:`PROGRESS_INTERVAL_S` (and its end at once)."""
 
     progressed = Signal(object, object, object)
     done = Signal(object)
@@ -110,18 +149,22 @@ class _LoadWorker(QObject):
         super().__init__()
         self.request = request
         self.control = control
-        self._last = -1
+        self._last = -PROGRESS_INTERVAL_S
         control.progress = self._report
 
     def _report(self, done: int, total: int) -> None:
-        step = done * 200 // total if total > 0 else 0
-        if step != self._last:
-            self._last = step
+        # Each report repaints the bars; every repaint enters Python (and waits for the
+        # lock the loading thread holds) a few times: a few per second are enough.
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_INTERVAL_S or done >= total:
+            self._last = now
             self.progressed.emit(self.request, done, total)
 
     @Slot()
     def run(self) -> None:
-        self.done.emit(load_now(self.request, self.control))
+        with prompt_lock_hand_off():
+            outcome = load_now(self.request, self.control)
+        self.done.emit(outcome)
 
 
 class DataLoader(QObject):
@@ -259,8 +302,7 @@ class LoadProgress(QWidget):
 
     def _on_started(self, request: LoadRequest) -> None:
         self._name = request.name
-        self.bar.setRange(0, 1000 if request.dataset is None else 0)
-        self.bar.setValue(0)
+        self.bar.setValue(0 if request.dataset is None else 1000)
         self._say(f"Loading {self._name}…" if request.dataset is None else
                   f"Preparing {self._name} for training…")
         self.show()
@@ -271,14 +313,16 @@ class LoadProgress(QWidget):
             text = self.label.fontMetrics().elidedText(short or text,
                                                        Qt.TextElideMode.ElideRight,
                                                        self.label.width())
-        self.label.setText(text)
+        if text != self.label.text():
+            self.label.setText(text)
 
     def _on_progress(self, done: int, total: int) -> None:
         if done >= total > 0:
+            # A full bar, not a busy one: its animation repaints many times a second,
+            # and each repaint waits for the interpreter lock the preparation holds.
+            self.bar.setValue(1000)
             self._say(f"Preparing {self._name} for training…")
-            self.bar.setRange(0, 0)  # busy: splitting and normalizing report no progress
             return
-        self.bar.setRange(0, 1000)
         self.bar.setValue(int(1000 * done / total) if total > 0 else 0)
         amount = f"{megabytes(done)} of {megabytes(total)}"
         self._say(f"Loading {self._name}: {amount}", f"Loading data: {amount}")

@@ -179,11 +179,12 @@ class RunController(QObject):
         if fresh:
             self.trained.reset()
         project = self.doc.snapshot()
-        start = self.trained.continues_from(project.graph)
-        network, frozen = self.trained.lend(project)
-        run = self.history.next_run(project, start or 0, start is not None)
-        self._launch(run, TrainingJob(run.number, project, self.doc.base_dir, network,
-                                      frozen=frozen), step)
+        if not self.trained.waits_for_data(project, self.doc.base_dir, lambda: self.train(step)):
+            start = self.trained.continues_from(project.graph)
+            network, frozen = self.trained.lend(project)
+            run = self.history.next_run(project, start or 0, start is not None)
+            self._launch(run, TrainingJob(run.number, project, self.doc.base_dir, network,
+                                          frozen=frozen), step)
         return True
 
     def start_run(self, project: Project, parent: RunRecord | None = None,

@@ -51,6 +51,19 @@ class TrainedNetwork:
         #: PreparedData | None``), so a run neither reads the file again nor holds a
         #: second copy of it.
         self.prepared_for: Callable[[Any, Path | None], PreparedData | None] | None = None
+        #: ``(data spec, folder, start) -> bool``: the data panel, which, while a big file
+        #: is not prepared yet, loads and prepares it with its progress shown and calls
+        #: ``start`` then (True); the run waits instead of reading the file itself.
+        self.wait_for_data: Callable[[Any, Path | None, Callable[[], None]], bool] | None = None
+
+    def waits_for_data(self, project: Project, base_dir: Path | None,
+                       start: Callable[[], None]) -> bool:
+        """Whether the run must wait for its data (``start`` is called once it is
+        prepared); never when the last run's data is the same."""
+        if self.wait_for_data is None or (
+                self._data is not None and self._data[0] == data_key(project.data, base_dir)):
+            return False
+        return self.wait_for_data(project.data, base_dir, start)
 
     def continues_from(self, graph: GraphSpec) -> int | None:
         """The epoch a run of ``graph`` continues from: the epochs the weights trained

@@ -24,6 +24,8 @@ import numpy as np
 
 from nncore.errors import DataError
 
+from .chunked import pause, scratch, take_rows
+
 TASKS = ("classification", "regression")
 
 
@@ -33,7 +35,13 @@ def all_finite(a: np.ndarray, block_bytes: int = 1 << 22) -> bool:
     if a.ndim == 0 or a.dtype.kind not in "fc":
         return bool(np.isfinite(a).all())
     step = max(1, block_bytes // max(1, a[:1].nbytes))
-    return all(np.isfinite(a[i:i + step]).all() for i in range(0, len(a), step))
+    mask = scratch((min(step, len(a)),) + a.shape[1:], bool)
+    for i in range(0, len(a), step):
+        part = a[i:i + step]
+        if not np.isfinite(part, out=mask[:len(part)]).all():
+            return False
+        pause()
+    return True
 
 
 def _first_nonfinite(a: np.ndarray) -> tuple[int, ...]:
@@ -237,15 +245,22 @@ class Dataset:
                 raise DataError(f"subset indices must be integers, got dtype {idx.dtype}")
             elif idx.size and (idx.max() >= self.n_samples or idx.min() < -self.n_samples):
                 raise DataError(f"subset index out of range for {self.n_samples} samples")
+            if idx.dtype == bool:
+                idx = np.flatnonzero(idx)
+
+        def rows_of(a: np.ndarray) -> np.ndarray:
+            # A slice is a view; indices are copied a piece at a time (see chunked).
+            return a[idx] if isinstance(idx, slice) else take_rows(a, idx)
+
         inputs = None
-        X_sub = self.X[idx]
+        X_sub = rows_of(self.X)
         if self.inputs is not None:
-            inputs = {k: v[idx] for k, v in self.inputs.items()}
             first_key = next(iter(self.inputs))
+            inputs = {k: X_sub if v is self.X else rows_of(v) for k, v in self.inputs.items()}
             if self.X is self.inputs[first_key]:
                 X_sub = inputs[first_key]
-        rows = (np.arange(self.n_samples) if self.rows is None else self.rows)[idx]
-        return replace(self, X=X_sub, y=self.y[idx], inputs=inputs, rows=rows,
+        rows = rows_of(np.arange(self.n_samples) if self.rows is None else self.rows)
+        return replace(self, X=X_sub, y=rows_of(self.y), inputs=inputs, rows=rows,
                        class_names=None if self.class_names is None else list(self.class_names),
                        feature_names=None if self.feature_names is None
                        else list(self.feature_names),

@@ -13,13 +13,15 @@ JSON) or as arrays (:meth:`Normalizer.state_arrays`, for ``.npz``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from nncore.errors import DataError
 
-from .dataset import Dataset
+from .chunked import pause, scratch
+from .dataset import Dataset, all_finite
 from .subsets import stratum_labels
 
 MODES = ("standardize", "minmax", "none")
@@ -66,12 +68,13 @@ class Normalizer:
             raise DataError("cannot fit a normaliser on an empty array")
         axis = _feature_axis(X.ndim)
         reduce = tuple(a for a in range(X.ndim) if a != axis) if X.ndim > 1 else (0,)
-        if not all(np.isfinite(b).all() for b in _blocks(X)):
+        if not all_finite(X):
             raise DataError("cannot fit a normaliser: the data contains NaN or Inf")
         if self.mode == "standardize":
             mean = _block_sum(X, reduce, lambda b: b) / _count(X, reduce)
-            var = _block_sum(X, reduce, lambda b: np.square(b - mean.reshape(
-                _stat_shape(X, axis)))) / _count(X, reduce)
+            centre = mean.reshape(_stat_shape(X, axis))
+            var = _block_sum(X, reduce, lambda b: np.square(
+                np.subtract(b, centre, out=b), out=b)) / _count(X, reduce)
             self.stats = {"mean": mean, "std": np.sqrt(var)}
         elif self.mode == "minmax":
             self.stats = {"min": _block_reduce(X, reduce, np.minimum, np.min),
@@ -131,9 +134,15 @@ class Normalizer:
             np.copyto(out, X, casting="unsafe")
             return out
         offset, scale = (a.reshape(shape) for a in self._offset_scale())
+        work = None
         for block, target in zip(_blocks(X), _blocks(out)):
-            b = block.astype(np.float64)
-            target[...] = b * scale + offset if inverse else (b - offset) / scale
+            work = _float64_rows(block, work)
+            b = work[:len(block)]
+            if inverse:
+                np.add(np.multiply(b, scale, out=b), offset, out=b)
+            else:
+                np.divide(np.subtract(b, offset, out=b), scale, out=b)
+            target[...] = b
         return out
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
@@ -209,11 +218,14 @@ class Normalizer:
 _BLOCK_BYTES = 1 << 23
 
 
-def _blocks(X: np.ndarray) -> list[np.ndarray]:
-    """Views of ``X`` (at least 1-D), a block of rows of about :data:`_BLOCK_BYTES` each."""
+def _blocks(X: np.ndarray) -> Iterator[np.ndarray]:
+    """Views of ``X`` (at least 1-D), a block of rows of about :data:`_BLOCK_BYTES` each,
+    with a :func:`~.chunked.pause` after each block (a cancelled load stops there)."""
     row = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * 8)
     step = max(1, _BLOCK_BYTES // row)
-    return [X[a:a + step] for a in range(0, len(X), step)]
+    for a in range(0, len(X), step):
+        yield X[a:a + step]
+        pause()
 
 
 def _count(X: np.ndarray, reduce: tuple[int, ...]) -> int:
@@ -227,11 +239,23 @@ def _stat_shape(X: np.ndarray, axis: int) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _float64_rows(block: np.ndarray, work: np.ndarray | None) -> np.ndarray:
+    """``block`` as float64 in the first rows of ``work`` (a scratch array, made for the
+    first block: see :func:`~.chunked.scratch`); returns ``work``."""
+    if work is None:
+        work = scratch(block.shape, np.float64)
+    np.copyto(work[:len(block)], block, casting="unsafe")
+    return work
+
+
 def _block_sum(X: np.ndarray, reduce: tuple[int, ...], f: Any) -> np.ndarray:
-    """Sum over the ``reduce`` axes of ``f(block as float64)``, block by block."""
+    """Sum over the ``reduce`` axes of ``f(block as float64)`` (``f`` may overwrite its
+    argument), block by block."""
     total = None
+    work = None
     for block in _blocks(X):
-        part = f(block.astype(np.float64)).sum(axis=reduce)
+        work = _float64_rows(block, work)
+        part = f(work[:len(block)]).sum(axis=reduce)
         total = part if total is None else total + part
     return total
 

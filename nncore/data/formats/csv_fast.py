@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..chunked import pause, scratch
 from ..dataset import all_finite
 from .csv_sniff import WHITESPACE, CsvLayout, is_missing, to_float
 from .files import LoadControl, NotUtf8, text_lines
@@ -94,9 +95,13 @@ def pack_columns(arr: np.ndarray, cols: list[int]) -> np.ndarray:
     flat = arr.reshape(-1)
     step = max(1, _BLOCK_BYTES // max(1, w * arr.itemsize))
     index = np.asarray(cols)
+    work = scratch((min(step, n), k), arr.dtype)
     for a in range(0, n, step):
         b = min(n, a + step)
         # The block is copied out before it is written back: the destination starts at or
-        # before the source (k <= w), so later blocks are never overwritten.
-        flat[a * k:b * k] = np.take(arr[a:b], index, axis=1).reshape(-1)
+        # before the source (k <= w), so later blocks are never overwritten. ("wrap": the
+        # columns are in range; the default "raise" copies through one more buffer.)
+        block = np.take(arr[a:b], index, axis=1, out=work[:b - a], mode="wrap")
+        flat[a * k:b * k] = block.reshape(-1)
+        pause()
     return flat[:n * k].reshape(n, k)
