@@ -24,6 +24,7 @@ import numpy as np
 
 from nncore.augment import augmentation_for
 from nncore.config import LIVE_SETTINGS, TrainingConfig, fixed_settings_refusal
+from nncore.data.dataset import all_finite
 from nncore.divergence import DivergenceGuard
 from nncore.errors import DataError, ParameterError, SpecError
 from nncore.events import History, RunControl, TrainingFinished
@@ -142,12 +143,12 @@ class Trainer:
                                 f"{net.shapes[node_id]}, the data has {a.shape[1:]}")
             if len(a) != n:
                 raise DataError(f"{what}: {len(a)} input samples but {n} targets")
-            if a.dtype.kind == "f" and not np.isfinite(a).all():
+            if a.dtype.kind == "f" and not all_finite(a):  # (block by block: no full mask)
                 raise DataError(f"{what}: the inputs contain NaN or infinite values")
         if n == 0:
             raise DataError(f"{what}: there are no samples")
         t = self.loss.check_targets(y, net.output_shape)
-        if t.dtype.kind == "f" and not np.isfinite(t).all():
+        if t.dtype.kind == "f" and not all_finite(t):
             raise DataError(f"{what}: the targets contain NaN or infinite values")
         if len(net.input_ids) == 1:
             a = np.asarray(arrays[net.input_ids[0]])
