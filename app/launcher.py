@@ -119,9 +119,12 @@ def run_gui(argv: list[str]) -> int:
             return 2
     from PySide6.QtCore import QTimer
 
+    from app import gc_guard
+
     app, window = create_window(argv)
     window.show()
     QTimer.singleShot(0, window.offer_recovery)
+    QTimer.singleShot(0, gc_guard.freeze_startup)
     return app.exec()
 
 

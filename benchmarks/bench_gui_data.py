@@ -169,6 +169,9 @@ def part_lateness(d: Path) -> dict:
     w.show()
     w.data_dock.raise_()
     settle(app)  # the window's first paints are not the load's
+    from app import gc_guard
+
+    gc_guard.freeze_startup()  # as app.launcher.run_gui does once the window is up
     panel = w.data_panel
     # Per tick: how late it fired, and what of that the GUI thread spent running and
     # waiting for a core (on a shared machine, the other processes' share).

@@ -215,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(10):
         app.processEvents()
         time.sleep(0.01)
+    from app import gc_guard
+
+    gc_guard.freeze_startup()  # as app.launcher.run_gui does once the window is up
     lateness = Lateness(app)
     # Build the plots once (pyqtgraph import) so no case pays for it.
     window.files.replace_project(project_small(1), None, tmp)

@@ -37,3 +37,15 @@ def test_collect_due_leaves_a_small_count_alone():
     x = [Node() for _ in range(gc.get_threshold()[0] + 10)]
     del x
     assert gc_guard.collect_due() >= 0
+
+
+def test_freezing_the_startup_objects_hides_them_from_later_collections():
+    keep = [Node() for _ in range(100)]  # alive at "startup"
+    try:
+        gc_guard.freeze_startup()
+        assert gc.get_freeze_count() >= len(keep)
+        tracked_after = len(gc.get_objects(generation=2))
+        assert all(not any(o is k for o in gc.get_objects(generation=2)) for k in keep[:3])
+        assert tracked_after < gc.get_freeze_count()
+    finally:
+        gc.unfreeze()  # the test session goes on collecting as before
