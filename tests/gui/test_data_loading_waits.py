@@ -123,28 +123,33 @@ def test_closing_the_window_during_the_split_stops_it_at_the_next_piece(
     the window's close sets it, and the copy running stops after the piece it was in."""
     monkeypatch.setattr(data_loading, "INLINE_BYTES", 0)
     monkeypatch.setattr(chunked, "PIECE_BYTES", 64)  # 8 rows of two float32 a piece
-    splitting, in_split, after_cancel, raised = [False], threading.Event(), [], []
+    # Per thread (the panel may run more than one load): in the split or not, pieces
+    # started after the cancel, and where the cancel stopped it.
+    local, in_split = threading.local(), threading.Event()
+    after_cancel: dict[int, int] = {}
+    raised: dict[int, list[str]] = {}
     real_pause, real_split = chunked.pause, nncore.run.split
 
     def split(*args, **kwargs):
-        splitting[0] = True
+        local.splitting = True
         try:
             return real_split(*args, **kwargs)
         finally:
-            splitting[0] = False
+            local.splitting = False
 
     def pause():
         control = chunked._local.pace[0]
-        if splitting[0]:
+        me = threading.get_ident()
+        if getattr(local, "splitting", False):
             if not in_split.is_set():
                 in_split.set()
                 control.cancel.wait(10)  # the window closes meanwhile
             if control.cancel.is_set():
-                after_cancel.append(1)
+                after_cancel[me] = after_cancel.get(me, 0) + 1
         try:
             real_pause()
         except LoadCancelled:
-            raised.append(sys._getframe(1).f_code.co_name)  # where it stopped
+            raised.setdefault(me, []).append(sys._getframe(1).f_code.co_name)
             raise
 
     monkeypatch.setattr(nncore.run, "split", split)
@@ -162,8 +167,13 @@ def test_closing_the_window_during_the_split_stops_it_at_the_next_piece(
     # close() returned with the thread ended: the copy stopped at the piece it was in
     # (the first of 3,200 / 8 = 400 pieces of the training part), not at its end.
     assert all(t.isFinished() for t in threads)
-    assert raised == ["take_rows"]  # in the middle of the rows' copy
-    assert after_cancel == [1]
+    # The thread in the split stopped at the piece it was in, in the middle of the rows'
+    # copy: one piece after the cancel, no more (another load the close cancelled may stop
+    # elsewhere, once).
+    (splitter,) = after_cancel
+    assert after_cancel[splitter] == 1
+    assert raised[splitter] == ["take_rows"]
+    assert all(len(where) == 1 for where in raised.values())
 
 
 def test_chunked_copies_equal_the_unchunked_result():

@@ -1,0 +1,37 @@
+"""The mutation-testing script's scopes (tools/mutation.py) name files that exist, and its
+mutmut table mutates exactly them (a renamed module would silently drop out otherwise)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("mutation", ROOT / "tools" / "mutation.py")
+mutation = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mutation)
+
+
+def table(scope: str) -> dict:
+    """The table's ``key = value`` lines (every value is a JSON-compatible TOML list)."""
+    text = mutation.mutmut_table(scope, ROOT)
+    assert text.lstrip().startswith("[tool.mutmut]\n")
+    return {k.strip(): json.loads(v) for k, v in
+            (line.split(" = ", 1) for line in text.strip().splitlines()[1:])}
+
+
+def test_the_engine_scope_mutates_exactly_its_modules() -> None:
+    t = table("engine")
+    every = {p.relative_to(ROOT).as_posix() for p in (ROOT / "nncore").rglob("*.py")}
+    assert set(mutation.ENGINE) <= every
+    assert every - set(t["do_not_mutate"]) == set(mutation.ENGINE)
+    assert all((ROOT / p).exists() for p in t["pytest_add_cli_args_test_selection"])
+
+
+def test_the_document_scope_mutates_app_document_only() -> None:
+    t = table("document")
+    every = {p.relative_to(ROOT).as_posix() for p in (ROOT / "app").rglob("*.py")}
+    mutated = every - set(t["do_not_mutate"])
+    assert mutated == {p for p in every if p.startswith("app/document/")} and mutated
+    assert all((ROOT / p).exists() for p in t["pytest_add_cli_args_test_selection"])

@@ -1,0 +1,132 @@
+"""Mutation testing of NetCanvas with mutmut, run by hand (not in CI): see docs/testing.md.
+
+    python tools/mutation.py engine     # the engine's core modules, with tests/engine, tests/data
+    python tools/mutation.py document   # app/document (the undo layer), with its GUI tests
+    python tools/mutation.py engine --results   # list what survived in the last run
+
+Each scope runs in its own clone of this repository (``--workdir``, default
+``/tmp/netcanvas-mutation-<scope>``; an existing clone is brought up to this checkout's
+HEAD), with the ``[tool.mutmut]`` table of that scope written into the clone's
+``pyproject.toml``, so this checkout is never mutated. mutmut must be installed in the
+Python that runs this script together with the test dependencies (``pip install mutmut
+-e ".[test]"`` in a separate virtualenv). A mutant whose loop never ends is stopped after
+``--mutant-seconds`` and counts as detected ("suspicious"). Results stay in the clone:
+``mutmut results`` and ``mutmut show NAME`` there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The engine modules mutated (the layers, losses and optimizers at the core of every run,
+#: the trainer's parts, metrics, schedules, the divergence guard and the data preprocessing
+#: and splitting). Every other module of nncore is listed in ``do_not_mutate``.
+ENGINE = ["nncore/activations.py", "nncore/divergence.py", "nncore/initializers.py",
+          "nncore/layers/core.py", "nncore/losses.py", "nncore/metrics.py",
+          "nncore/optimizers.py", "nncore/schedules.py", "nncore/training_parts.py",
+          "nncore/data/preprocess.py"]
+
+SCOPES = {
+    "engine": {
+        "package": "nncore", "mutate": ENGINE,
+        "tests": ["tests/engine", "tests/data"],
+        "also_copy": ["resources", "tests", "app"],
+    },
+    "document": {
+        "package": "app", "mutate": None,  # every module of app/document
+        "tests": ["tests/gui/test_document.py", "tests/gui/test_document_steps.py",
+                  "tests/gui/test_files.py", "tests/gui/test_project_edits.py",
+                  "tests/gui/test_inspector.py", "tests/gui/test_canvas.py"],
+        "also_copy": ["resources", "tests", "nncore"],
+    },
+}
+
+
+def toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+
+def mutmut_table(scope: str, clone: Path) -> str:
+    """The ``[tool.mutmut]`` table of ``scope`` (files not mutated listed explicitly)."""
+    s = SCOPES[scope]
+    package = s["package"]
+    files = sorted(p.relative_to(clone).as_posix() for p in (clone / package).rglob("*.py"))
+    if s["mutate"] is None:
+        keep = [f for f in files if f.startswith("app/document/")]
+    else:
+        keep = s["mutate"]
+    skip = [f for f in files if f not in keep]
+    return ("\n[tool.mutmut]\n"
+            f'source_paths = ["{package}"]\n'
+            f"do_not_mutate = {toml_list(skip)}\n"
+            f"pytest_add_cli_args_test_selection = {toml_list(s['tests'])}\n"
+            'pytest_add_cli_args = ["-x", "-q"]\n'
+            f"also_copy = {toml_list(s['also_copy'])}\n")
+
+
+def prepare_clone(scope: str, clone: Path) -> None:
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip()
+    if not (clone / ".git").exists():
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    subprocess.run(["git", "checkout", "-q", "--", "pyproject.toml"], cwd=clone, check=True)
+    subprocess.run(["git", "fetch", "-q", str(ROOT), head], cwd=clone, check=True)
+    subprocess.run(["git", "checkout", "-q", "--detach", head], cwd=clone, check=True)
+    with open(clone / "pyproject.toml", "a", encoding="utf-8") as f:
+        f.write(mutmut_table(scope, clone))
+
+
+def stop_endless_mutants(limit_s: float, done: threading.Event) -> None:
+    """mutmut names each child process after its mutant ("mutmut: NAME"); stop one that
+    runs longer than ``limit_s`` (a mutated loop that never ends)."""
+    while not done.wait(5.0):
+        out = subprocess.run(["ps", "-eo", "pid=,etimes=,args="], capture_output=True,
+                             text=True).stdout
+        for line in out.splitlines():
+            pid, secs, args = line.strip().split(None, 2)
+            if args.startswith("mutmut: ") and int(secs) > limit_s:
+                try:
+                    os.kill(int(pid), 9)
+                except ProcessLookupError:
+                    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("scope", choices=sorted(SCOPES))
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--max-children", type=int, default=1)
+    ap.add_argument("--mutant-seconds", type=float, default=90.0)
+    ap.add_argument("--results", action="store_true", help="only list the survivors")
+    args = ap.parse_args(argv)
+    clone = args.workdir or Path(f"/tmp/netcanvas-mutation-{args.scope}")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    mutmut = [sys.executable, "-m", "mutmut"]
+    if args.results:
+        return subprocess.run([*mutmut, "results"], cwd=clone, env=env).returncode
+    prepare_clone(args.scope, clone)
+    done = threading.Event()
+    watchdog = threading.Thread(target=stop_endless_mutants,
+                                args=(args.mutant_seconds, done), daemon=True)
+    watchdog.start()
+    t0 = time.monotonic()
+    try:
+        code = subprocess.run([*mutmut, "run", "--max-children", str(args.max_children)],
+                              cwd=clone, env=env).returncode
+    finally:
+        done.set()
+    print(f"\nmutmut ran {time.monotonic() - t0:.0f} s in {clone}; survivors: "
+          f"python tools/mutation.py {args.scope} --results")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
