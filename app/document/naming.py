@@ -35,7 +35,7 @@ def subgraph_to_text(graph: GraphSpec, ids: Iterable[str]) -> str:
     chosen = set(ids)
     sub = GraphSpec([n for n in graph.nodes if n.id in chosen],
                     [e for e in graph.edges if e.source in chosen and e.target in chosen])
-    d = Project(name="clipboard", graph=sub.copy()).to_dict()
+    d = Project(graph=sub.copy()).to_dict()  # (only its format and network are kept)
     return json.dumps({"format": d["format"], "version": d["version"],
                        "network": d["network"]})
 
