@@ -43,6 +43,7 @@ SCOPES = {
     "document": {
         "package": "app", "mutate": None,  # every module of app/document
         "tests": ["tests/gui/test_document.py", "tests/gui/test_document_steps.py",
+                  "tests/gui/test_document_words.py",
                   "tests/gui/test_files.py", "tests/gui/test_project_edits.py",
                   "tests/gui/test_inspector.py", "tests/gui/test_canvas.py"],
         "also_copy": ["resources", "tests", "nncore"],
