@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.document import GraphEditor, ProjectDocument
 from app.document.naming import id_problem, subgraph_from_text
 from app.examples import builtin_spiral
+from app.understanding.points_model import PointSet, SetPoints
 from nncore.edits import ReplaceType, SetFrozen, SetNodeParams
 from nncore.errors import FormatError
+from nncore.project import load_project
 from nncore.spec import EdgeSpec, NodeSpec
 
 
@@ -106,8 +109,10 @@ def test_a_parameter_first_set_then_set_again_is_one_step_that_redoes_to_the_las
     doc, stack = editor.document, editor.undo_stack
     assert "use_bias" not in doc.node("dense2").params
     editor.set_param("dense2", "use_bias", False)
-    editor.set_param("dense2", "kernel_initializer", "he_normal")
-    editor.set_param("dense2", "kernel_initializer", "zeros")
+    assert stack.count() == 1
+    editor.set_param("dense2", "kernel_initializer", "he_normal")  # another parameter
+    assert stack.count() == 2
+    editor.set_param("dense2", "kernel_initializer", "zeros")      # the same again: merges
     assert stack.count() == 2
     stack.undo()
     stack.undo()
@@ -185,3 +190,53 @@ def test_paths_and_the_data_folder(editor, tmp_path) -> None:
     assert doc.path is None and doc.base_dir == tmp_path
     doc.set_project(builtin_spiral(), str(tmp_path / "y.json"))
     assert doc.path == Path(tmp_path / "y.json") and doc.base_dir == tmp_path
+
+
+def test_training_steps_are_named_after_the_settings_they_change(editor) -> None:
+    editor.set_training(batch_size=16)
+    assert last_text(editor) == "Change batch size"
+    editor.set_training(epochs=3, learning_rate=0.5)
+    assert last_text(editor) == "Change epochs,learning rate"
+    editor.set_training(epochs=4, text="Fewer epochs")
+    assert last_text(editor) == "Fewer epochs"
+    refusal = editor.set_training(epochs=-1)
+    assert refusal.startswith("training: epochs") and editor.undo_stack.count() == 3
+
+
+def test_data_steps_refusals_and_points_kept_by_other_settings(editor) -> None:
+    assert editor.set_data(val_fraction="lots").startswith("data: val_fraction")
+    editor.set_data(split_seed=3, val_fraction=0.25)
+    assert last_text(editor) == "Change data split seed,val fraction"
+    ps = PointSet("classification", np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1]))
+    editor.apply_edits([SetPoints(ps.to_json())])
+    points = editor.document.data.points
+    editor.set_data(val_fraction=0.3)  # still the points source: the points stay
+    assert editor.document.data.points == points
+
+
+def test_a_list_value_is_named_as_a_list(editor) -> None:
+    editor.apply_edits([ReplaceType("dense1", "Dense", {"units": 4})])
+    node = editor.add_node("Reshape", (0, 0), connect_from="dense1")
+    assert editor.set_param(node, "target_shape", [2, 2]) is None
+    assert last_text(editor) == f"Set {node} target_shape to [2, 2]"
+
+
+def test_a_layer_taking_two_inputs_refuses_a_third_in_the_plural(qapp) -> None:
+    examples = Path(__file__).resolve().parents[2] / "resources" / "examples"
+    editor = GraphEditor(ProjectDocument(load_project(examples / "recommender.json")))
+    dot = next(n.id for n in editor.document.graph.nodes if n.type == "Dot")
+    source = next(n.id for n in editor.document.graph.nodes if n.type == "Input")
+    assert editor.connect(source, dot) == (
+        f"Dot '{dot}' takes 2 inputs and already has 2; use a merge layer (Add, "
+        "Concatenate) to combine branches")
+
+
+def test_arranging_keeps_the_top_left_corner(editor) -> None:
+    doc = editor.document
+    for i, n in enumerate(doc.graph.nodes):
+        n.position = (300.0 + 7 * i, 90.0 + 50 * i)
+    sizes = {n.id: (120.0, 60.0) for n in doc.graph.nodes}
+    editor.auto_layout(sizes)
+    assert min(n.position[0] for n in doc.graph.nodes) == 300.0
+    assert min(n.position[1] for n in doc.graph.nodes) == 90.0
+    assert last_text(editor) == "Arrange layers"
