@@ -240,3 +240,17 @@ def test_arranging_keeps_the_top_left_corner(editor) -> None:
     assert min(n.position[0] for n in doc.graph.nodes) == 300.0
     assert min(n.position[1] for n in doc.graph.nodes) == 90.0
     assert last_text(editor) == "Arrange layers"
+
+
+def test_a_cycle_elsewhere_does_not_refuse_an_unrelated_connection(editor) -> None:
+    """Only errors the connection itself would add refuse it: a cycle already in the
+    graph (two Activation layers feeding each other) does not."""
+    doc = editor.document
+    for node_id in ("a1", "a2"):
+        doc.insert_node(NodeSpec(node_id, "Activation", {}), len(doc.graph.nodes))
+    doc.insert_edge(EdgeSpec("a1", "a2"), 0)
+    doc.insert_edge(EdgeSpec("a2", "a1"), 0)
+    assert any("cycle" in str(e) for e in doc.analysis.errors)
+    new = editor.add_node("Dense", (0, 0))
+    assert editor.connect("dense3", new) is None
+
