@@ -23,6 +23,7 @@ from nncore.metrics import (
     total_sum_squares,
 )
 from nncore.network import Network
+from nncore.one_hot import OneHotTargets
 from nncore.optimizers import get_optimizer
 from nncore.registry import layer_types
 from nncore.schedules import learning_rate
@@ -287,3 +288,54 @@ def test_optimizer_state_of_the_wrong_size_or_missing_is_refused_in_words() -> N
         opt.set_state(3, {})
     opt.set_state(3, {name: np.full(4, 2.0)})
     assert opt.iterations == 3 and opt.state[name].tolist() == [2.0] * 4
+
+
+# -- categorical cross-entropy: the targets it takes ------------------------------------------
+CCE = "Categorical cross-entropy"
+
+
+@pytest.mark.parametrize("targets, k, labels", [
+    (np.array([[0], [2], [1]]), 3, [0, 2, 1]),   # a column of labels
+    (np.array([[1], [0]]), 2, [1, 0]),
+    (np.array([0.0, 1.0, 2.0]), 3, [0, 1, 2]),    # whole floats are labels
+    (np.array([[1.0], [0.0]], np.float32), 2, [1, 0]),
+])
+def test_cross_entropy_reads_labels_in_every_form(targets, k, labels) -> None:
+    t = get_loss("categorical_crossentropy").check_targets(targets, (k,))
+    assert t.dtype == np.int64 and t.tolist() == labels
+
+
+def test_cross_entropy_takes_one_hot_rows_as_float32() -> None:
+    cce = get_loss("categorical_crossentropy")
+    rows = np.array([[0, 1, 0], [1, 0, 0]])
+    t = cce.check_targets(rows, (3,))
+    assert t.dtype == np.float32 and t.tolist() == rows.tolist()
+    single = cce.check_targets(np.array([[1.0], [1.0]]), (1,))  # one unit: one-hot rows
+    assert single.dtype == np.float32 and single.shape == (2, 1)
+
+
+@pytest.mark.parametrize("targets, out_shape, words", [
+    (np.zeros(4), (2, 3), rf"^{CCE}: the network output must be flat, got \(2, 3\)$"),
+    (np.array([0.5, 1.0]), (3,), rf"^{CCE}: class labels must be whole numbers$"),
+    (np.array(["a", "b"]), (3,), rf"^{CCE}: class labels must be integers, got <U1$"),
+    (np.array([0, 3]), (3,), rf"^{CCE}: class labels must be in 0..2 for an output of 3 "
+                             r"units, got labels from 0 to 3$"),
+    (np.zeros((2, 4)), (3,), rf"^{CCE}: one-hot targets have \(4,\) per sample but the "
+                             r"network outputs 3 classes$"),
+    (np.zeros((2, 1, 3)), (3,), r"one-hot targets have \(1, 3\) per sample"),
+])
+def test_cross_entropy_refuses_targets_in_words(targets, out_shape, words) -> None:
+    with pytest.raises(DataError, match=words):
+        get_loss("categorical_crossentropy").check_targets(targets, out_shape)
+
+
+def test_one_hot_accuracy_adds_up_over_batches() -> None:
+    loss = OneHotTargets(get_loss("mse"), 2)
+    labels = np.array([0, 1, 1, 0])
+    acc = MetricsAccumulator(loss, loss.check_targets(labels, (2,)), exact=False)
+    right = np.array([[0.9, 0.1], [0.2, 0.8]], np.float32)   # both right
+    wrong = np.array([[0.9, 0.1], [0.3, 0.7]], np.float32)   # both wrong
+    for out, lab in ((right, labels[:2]), (wrong, labels[2:])):
+        t = loss.check_targets(lab, (2,))
+        acc.add(out, t, loss.forward(out, t))
+    assert acc.result()[1]["accuracy"] == 0.5
