@@ -120,3 +120,16 @@ def test_a_normaliser_fitted_on_a_vector_transforms_vectors(mode) -> None:
     want = ((x - x.mean()) / x.std() if mode == "standardize"
             else (x - x.min()) / (x.max() - x.min()))
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_an_overshoot_never_takes_from_a_class_at_zero() -> None:
+    # Floors [0, 2, 3] give 5 > 4; class 0 has the smallest remainder but nothing to give.
+    got = _largest_remainder(np.array([0.0, 2.2, 3.6]), 4, np.array([9, 9, 9]))
+    assert got.tolist() == [0, 1, 3]
+
+
+def test_repeated_overshoot_takes_from_the_smallest_remainder_each_time() -> None:
+    # Floors [2, 2], total 1: remainders 0.5 and 0.1. Class 1 gives first (0.1 -> 1.1),
+    # then class 0 (0.5 -> 1.5), then class 1 again (1.1 < 1.5).
+    got = _largest_remainder(np.array([2.5, 2.1]), 1, np.array([9, 9]))
+    assert got.tolist() == [1, 0]
