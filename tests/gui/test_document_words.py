@@ -14,7 +14,7 @@ from app.document import GraphEditor, ProjectDocument
 from app.document.naming import id_problem, subgraph_from_text
 from app.examples import builtin_spiral
 from app.understanding.points_model import PointSet, SetPoints
-from nncore.edits import ReplaceType, SetFrozen, SetNodeParams
+from nncore.edits import InsertAfter, ReplaceType, SetFrozen, SetNodeParams, SetTraining, applied
 from nncore.errors import FormatError
 from nncore.project import load_project
 from nncore.spec import EdgeSpec, NodeSpec
@@ -254,3 +254,28 @@ def test_a_cycle_elsewhere_does_not_refuse_an_unrelated_connection(editor) -> No
     new = editor.add_node("Dense", (0, 0))
     assert editor.connect("dense3", new) is None
 
+
+
+def test_an_inserted_layer_moves_the_layers_right_of_it_and_only_those(editor) -> None:
+    doc = editor.document
+    before = {n.id: tuple(n.position) for n in doc.graph.nodes}
+    moved: list[str] = []
+    doc.nodeMoved.connect(moved.append)
+    edit = InsertAfter("dense1", "Dropout", {"rate": 0.2})
+    want = applied(doc.snapshot(), [edit])
+    assert editor.apply_edits([edit]) is None
+    for n in want.graph.nodes:
+        assert tuple(doc.node(n.id).position) == tuple(n.position)
+    shifted = {n.id for n in want.graph.nodes
+               if n.id in before and tuple(n.position) != before[n.id]}
+    assert shifted and set(moved) == shifted
+
+
+def test_a_settings_only_edit_does_not_reanalyse_the_graph(editor) -> None:
+    doc = editor.document
+    editor.set_param("dense1", "units", 7)  # a graph change first: its analysis runs once
+    seen: list[int] = []
+    doc.analysisChanged.connect(lambda: seen.append(1))
+    assert editor.apply_edits([SetTraining({"epochs": 3})]) is None
+    assert editor.apply_edits([SetTraining({"epochs": 4})]) is None
+    assert seen == []
