@@ -133,3 +133,33 @@ def test_repeated_overshoot_takes_from_the_smallest_remainder_each_time() -> Non
     # then class 0 (0.5 -> 1.5), then class 1 again (1.1 < 1.5).
     got = _largest_remainder(np.array([2.5, 2.1]), 1, np.array([9, 9]))
     assert got.tolist() == [1, 0]
+
+
+# -- scales too small to divide by ---------------------------------------------------------------
+def test_a_scale_tiny_next_to_its_offset_is_taken_as_one() -> None:
+    """A feature near 1e6 that varies by 1e-7 is constant for float64 arithmetic: its scale
+    is taken as 1 (the threshold grows with the offset), so the values stay small."""
+    x = np.array([[1e6], [1e6 + 2e-7]])
+    z = Normalizer("minmax").fit(x).transform(x)
+    np.testing.assert_allclose(z[:, 0], [0.0, 2e-7], atol=1e-9)
+
+
+def test_a_small_but_real_scale_near_zero_is_kept() -> None:
+    x = np.array([[0.0], [1.5e-12]])  # a range of 1.5e-12 around 0: above 1e-12, kept
+    z = Normalizer("minmax").fit(x).transform(x)
+    np.testing.assert_allclose(z[:, 0], [0.0, 1.0], rtol=1e-5)
+
+
+def test_a_constant_feature_moves_new_values_by_their_distance_from_it() -> None:
+    norm = Normalizer("minmax").fit(np.array([[5.0], [5.0]]))
+    np.testing.assert_allclose(norm.transform(np.array([[7.0], [5.0]]))[:, 0], [2.0, 0.0])
+
+
+def test_multi_input_data_sets_are_refused_in_words() -> None:
+    from nncore.data.dataset import Dataset
+
+    ds = Dataset(np.zeros((2, 1)), np.zeros(2), inputs={"a": np.zeros((2, 1)),
+                                                        "b": np.zeros((2, 1))})
+    with pytest.raises(DataError, match=r"^normalising multi-input data sets is not "
+                                        r"supported$"):
+        Normalizer("standardize").fit(np.zeros((2, 1))).apply(ds)

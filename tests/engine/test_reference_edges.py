@@ -208,12 +208,14 @@ def test_a_logit_of_exactly_zero_is_class_0_as_in_the_confusion_matrix() -> None
     """Accuracy while training and the evaluation's confusion matrix cut a sigmoid output
     at the same place: class 1 only above a logit of 0."""
     out = np.array([[0.0], [0.0], [1e-7], [-1e-7]])
-    t = np.array([[0.0], [1.0], [1.0], [0.0]])
-    assert correct_predictions(out, t, False) == 3
+    t = np.array([[0.0], [0.0], [1.0], [0.0]])
+    assert correct_predictions(out, t, False) == 4
     ev = _classification(out, t[:, 0], 0.0, "validation", None,
                          get_loss("binary_crossentropy"))
     assert ev.predictions.tolist() == [0, 0, 1, 0]
-    assert ev.metrics["accuracy"] == 3 / 4
+    assert ev.metrics["accuracy"] == 1.0
+    # A soft target of exactly one half counts as class 0 (class 1 only above it).
+    assert correct_predictions(np.array([[-1.0]]), np.array([[0.5]]), False) == 1
 
 
 def test_regression_metrics_closed_forms() -> None:
