@@ -33,6 +33,10 @@ if TYPE_CHECKING:  # (the trainer module imports this one)
 #: What training one epoch can end in besides completing it (None).
 STOPPED = "stopped"
 
+#: Training data up to this size (inputs and targets) is shuffled into one copy per epoch
+#: and batched by slicing; larger data is gathered batch by batch (no second copy of it).
+SHUFFLED_COPY_BYTES = 16 << 20
+
 
 def _discard(event: Any) -> None:
     """Where events go when nobody listens."""
@@ -132,15 +136,23 @@ class FitLoop:
         # A prepared array's rows are in the network's dtype already: plain indexing.
         gather = x.__getitem__ if isinstance(x, np.ndarray) else partial(_take, x,
                                                                          dtype=net.dtype)
+        # Small data: one shuffled copy per epoch, whose batches are slices (views), instead
+        # of two fancy-index copies per batch: the same rows in the same order. (The copy
+        # is this epoch's own, so nothing downstream can change the caller's arrays.)
+        shuffled = (x[perm], t[perm]) if (isinstance(x, np.ndarray) and x.nbytes + t.nbytes
+                                          <= SHUFFLED_COPY_BYTES) else None
         e = epoch + 1
         for b in range(self.steps):
             if ctl.requested and ctl.checkpoint(lambda: self.emit(Paused(e, "user"))):
                 return STOPPED
-            idx = perm[b * size:(b + 1) * size]
-            xb = gather(idx)
+            if shuffled is not None:
+                lo = b * size
+                xb, tb = shuffled[0][lo:lo + size], shuffled[1][lo:lo + size]
+            else:
+                idx = perm[b * size:(b + 1) * size]
+                xb, tb = gather(idx), t[idx]
             if augment is not None:
                 xb = augment.apply_batch(xb, rng, inputs)
-            tb = t[idx]
             result = step(xb, tb, rate(trainer.step), guard, norms)
             if result.divergence is not None:
                 # The refused update left the gradients in place: they name the layer.

@@ -500,3 +500,27 @@ def test_sum_of_squares_of_huge_finite_float32_values_is_finite():
     assert not math.isfinite(training_parts.sum_of_squares(np.array([1.0, np.nan], np.float32)))
     assert training_parts.sum_of_squares(np.array([np.inf], np.float32)) == math.inf
     assert training_parts.sum_of_squares(np.full(2, 1e200)) == math.inf  # float64 overflows
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_small_data_batched_by_slices_trains_exactly_as_gathered_batches(monkeypatch,
+                                                                        shuffle):
+    """Small data is shuffled into one copy per epoch and sliced; large data is gathered
+    batch by batch: the same rows in the same order, so the same weights bit for bit, and
+    the caller's arrays untouched."""
+    from nncore import fit_loop
+
+    x, y = data(n=37)
+    x = x.astype(np.float32)
+    x0, y0 = x.copy(), y.copy()
+    weights = []
+    for limit in (fit_loop.SHUFFLED_COPY_BYTES, 0):
+        monkeypatch.setattr(fit_loop, "SHUFFLED_COPY_BYTES", limit)
+        net = Network(mlp(), seed=3)
+        cfg = TrainingConfig(loss="mse", optimizer="adam", batch_size=5, epochs=3,
+                             shuffle=shuffle, seed=1)
+        Trainer(net, cfg).fit(x, y)
+        weights.append(net.params_flat.copy())
+    np.testing.assert_array_equal(weights[0], weights[1])
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(y, y0)
