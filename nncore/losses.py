@@ -140,17 +140,7 @@ class CategoricalCrossEntropy(Loss):
         if len(out_shape) != 1:
             raise DataError(f"{self.label}: the network output must be flat, got {out_shape}")
         if t.ndim == 1 or (t.ndim == 2 and t.shape[1] == 1 and k > 1):
-            t = t.reshape(-1)
-            if t.dtype.kind == "f":
-                if not np.all(np.mod(t, 1) == 0):
-                    raise DataError(f"{self.label}: class labels must be whole numbers")
-                t = t.astype(np.int64)
-            if t.dtype.kind not in "iu":
-                raise DataError(f"{self.label}: class labels must be integers, got {t.dtype}")
-            if t.size and (t.min() < 0 or t.max() >= k):
-                raise DataError(f"{self.label}: class labels must be in 0..{k - 1} for an "
-                                f"output of {k} units, got labels from {t.min()} to {t.max()}")
-            return t.astype(np.int64)
+            return class_labels(t.reshape(-1), k, self.label)
         if t.shape[1:] != (k,):
             raise DataError(f"{self.label}: one-hot targets have {t.shape[1:]} per sample but "
                             f"the network outputs {k} classes")
@@ -182,6 +172,22 @@ class CategoricalCrossEntropy(Loss):
             g -= self.t.astype(g.dtype, copy=False)
         g *= g.dtype.type(1.0 / n)
         return g
+
+
+def class_labels(values: np.ndarray, k: int, label: str) -> np.ndarray:
+    """``values`` as int64 class labels for an output of ``k`` units; DataError (prefixed
+    with ``label``) for labels that are not whole numbers in ``0..k-1``."""
+    t = np.asarray(values)
+    if t.dtype.kind == "f":
+        if not np.all(np.mod(t, 1) == 0):
+            raise DataError(f"{label}: class labels must be whole numbers")
+        t = t.astype(np.int64)
+    if t.dtype.kind not in "iu":
+        raise DataError(f"{label}: class labels must be integers, got {t.dtype}")
+    if t.size and (t.min() < 0 or t.max() >= k):
+        raise DataError(f"{label}: class labels must be in 0..{k - 1} for an output of {k} "
+                        f"units, got labels from {t.min()} to {t.max()}")
+    return t.astype(np.int64)
 
 
 LOSSES: dict[str, type[Loss]] = {

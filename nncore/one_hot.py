@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nncore.errors import DataError
-from nncore.losses import Loss
+from nncore.losses import Loss, class_labels
 
 
 class OneHotTargets(Loss):
@@ -49,16 +48,7 @@ class OneHotTargets(Loss):
 def one_hot(labels: np.ndarray, n_classes: int, label: str = "targets") -> np.ndarray:
     """``float32 (n, n_classes)``: 1 in each label's column. Raises DataError for labels
     that are not whole numbers in ``0..n_classes-1``."""
-    t = np.asarray(labels)
-    if t.dtype.kind == "f":
-        if not np.all(np.mod(t, 1) == 0):
-            raise DataError(f"{label}: class labels must be whole numbers")
-        t = t.astype(np.int64)
-    if t.dtype.kind not in "iu":
-        raise DataError(f"{label}: class labels must be integers, got {t.dtype}")
-    if t.size and (t.min() < 0 or t.max() >= n_classes):
-        raise DataError(f"{label}: class labels must be in 0..{n_classes - 1}, got labels "
-                        f"from {t.min()} to {t.max()}")
+    t = class_labels(labels, n_classes, label)
     out = np.zeros((len(t), n_classes), dtype=np.float32)
     out[np.arange(len(t)), t] = 1.0
     return out
