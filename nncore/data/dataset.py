@@ -255,10 +255,8 @@ class Dataset:
         inputs = None
         X_sub = rows_of(self.X)
         if self.inputs is not None:
-            first_key = next(iter(self.inputs))
+            # (The input that is X stays the same array as the subset's X.)
             inputs = {k: X_sub if v is self.X else rows_of(v) for k, v in self.inputs.items()}
-            if self.X is self.inputs[first_key]:
-                X_sub = inputs[first_key]
         rows = rows_of(np.arange(self.n_samples) if self.rows is None else self.rows)
         return replace(self, X=X_sub, y=rows_of(self.y), inputs=inputs, rows=rows,
                        class_names=None if self.class_names is None else list(self.class_names),
