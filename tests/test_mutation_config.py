@@ -7,6 +7,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("mutation", ROOT / "tools" / "mutation.py")
 mutation = importlib.util.module_from_spec(spec)
@@ -21,12 +23,22 @@ def table(scope: str) -> dict:
             (line.split(" = ", 1) for line in text.strip().splitlines()[1:])}
 
 
-def test_the_engine_scope_mutates_exactly_its_modules() -> None:
-    t = table("engine")
+@pytest.mark.parametrize("scope", ["engine", "model", "files", "exports"])
+def test_each_engine_scope_mutates_exactly_its_modules(scope: str) -> None:
+    t = table(scope)
     every = {p.relative_to(ROOT).as_posix() for p in (ROOT / "nncore").rglob("*.py")}
-    assert set(mutation.ENGINE) <= every
-    assert every - set(t["do_not_mutate"]) == set(mutation.ENGINE)
+    modules = set(mutation.SCOPES[scope]["mutate"])
+    assert modules and modules <= every
+    assert every - set(t["do_not_mutate"]) == modules
     assert all((ROOT / p).exists() for p in t["pytest_add_cli_args_test_selection"])
+
+
+def test_the_engine_scopes_do_not_overlap() -> None:
+    seen: set[str] = set()
+    for scope in ("engine", "model", "files", "exports"):
+        modules = set(mutation.SCOPES[scope]["mutate"])
+        assert not modules & seen, scope
+        seen |= modules
 
 
 def test_the_document_scope_mutates_app_document_only() -> None:

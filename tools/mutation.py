@@ -1,6 +1,9 @@
 """Mutation testing of NetCanvas with mutmut, run by hand (not in CI): see docs/testing.md.
 
     python tools/mutation.py engine     # the engine's core modules, with tests/engine, tests/data
+    python tools/mutation.py model      # the other layers, the trainer and its fit loop
+    python tools/mutation.py files      # weights and project files
+    python tools/mutation.py exports    # ONNX, Python script, PyTorch (run it with torch)
     python tools/mutation.py document   # app/document (the undo layer), with its GUI tests
     python tools/mutation.py engine --results   # list what survived in the last run
 
@@ -34,7 +37,32 @@ ENGINE = ["nncore/activations.py", "nncore/divergence.py", "nncore/initializers.
           "nncore/optimizers.py", "nncore/schedules.py", "nncore/training_parts.py",
           "nncore/data/preprocess.py"]
 
+#: The rest of the model the issue names: every other layer, the trainer and its fit loop.
+MODEL = sorted({f"nncore/layers/{n}.py" for n in (
+    "base", "convolution", "embedding", "gru", "image", "lstm", "merge", "pooling",
+    "recurrent", "simple_rnn", "spatial_dropout")} | {"nncore/trainer.py", "nncore/fit_loop.py"})
+
+#: Weights and project files (reading, validating, writing).
+FILES = ["nncore/project.py", "nncore/weights.py"]
+
+#: The exports (ONNX, the Python script and its runtime, the PyTorch model and project).
+#: Run with a Python that has torch, or the PyTorch reference tests skip.
+EXPORTS = ["nncore/export/__init__.py", "nncore/export/onnx_conv.py",
+           "nncore/export/onnx_export.py", "nncore/export/onnx_recurrent.py",
+           "nncore/export/py_conv.py", "nncore/export/py_recurrent.py",
+           "nncore/export/py_runtime.py", "nncore/export/python_script.py",
+           "nncore/export/pytorch_model.py", "nncore/export/pytorch_project.py"]
+
+ENGINE_COPY = ["resources", "tests", "app"]
+
 SCOPES = {
+    "model": {"package": "nncore", "mutate": MODEL, "tests": ["tests/engine"],
+              "also_copy": ENGINE_COPY},
+    "files": {"package": "nncore", "mutate": FILES,
+              "tests": ["tests/engine", "tests/cli"],
+              "also_copy": ENGINE_COPY},
+    "exports": {"package": "nncore", "mutate": EXPORTS, "tests": ["tests/export"],
+                "also_copy": ENGINE_COPY},
     "engine": {
         "package": "nncore", "mutate": ENGINE,
         "tests": ["tests/engine", "tests/data"],
