@@ -96,6 +96,17 @@ def analyze(graph: GraphSpec) -> GraphAnalysis:
     return a
 
 
+def new_errors(before: GraphSpec, after: GraphSpec) -> list[SpecError]:
+    """The problems of ``after`` that ``before`` did not have: an error counts as old only
+    when one of the same kind, about the same node and in the same words was there (so a
+    shape error whose shapes changed is new). How an edit is judged by what it breaks."""
+    def key(e: SpecError) -> tuple[str, str | None, str]:
+        return (type(e).__name__, e.node_id, str(e))
+
+    known = {key(e) for e in analyze(before).errors}
+    return [e for e in analyze(after).errors if key(e) not in known]
+
+
 def _build_nodes(graph: GraphSpec, a: GraphAnalysis, t: _Topology) -> None:
     """1. Nodes: unique ids, known types, valid parameters. A node whose type or parameters
     are bad gets no layer but stays in the topology (``t.known``)."""

@@ -31,17 +31,13 @@ from app.document.naming import id_problem, with_fresh_ids
 from app.document.project_edits import edit_command
 from nncore.edits import Edit
 from nncore.errors import CycleError, NetCanvasError, ShapeError
-from nncore.graph import analyze
+from nncore.graph import new_errors
 from nncore.layout import layered_layout
 from nncore.project import DATA_SCHEMA
 from nncore.registry import layer_class
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec, new_node_id
 
 Point = tuple[float, float]
-
-
-def _error_key(e: Exception) -> tuple[str, str | None, str]:
-    return (type(e).__name__, getattr(e, "node_id", None), str(e))
 
 
 class GraphEditor(QObject):
@@ -162,11 +158,9 @@ class GraphEditor(QObject):
             return (f"{target_cls.type_name} '{target}' takes {k} input{'s' if k > 1 else ''} "
                     f"and already has {n_in}; use a merge layer (Add, Concatenate) to combine "
                     f"branches")
-        before = {_error_key(e) for e in analyze(graph).errors}
         trial = graph.copy()
         trial.edges.append(EdgeSpec(source, target))
-        after = analyze(trial).errors
-        new = [e for e in after if _error_key(e) not in before]
+        new = new_errors(graph, trial)
         for e in new:
             if isinstance(e, CycleError):
                 return (f"connecting {source!r} to {target!r} would make a cycle; a network "

@@ -15,7 +15,7 @@ from app.document.project_edits import ProjectEditCommand
 from app.window.context import WindowContext
 from nncore.edits import INSERT_OFFSET
 from nncore.errors import SpecError
-from nncore.graph import analyze
+from nncore.graph import new_errors
 from nncore.registry import layer_class
 from nncore.spec import EdgeSpec, NodeSpec, new_node_id
 
@@ -57,10 +57,6 @@ def add_layer_at(ctx: WindowContext, type_name: str, scene_pos: QPointF) -> str:
     return node_id
 
 
-def _error_key(e: Exception) -> tuple[str, str | None, str]:
-    return (type(e).__name__, getattr(e, "node_id", None), str(e))
-
-
 def insert_layer(ctx: WindowContext, type_name: str, source: str,
                  targets: list[str]) -> str | None:
     """Put a new ``type_name`` layer into the connections from ``source`` to each of
@@ -90,10 +86,9 @@ def insert_layer(ctx: WindowContext, type_name: str, source: str,
                    NodeSpec(new_id, type_name, {}, (x + INSERT_OFFSET, y)))
     g.edges = [EdgeSpec(new_id, e.target) if e in wanted else e for e in g.edges]
     g.edges.append(EdgeSpec(source, new_id))
-    known = {_error_key(e) for e in analyze(before.graph).errors}
-    new_errors = [e for e in analyze(g).errors if _error_key(e) not in known]
-    if new_errors:
-        return str(new_errors[0])
+    broken = new_errors(before.graph, g)
+    if broken:
+        return str(broken[0])
     where = f"{source} and {targets[0]}" if len(targets) == 1 else f"{source} and its outputs"
     ctx.undo_stack.push(ProjectEditCommand(doc, before, after,
                                            f"Insert {new_id} between {where}"))

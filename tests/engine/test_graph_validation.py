@@ -13,7 +13,7 @@ from nncore.errors import (
     ShapeError,
     SpecError,
 )
-from nncore.graph import analyze, check
+from nncore.graph import analyze, check, new_errors
 from nncore.network import Network
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
 
@@ -296,3 +296,27 @@ def test_weight_shapes_of_an_analysis_are_the_built_networks():
     for path in sorted(examples.glob("*.json")):
         graph = load_project(path).graph
         assert analyze(graph).weight_shapes() == Network(graph).weight_shapes(), path.name
+
+
+# -- what an edit breaks ---------------------------------------------------------------------
+def test_new_errors_are_those_an_edit_adds_judged_by_kind_node_and_words():
+    def adder(b_units: int, a_position=(0.0, 0.0)) -> GraphSpec:
+        g = graph([inp(), dense("a", 4), dense("b", b_units), ("sum", "Add", {})],
+                  [("in", "a"), ("in", "b"), ("a", "sum"), ("b", "sum")])
+        g.node("a").position = a_position
+        return g
+
+    before = adder(5)
+    assert [str(e) for e in analyze(before).errors] == [
+        "Add 'sum': inputs must have the same shape, got (4,) and (5,)"]
+    # the same error, only a layer moved: nothing new
+    assert new_errors(before, adder(5, a_position=(40.0, 0.0))) == []
+    # the same kind of error about the same node in other words is new
+    (e,) = new_errors(before, adder(6))
+    assert type(e) is ShapeError and e.node_id == "sum"
+    assert str(e) == "Add 'sum': inputs must have the same shape, got (4,) and (6,)"
+    # fixed: nothing new; broken from a clean graph: the error itself
+    assert new_errors(before, adder(4)) == []
+    assert [str(e) for e in new_errors(adder(4), before)] == [
+        "Add 'sum': inputs must have the same shape, got (4,) and (5,)"]
+
