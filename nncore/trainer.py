@@ -259,13 +259,13 @@ class Trainer:
         if refusal is not None:
             raise ParameterError(refusal)
         new = self.config.replace(**changes)  # the one validation of the change
-        old_optimizer_params = self.config.optimizer_params
         # In place: the run's parts read this config at every batch or epoch. Every live
         # field is taken, so a new schedule brings its default parameters along.
         for name in LIVE_SETTINGS:
             setattr(self.config, name, getattr(new, name))
-        if new.optimizer_params != old_optimizer_params:
-            self.optimizer.set_config(new.optimizer_params)
+        # (Unchanged hyperparameters change nothing: Adam rescales its moments only for a
+        # beta that changed.)
+        self.optimizer.set_config(new.optimizer_params)
 
     # -- the loop ----------------------------------------------------------------------
     def fit(self, x: Any, y: np.ndarray, x_val: Any = None, y_val: np.ndarray | None = None,

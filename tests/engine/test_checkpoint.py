@@ -20,6 +20,7 @@ from nncore.network import Network
 from nncore.project import load_project
 from nncore.run import check_run, fit, prepare_data
 from nncore.spec import GraphSpec
+from nncore.trainer import Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
@@ -90,6 +91,27 @@ def test_early_stopping_resumes_with_its_best_epoch_and_weights(tmp_path, data):
     resumed, fin = run(data, config("momentum", 10, **cfg),
                        through_file(tmp_path, half, config("momentum", 2)))
     assert (fin.reason, fin.epochs_run, fin.best_epoch) == ("early_stopping", 3, 1)
+    np.testing.assert_array_equal(resumed.net.params_flat, whole.net.params_flat)
+
+
+def test_a_trainer_that_has_not_trained_stands_at_the_start():
+    point = Trainer(Network(GRAPH, seed=0), config("adam", 2)).resume_point()
+    assert (point.epoch, point.step, point.iterations) == (0, 0, 0)
+    assert (point.best_epoch, point.best_loss, point.bad_epochs) == (0, math.inf, 0)
+    assert point.best_weights is None
+
+
+@pytest.mark.parametrize("kept_before, kept_after", [(False, True), (True, False)])
+def test_resuming_with_best_weights_kept_on_one_side_only(tmp_path, data, kept_before,
+                                                          kept_after):
+    """A checkpoint made without kept best weights resumes into a run that keeps them,
+    and the other way round: the weights trained so far carry over either way."""
+    half, _ = run(data, config("momentum", 2, restore_best=kept_before))
+    ckpt = through_file(tmp_path, half, config("momentum", 2))
+    assert bool(ckpt.best) is kept_before
+    resumed, fin = run(data, config("momentum", 3, restore_best=kept_after), ckpt)
+    assert fin.reason == "completed" and fin.history.epoch == [1, 2, 3]
+    whole, _ = run(data, config("momentum", 3, restore_best=kept_after))
     np.testing.assert_array_equal(resumed.net.params_flat, whole.net.params_flat)
 
 

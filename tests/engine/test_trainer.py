@@ -229,7 +229,10 @@ def test_divergence_can_pause_for_a_lower_learning_rate():
 
     fin = trainer.fit(x, y, callback=on_event)
     assert fin.reason == "completed" and fin.epochs_run == 5
-    assert len(of(events, Diverged)) == 1
+    (d,) = of(events, Diverged)
+    (p,) = [e for e in of(events, Paused) if e.reason == "diverged"]
+    # the pause names the epoch that diverged and says why, in the Diverged event's words
+    assert p.epoch == d.epoch == 1 and p.message == d.message and "loss" in p.message
     assert [e.epoch for e in of(events, EpochEnd)] == [1, 2, 3, 4, 5]
     assert np.isfinite(net.params_flat).all()
     assert all(e.lr == 0.01 for e in of(events, EpochEnd))
