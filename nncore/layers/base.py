@@ -157,25 +157,6 @@ class Layer(ABC):
         gradient with respect to the input (a list for merge layers; None when
         ``need_input_grad`` is False)."""
 
-    # -- configuration -----------------------------------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        cfg = {"name": self.name}
-        for p in self.schema:
-            v = self.config[p.name]
-            cfg[p.name] = list(v) if isinstance(v, tuple) else v
-        if not self.trainable:
-            cfg["trainable"] = False
-        return cfg
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Layer:
-        cfg = dict(config)
-        name = cfg.pop("name", "")
-        trainable = cfg.pop("trainable", True)
-        layer = cls(name, **cfg)
-        layer.trainable = bool(trainable)
-        return layer
-
     def __repr__(self) -> str:
         return f"<{self.owner}>"
 

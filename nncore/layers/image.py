@@ -66,11 +66,6 @@ class AxisGeometry:
         p0 = start + o0 * s
         return slice(o0, o1), slice(p0, p0 + (o1 - o0 - 1) * s + 1, s)
 
-    def full(self, i: int) -> bool:
-        """Whether tap ``i`` falls on a real pixel for every output."""
-        t = self.tap(i)
-        return t is not None and t[0] == slice(0, self.out)
-
 
 def axis_geometry(size: int, kernel: int, stride: int, dilation: int,
                   padding: str) -> AxisGeometry | None:

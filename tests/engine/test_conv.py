@@ -7,6 +7,7 @@ and the bundled CNN / transfer-learning examples trained through the command lin
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from nncore.layers.convolution import Conv2D
 from nncore.layers.pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
 from nncore.layers.spatial_dropout import SpatialDropout2D
 from nncore.network import Network
+from nncore.project import Project, project_from_dict
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
@@ -421,8 +423,11 @@ def test_bad_parameters_are_rejected_with_the_owner(params, match):
 def test_pool_strides_default_to_the_pool_size_and_survive_a_project_file():
     layer = MaxPool2D("p", pool_size=[3, 2])
     assert layer.window[1] == (3, 2)
-    cfg = layer.get_config()
-    assert cfg["strides"] is None and cfg["pool_size"] == [3, 2]
+    assert layer.config["strides"] is None and layer.config["pool_size"] == (3, 2)
+    node = NodeSpec("p", "MaxPool2D", {"pool_size": [3, 2], "strides": None})
+    saved = json.loads(json.dumps(Project(graph=GraphSpec([node], [])).to_dict()))
+    (again,) = project_from_dict(saved).graph.nodes
+    assert MaxPool2D("p", **again.params).window[1] == (3, 2)
     with pytest.raises(ParameterError, match="MaxPool2D 'p': strides must be one number"):
         MaxPool2D("p", strides=[1, 2, 3])
 

@@ -1,6 +1,6 @@
 """One harness over the layer registry: every example configuration of every registered
 layer type is checked for output shape, parameter count, float64 finite-difference
-gradients (inputs and parameters) and get_config/from_config round trip. A new layer type
+gradients (inputs and parameters) and parameters through a project file. A new layer type
 is tested by registering it with examples."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from nncore.activations import ACTIVATION_NAMES
 from nncore.errors import DataError
 from nncore.initializers import INITIALIZER_NAMES, initialize
 from nncore.layers.base import Layer
+from nncore.project import Project, project_from_dict
 from nncore.registry import INPUT_DTYPES, layer_types
+from nncore.spec import GraphSpec, NodeSpec
 
 CASES = [
     pytest.param(cls, params, shapes, id=f"{cls.type_name}-{i}")
@@ -186,17 +188,18 @@ def test_gradients_match_finite_differences(cls, params, shapes):
 
 
 @pytest.mark.parametrize("cls,params,shapes", CASES)
-def test_config_round_trip(cls, params, shapes):
-    layer = build(cls, params, shapes)
-    layer.trainable = False
-    cfg = layer.get_config()
-    cfg = json.loads(json.dumps(cfg))  # must survive a project file
-    again = cls.from_config(cfg)
-    assert again.get_config() == cfg
-    assert again.name == layer.name and again.trainable is False
+def test_parameters_and_frozen_flag_survive_a_project_file(cls, params, shapes):
+    """A layer's parameters go through a project file (JSON) as the user set them and come
+    back to a layer with the same validated settings, output and frozen flag."""
+    node = NodeSpec("under_test", cls.type_name, dict(params), (12.5, 40.0), frozen=True)
+    saved = json.loads(json.dumps(Project(graph=GraphSpec([node], [])).to_dict()))
+    (again,) = project_from_dict(saved).graph.nodes
+    assert (again.id, again.type, again.frozen, again.position) == (
+        "under_test", cls.type_name, True, (12.5, 40.0))
+    layer, rebuilt = cls("under_test", **params), cls("under_test", **again.params)
+    assert rebuilt.config == layer.config
     if shapes:
-        rebuilt = build(cls, {k: v for k, v in cfg.items()
-                              if k not in ("name", "trainable")}, shapes)
+        layer, rebuilt = build(cls, params, shapes), build(cls, again.params, shapes)
         xs = make_inputs(layer, np.random.default_rng(5))
         np.testing.assert_array_equal(run(layer, xs, False), run(rebuilt, xs, False))
 
