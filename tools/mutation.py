@@ -6,6 +6,7 @@
     python tools/mutation.py exports    # ONNX, Python script, PyTorch (run it with torch)
     python tools/mutation.py document   # app/document (the undo layer), with its GUI tests
     python tools/mutation.py engine --results   # list what survived in the last run
+    python tools/mutation.py engine --only 'nncore.data.preprocess.*'   # some mutants only
 
 Each scope runs in its own clone of this repository (``--workdir``, default
 ``/tmp/netcanvas-mutation-<scope>``; an existing clone is brought up to this checkout's
@@ -135,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-children", type=int, default=1)
     ap.add_argument("--mutant-seconds", type=float, default=90.0)
     ap.add_argument("--results", action="store_true", help="only list the survivors")
+    ap.add_argument("--only", nargs="+", default=[], metavar="PATTERN",
+                    help="mutants to run, by name or glob (e.g. 'nncore.data.preprocess.*')")
     args = ap.parse_args(argv)
     clone = args.workdir or Path(f"/tmp/netcanvas-mutation-{args.scope}")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -148,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     watchdog.start()
     t0 = time.monotonic()
     try:
-        code = subprocess.run([*mutmut, "run", "--max-children", str(args.max_children)],
-                              cwd=clone, env=env).returncode
+        code = subprocess.run([*mutmut, "run", "--max-children", str(args.max_children),
+                               *args.only], cwd=clone, env=env).returncode
     finally:
         done.set()
     print(f"\nmutmut ran {time.monotonic() - t0:.0f} s in {clone}; survivors: "
