@@ -63,7 +63,9 @@ SCOPES = {
               "tests": ["tests/engine", "tests/cli"],
               "also_copy": ENGINE_COPY},
     "exports": {"package": "nncore", "mutate": EXPORTS, "tests": ["tests/export"],
-                "also_copy": ENGINE_COPY},
+                "also_copy": ENGINE_COPY,
+                # the PyTorch cross-checks too (the default run deselects them)
+                "pytest_args": ["-m", "torch or not torch"]},
     "engine": {
         "package": "nncore", "mutate": ENGINE,
         "tests": ["tests/engine", "tests/data"],
@@ -98,7 +100,7 @@ def mutmut_table(scope: str, clone: Path) -> str:
             f'source_paths = ["{package}"]\n'
             f"do_not_mutate = {toml_list(skip)}\n"
             f"pytest_add_cli_args_test_selection = {toml_list(s['tests'])}\n"
-            'pytest_add_cli_args = ["-x", "-q"]\n'
+            f"pytest_add_cli_args = {toml_list(['-x', '-q', *s.get('pytest_args', [])])}\n"
             f"also_copy = {toml_list(s['also_copy'])}\n")
 
 
