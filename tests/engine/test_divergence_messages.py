@@ -129,3 +129,59 @@ def test_huge_but_finite_weights_are_not_taken_for_a_divergence() -> None:
     assert guard.check_epoch(1, 0.5, "loss") is None
     net.params_flat[2] = -np.inf
     assert guard.check_epoch(1, 0.5, "loss").layer == "out"
+
+
+# -- at an epoch's end, through Trainer.fit ---------------------------------------------------
+def linear_net() -> Network:
+    return Network(chain(("x", "Input", {"shape": [2]}),
+                         ("out", "Dense", {"units": 1, "activation": "linear"})), seed=0)
+
+
+def fit_collecting(net: Network, x, y, x_val=None, y_val=None, **cfg):
+    trainer = Trainer(net, TrainingConfig(**{"loss": "mse", "optimizer": "sgd",
+                                             "epochs": 3, "shuffle": False, **cfg}))
+    events: list = []
+    fin = trainer.fit(x, y, x_val, y_val, callback=events.append)
+    return fin, events
+
+
+def test_a_validation_loss_that_overflows_ends_the_run_at_the_epoch_end() -> None:
+    """Training batches are fine; the validation inputs overflow float32 in the layer, so
+    the check at the epoch's end stops the run, names the validation loss and restores the
+    weights of the last good epoch (the start)."""
+    from nncore.events import Diverged, EpochEnd
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 2)).astype(np.float32)
+    y = x.sum(axis=1, keepdims=True)
+    x_val = np.full((4, 2), 3e38, np.float32)
+    net = linear_net()
+    start = net.params_flat.copy()
+    fin, events = fit_collecting(net, x, y, x_val, y[:4], learning_rate=0.01, batch_size=8)
+    assert (fin.reason, fin.epochs_run) == ("diverged", 1)
+    (d,) = [e for e in events if isinstance(e, Diverged)]
+    assert (d.epoch, d.batch, d.restored_epoch) == (1, 0, 0)
+    assert d.message == fin.message
+    assert fin.message.startswith("training diverged: the validation loss became inf at "
+                                  "epoch 1. The weights from the last good epoch were "
+                                  "restored.")
+    assert not [e for e in events if isinstance(e, EpochEnd)]
+    np.testing.assert_array_equal(net.params_flat, start)
+
+
+def test_weights_made_infinite_by_the_last_update_of_an_epoch_end_the_run() -> None:
+    """One batch per epoch and a learning rate that overflows the weights: the loss and the
+    gradients were finite, so only the weights' check at the epoch's end sees it. Without
+    validation data the words name the weights, not a validation loss."""
+    from nncore.events import Diverged
+    x = np.full((4, 2), 1e16, np.float32)  # loss ~1e32 and gradients ~1e32: finite
+    y = np.zeros((4, 1), np.float32)
+    net = linear_net()
+    start = net.params_flat.copy()
+    fin, events = fit_collecting(net, x, y, learning_rate=1e7, batch_size=4)
+    assert (fin.reason, fin.epochs_run) == ("diverged", 1)
+    (d,) = [e for e in events if isinstance(e, Diverged)]
+    assert (d.epoch, d.batch, d.restored_epoch, d.layer) == (1, 0, 0, "out")
+    assert fin.message.startswith("training diverged: the weights became NaN/Inf at epoch "
+                                  "1; the first non-finite values appeared in Dense 'out'")
+    np.testing.assert_array_equal(net.params_flat, start)
+
