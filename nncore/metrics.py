@@ -79,7 +79,9 @@ class MetricsAccumulator:
 
     def _add_errors_exactly(self, out: np.ndarray, t: np.ndarray, batch_loss: float) -> None:
         self.loss_sum += batch_loss * len(t)
-        d = (out - t).reshape(-1).astype(np.float64)
+        # (The difference in float64 too: in float32 an output close to a large target
+        # would lose the error's low digits to cancellation.)
+        d = out.reshape(-1).astype(np.float64) - t.reshape(-1)
         self.sse += float(d @ d)
 
 

@@ -867,3 +867,26 @@ def test_the_step_leaves_out_the_layer_norms_only_when_asked():
     full = tr.train_step(xs, ts, 0.0)
     assert full.grad_norms is not None and len(full.grad_norms) == 2
     assert tr.train_step(xs, ts, 0.0, norms=False).grad_norms is None
+
+
+# -- evaluation ---------------------------------------------------------------------------
+def test_evaluation_metrics_are_summed_exactly_in_float64_in_inference_mode():
+    """Trainer.evaluate on a float32 regression network: the RMSE and R2 equal float64
+    sums over the outputs computed here (not the float32 batch losses), and dropout is off
+    (inference)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1000, 3)).astype(np.float32)
+    y = (x @ np.array([[1.5], [-2.0], [0.5]], np.float32) + 1000.0).astype(np.float32)
+    graph = GraphSpec.sequential([("Input", {"shape": [3]}),
+                                  ("Dense", {"units": 8, "activation": "tanh"}),
+                                  ("Dropout", {"rate": 0.5}),
+                                  ("Dense", {"units": 1, "activation": "linear"})])
+    net = Network(graph, seed=0)
+    trainer = Trainer(net, TrainingConfig(loss="mse"))
+    _, metrics = trainer.evaluate(x, y)
+    out = net.forward(x, training=False).astype(np.float64)
+    err = out - y.astype(np.float64)
+    sse = float(np.sum(err * err))
+    sst = float(np.sum((y - y.astype(np.float64).mean()) ** 2))
+    assert metrics["rmse"] == pytest.approx(math.sqrt(sse / len(y)), rel=1e-12)
+    assert metrics["r2"] == pytest.approx(1.0 - sse / sst, rel=1e-12)
