@@ -104,7 +104,7 @@ def weights_bytes(network: Network, *, normalizer: Any = None,
     docstring), for writing alone or as part of an :class:`~nncore.fileio.OutputSet`."""
     arrays: dict[str, np.ndarray] = dict(network.get_weights())
     norm_mode = None
-    if normalizer is not None and getattr(normalizer, "fitted", False):
+    if normalizer is not None and normalizer.fitted:
         norm_mode = normalizer.mode
         for k, v in normalizer.state_arrays().items():
             arrays[NORM_PREFIX + k] = np.asarray(v)

@@ -1,0 +1,69 @@
+"""Weights files at their edges: metadata written by save_weights, an unfitted normaliser
+left out, the default project name, and target scaling undone per output in the
+prediction's dtype. Written against mutation-testing survivors (issue 19)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+
+from nncore.data.preprocess import Normalizer
+from nncore.network import Network
+from nncore.spec import GraphSpec
+from nncore.weights import NORM_PREFIX, WeightsFile, read_weights, save_weights, weights_bytes
+
+
+def two_outputs() -> Network:
+    return Network(GraphSpec.sequential([("Input", {"shape": [3]}),
+                                         ("Dense", {"units": 2, "activation": "linear"})]),
+                   seed=0)
+
+
+def test_save_weights_writes_the_metadata_it_is_given(tmp_path) -> None:
+    net = two_outputs()
+    path = tmp_path / "w.npz"
+    save_weights(path, net, class_names=["no", "yes"], task="classification",
+                 project_name="Mine")
+    w = read_weights(path, net.weight_shapes())
+    assert w.class_names == ["no", "yes"]
+    assert (w.meta["task"], w.meta["project"]) == ("classification", "Mine")
+
+
+def test_without_a_project_name_the_metadata_names_none() -> None:
+    with np.load(io.BytesIO(weights_bytes(two_outputs()))) as z:
+        meta = json.loads(str(z["__meta__"]))
+    assert meta["project"] == "" and meta["normalization"] is None
+
+
+def test_an_unfitted_normaliser_is_not_saved(tmp_path) -> None:
+    net = two_outputs()
+    path = tmp_path / "w.npz"
+    save_weights(path, net, normalizer=Normalizer("standardize"))
+    w = read_weights(path, net.weight_shapes())
+    assert w.norm_mode is None and not w.norm_arrays
+    fitted = Normalizer("standardize").fit(np.arange(12.0).reshape(4, 3))
+    save_weights(path, net, normalizer=fitted)
+    w = read_weights(path, net.weight_shapes())
+    assert w.norm_mode == "standardize"
+    np.testing.assert_array_equal(w.norm_arrays["mean"], [4.5, 5.5, 6.5])
+    assert not any(k.startswith(NORM_PREFIX) for k in w.arrays)
+
+
+def test_target_scaling_is_undone_per_output_in_the_predictions_dtype() -> None:
+    w = WeightsFile({}, {"target_mean": [10.0, -5.0], "target_std": [2.0, 0.5]})
+    pred = np.array([[1.0, 2.0], [0.0, -4.0], [0.5, 0.5]], np.float32)
+    out = w.unscale_targets(pred)
+    assert out.dtype == np.float32 and out.shape == (3, 2)
+    np.testing.assert_allclose(out, [[12.0, -4.0], [10.0, -7.0], [11.0, -4.75]])
+    # images of outputs (n, 1, 2): the same per-output scaling on the flattened values
+    images = w.unscale_targets(pred.reshape(3, 1, 2))
+    assert images.shape == (3, 1, 2)
+    np.testing.assert_allclose(images.reshape(3, 2), out)
+
+
+def test_half_a_target_scaling_is_no_scaling() -> None:
+    pred = np.array([[1.0], [2.0]], np.float32)
+    for meta in ({"target_mean": [3.0]}, {"target_std": [2.0]}, {}):
+        assert WeightsFile({}, meta).unscale_targets(pred) is pred
