@@ -18,15 +18,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from nncore.config import TrainingConfig
-from nncore.data import Dataset
 from nncore.data.subsets import classes_option, train_samples_option
 from nncore.errors import DataError, FormatError, NetCanvasError, ParameterError, SpecError
 from nncore.fileio import atomic_write_bytes, atomic_write_text  # noqa: F401 (re-exported)
 from nncore.params import Param
-from nncore.readers import parse_json, read_bounded
+from nncore.points import points_dataset
+from nncore.readers import is_number, parse_json, read_bounded, short_value
 from nncore.registry import layer_class
 from nncore.spec import EdgeSpec, GraphSpec, NodeSpec
 
@@ -39,7 +37,6 @@ MAX_NODES = 10_000
 
 DATA_SOURCES = ("synthetic", "bundled", "file", "points")
 #: Most points a "points" data source holds (points are placed and edited by hand).
-MAX_POINTS = 100_000
 NORMALIZATIONS = ("standardize", "minmax", "none")
 
 DATA_SCHEMA: tuple[Param, ...] = (
@@ -175,12 +172,12 @@ def _graph_from(net: Any) -> GraphSpec:
     nodes_raw = net.get("nodes")
     edges_raw = net.get("edges", [])
     if not isinstance(nodes_raw, list):
-        raise FormatError(f"network.nodes: expected a list, got {_short(nodes_raw)}")
+        raise FormatError(f"network.nodes: expected a list, got {short_value(nodes_raw)}")
     if len(nodes_raw) > MAX_NODES:
         raise FormatError(f"network.nodes: {len(nodes_raw)} nodes is more than the "
                           f"{MAX_NODES} allowed")
     if not isinstance(edges_raw, list):
-        raise FormatError(f"network.edges: expected a list, got {_short(edges_raw)}")
+        raise FormatError(f"network.edges: expected a list, got {short_value(edges_raw)}")
     g = GraphSpec()
     ids: set[str] = set()
     for i, raw in enumerate(nodes_raw):
@@ -195,7 +192,7 @@ def _graph_from(net: Any) -> GraphSpec:
 def _node_from(raw: Any, where: str, ids: set[str]) -> NodeSpec:
     """One node; ``ids`` are those of the nodes before it (an id must be unique)."""
     if not isinstance(raw, dict):
-        raise FormatError(f"{where}: expected an object, got {_short(raw)}")
+        raise FormatError(f"{where}: expected an object, got {short_value(raw)}")
     _only_keys(raw, {"id", "type", "params", "position", "frozen"}, where)
     node_id = _get(raw, "id", str, None, f"{where}.id")
     if not node_id.strip():
@@ -206,8 +203,8 @@ def _node_from(raw: Any, where: str, ids: set[str]) -> NodeSpec:
     params = _layer_params_from(raw.get("params", {}), node_id, type_, where)
     pos = raw.get("position", [0.0, 0.0])
     if (not isinstance(pos, list) or len(pos) != 2
-            or not all(_is_number(v) and math.isfinite(v) for v in pos)):
-        raise FormatError(f"{where}.position: expected [x, y] numbers, got {_short(pos)}")
+            or not all(is_number(v) and math.isfinite(v) for v in pos)):
+        raise FormatError(f"{where}.position: expected [x, y] numbers, got {short_value(pos)}")
     frozen = _get(raw, "frozen", bool, False, f"{where}.frozen")
     return NodeSpec(node_id, type_, params, (float(pos[0]), float(pos[1])), frozen)
 
@@ -220,7 +217,7 @@ def _layer_params_from(params: Any, node_id: str, type_: str, where: str) -> dic
     except SpecError as e:
         raise FormatError(f"{where}.type: {e}") from None
     if not isinstance(params, dict):
-        raise FormatError(f"{where}.params: expected an object, got {_short(params)}")
+        raise FormatError(f"{where}.params: expected an object, got {short_value(params)}")
     schema = {p.name: p for p in cls.schema}
     clean = {}
     for key, value in params.items():
@@ -238,7 +235,7 @@ def _layer_params_from(params: Any, node_id: str, type_: str, where: str) -> dic
 
 def _edge_from(raw: Any, where: str, ids: set[str]) -> EdgeSpec:
     if not isinstance(raw, dict):
-        raise FormatError(f"{where}: expected an object, got {_short(raw)}")
+        raise FormatError(f"{where}: expected an object, got {short_value(raw)}")
     _only_keys(raw, {"source", "target"}, where)
     src = _get(raw, "source", str, None, f"{where}.source")
     dst = _get(raw, "target", str, None, f"{where}.target")
@@ -250,7 +247,7 @@ def _edge_from(raw: Any, where: str, ids: set[str]) -> EdgeSpec:
 
 def _data_from(raw: Any) -> DataSpec:
     if not isinstance(raw, dict):
-        raise FormatError(f"data: expected an object, got {_short(raw)}")
+        raise FormatError(f"data: expected an object, got {short_value(raw)}")
     schema = {p.name: p for p in DATA_SCHEMA}
     extra = ("params", "points", "classes", "train_samples")
     _only_keys(raw, set(schema) | set(extra), "data")
@@ -258,7 +255,7 @@ def _data_from(raw: Any) -> DataSpec:
               if k not in extra}
     params = raw.get("params", {})
     if not isinstance(params, dict):
-        raise FormatError(f"data.params: expected an object, got {_short(params)}")
+        raise FormatError(f"data.params: expected an object, got {short_value(params)}")
     spec = DataSpec(**values, params=dict(params), points=raw.get("points"), classes=classes_option(
         raw.get("classes")), train_samples=train_samples_option(raw.get("train_samples", 0)))
     if spec.val_fraction + spec.test_fraction >= 0.95:
@@ -277,113 +274,11 @@ def _data_from(raw: Any) -> DataSpec:
     return spec
 
 
-# -- the points source --------------------------------------------------------------------
-
-def points_dataset(points: Any) -> Dataset:
-    """The :class:`~nncore.data.Dataset` of a "points" source's data (``DataSpec.points``):
-    ``task`` "classification" or "regression"; ``x`` a list of points, each a list of the
-    same number of numbers; ``y`` one class index (classification) or one number or list of
-    numbers (regression) per point; optional ``class_names`` (classification; default
-    "0", "1", ...) and ``feature_names``. Raises DataError naming the bad field by its path
-    in the project file (``data.points.x[3][1]``)."""
-    where = "data.points"
-    if not isinstance(points, dict):
-        raise DataError(f"{where}: expected an object, got {_short(points)}")
-    allowed = {"task", "x", "y", "class_names", "feature_names"}
-    for key in points:
-        if key not in allowed:
-            raise DataError(f"{where}.{key}: unknown field (allowed: "
-                            f"{', '.join(sorted(allowed))})")
-    task = points.get("task")
-    if task not in ("classification", "regression"):
-        raise DataError(f"{where}.task: expected \"classification\" or \"regression\", got "
-                        f"{_short(task)}")
-    x = _number_rows(points.get("x"), f"{where}.x", None)
-    y = _targets(points.get("y"), task, len(x), f"{where}.y")
-    names = {k: _names(points.get(k), f"{where}.{k}") for k in ("class_names",
-                                                                "feature_names")}
-    if task == "regression" and names["class_names"] is not None:
-        raise DataError(f"{where}.class_names: regression targets have no classes")
-    if names["feature_names"] is not None and len(names["feature_names"]) != x.shape[1]:
-        raise DataError(f"{where}.feature_names: {len(names['feature_names'])} names for "
-                        f"{x.shape[1]} features")
-    try:
-        return Dataset(x, y, task, names["class_names"], names["feature_names"],
-                       name="points", description="points stored in the project")
-    except DataError as e:
-        raise DataError(f"{where}: {e}") from None
-
-
-def points_to_json(ds: Dataset) -> dict[str, Any]:
-    """A data set of flat samples as ``DataSpec.points`` (plain JSON data; the inverse of
-    :func:`points_dataset`): each value the shortest decimal that reads back as the same
-    float32."""
-    y = ds.y[:, 0] if ds.task == "regression" and ds.y.shape[1] == 1 else ds.y
-    out: dict[str, Any] = {"task": ds.task, "x": _shortest(ds.X),
-                           "y": _shortest(y) if ds.task == "regression" else y.tolist()}
-    if ds.task == "classification":
-        out["class_names"] = list(ds.class_names or [])
-    if ds.feature_names is not None:
-        out["feature_names"] = list(ds.feature_names)
-    return out
-
-
-def _shortest(a: np.ndarray) -> list:
-    flat = np.empty(a.size, dtype=object)
-    flat[:] = [float(str(v)) for v in a.astype(np.float32).ravel()]
-    return flat.reshape(a.shape).tolist()
-
-
-def _number_rows(raw: Any, where: str, width: int | None) -> np.ndarray:
-    """A list of rows of finite numbers, all of one width (``width`` if given)."""
-    if not isinstance(raw, list) or not raw:
-        raise DataError(f"{where}: expected a non-empty list, got {_short(raw)}")
-    if len(raw) > MAX_POINTS:
-        raise DataError(f"{where}: {len(raw):,} points is more than the {MAX_POINTS:,} a "
-                        "project holds; save them as a CSV file and use the file source")
-    for i, row in enumerate(raw):
-        if not isinstance(row, list) or not row:
-            raise DataError(f"{where}[{i}]: expected a list of numbers, got {_short(row)}")
-        width = len(row) if width is None else width
-        if len(row) != width:
-            raise DataError(f"{where}[{i}]: expected {width} numbers, got {len(row)}")
-        for j, v in enumerate(row):
-            if not (_is_number(v) and math.isfinite(v)):
-                raise DataError(f"{where}[{i}][{j}]: expected a number, got {_short(v)}")
-    return np.array(raw, dtype=np.float64)
-
-
-def _targets(raw: Any, task: str, n: int, where: str) -> np.ndarray:
-    """One target per point: class indices, or numbers (lists of numbers) for regression."""
-    if not isinstance(raw, list) or len(raw) != n:
-        count = len(raw) if isinstance(raw, list) else _short(raw)
-        raise DataError(f"{where}: expected a list of {n} targets (one per point), got "
-                        f"{count}")
-    if task == "regression" and isinstance(raw[0], list):
-        return _number_rows(raw, where, None)
-    for i, v in enumerate(raw):
-        ok = (isinstance(v, int) and not isinstance(v, bool) and v >= 0
-              if task == "classification" else _is_number(v) and math.isfinite(v))
-        if not ok:
-            want = "a class index (0, 1, ...)" if task == "classification" else "a number"
-            raise DataError(f"{where}[{i}]: expected {want}, got {_short(v)}")
-    return np.array(raw, dtype=np.int64 if task == "classification" else np.float64)
-
-
-def _names(raw: Any, where: str) -> list[str] | None:
-    if raw is None:
-        return None
-    if (not isinstance(raw, list) or not all(isinstance(v, str) for v in raw)
-            or len(set(raw)) != len(raw)):
-        raise DataError(f"{where}: expected a list of different texts, got {_short(raw)}")
-    return list(raw)
-
-
 def _training_from(raw: Any) -> TrainingConfig:
     """The training settings, validated by :class:`TrainingConfig` alone; the loader only
     names a refused setting by its path in the file."""
     if not isinstance(raw, dict):
-        raise FormatError(f"training: expected an object, got {_short(raw)}")
+        raise FormatError(f"training: expected an object, got {short_value(raw)}")
     _only_keys(raw, {f.name for f in fields(TrainingConfig)}, "training")
     try:
         return TrainingConfig.from_dict(raw)
@@ -454,15 +349,6 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
 
 # -- helpers ----------------------------------------------------------------------------
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _short(v: Any) -> str:
-    r = json.dumps(v) if not isinstance(v, str) else repr(v)
-    return r if len(r) <= 60 else r[:57] + "..."
-
-
 def _only_keys(obj: dict, allowed: set[str], where: str) -> None:
     for k in obj:
         if k not in allowed:
@@ -478,9 +364,9 @@ def _get(obj: dict, key: str, typ: type, default: Any, where: str) -> Any:
         return default
     v = obj[key]
     if typ is bool and not isinstance(v, bool):
-        raise FormatError(f"{where}: expected true or false, got {_short(v)}")
+        raise FormatError(f"{where}: expected true or false, got {short_value(v)}")
     if typ is str and not isinstance(v, str):
-        raise FormatError(f"{where}: expected a text, got {_short(v)}")
+        raise FormatError(f"{where}: expected a text, got {short_value(v)}")
     return v
 
 
@@ -488,7 +374,7 @@ def _coerce(p: Param, value: Any, where: str) -> Any:
     try:
         return p.coerce(value)
     except ParameterError:
-        raise FormatError(f"{where}: expected {p.describe_range(value)}, got {_short(value)}"
+        raise FormatError(f"{where}: expected {p.describe_range(value)}, got {short_value(value)}"
                           ) from None
 
 

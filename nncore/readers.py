@@ -310,3 +310,15 @@ def read_npy(path: str | os.PathLike, what: str, error: ErrorClass,
         raise
     except (ValueError, OSError, EOFError) as e:
         raise error(f"{p}: unreadable array ({e})") from None
+
+
+def is_number(v: Any) -> bool:
+    """An int or float from parsed JSON (``true``/``false`` are not numbers)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def short_value(v: Any) -> str:
+    """How an error message quotes a value from a file: JSON (a text in quotes), cut to 60
+    characters."""
+    r = json.dumps(v) if not isinstance(v, str) else repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."

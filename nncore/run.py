@@ -38,7 +38,8 @@ from nncore.graph import analyze
 from nncore.memory import check_fits_memory, estimate_training_memory
 from nncore.network import Network
 from nncore.one_hot import OneHotTargets
-from nncore.project import DataSpec, Project, points_dataset
+from nncore.points import points_dataset
+from nncore.project import DataSpec, Project
 from nncore.spec import GraphSpec
 from nncore.trainer import Trainer
 from nncore.weights import WeightsFile, load_into

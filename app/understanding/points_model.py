@@ -18,7 +18,8 @@ import numpy as np
 from nncore.data import Dataset
 from nncore.data.synthetic import GENERATORS
 from nncore.edits import Edit
-from nncore.project import MAX_POINTS, Project, points_dataset, points_to_json
+from nncore.points import MAX_POINTS, points_dataset, points_to_json
+from nncore.project import Project
 
 #: The generators that draw points in a plane (the editor can regenerate from these).
 PLANE_GENERATORS = tuple(name for name, g in GENERATORS.items()

@@ -13,15 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nncore import project as project_module
+from nncore import points as points_module
 from nncore.errors import DataError, FormatError
+from nncore.points import points_dataset, points_to_json
 from nncore.project import (
     FORMAT_VERSION,
     DataSpec,
     Project,
     load_project,
-    points_dataset,
-    points_to_json,
     project_from_dict,
     save_project,
 )
@@ -179,6 +178,59 @@ def test_points_belong_to_the_points_source_only(monkeypatch):
     params["data"]["params"] = {"n_samples": 3}
     with pytest.raises(FormatError, match="takes no parameters"):
         project_from_dict(params)
-    monkeypatch.setattr(project_module, "MAX_POINTS", 100)
-    with pytest.raises(FormatError, match="120 points is more than the 100"):
+    monkeypatch.setattr(points_module, "MAX_POINTS", 120)  # as many as the limit: fine
+    project_from_dict(d)
+    monkeypatch.setattr(points_module, "MAX_POINTS", 119)
+    with pytest.raises(FormatError) as info:
         project_from_dict(d)
+    assert str(info.value) == ("data.points.x: 120 points is more than the 119 a project "
+                               "holds; save them as a CSV file and use the file source")
+
+
+def _c(**changes):  # a one-feature classification of two points, changed
+    return {"task": "classification", "x": [[1.0], [2.0]], "y": [0, 1], **changes}
+
+
+WORDS = [  # whole messages: what is wrong, where, and the value quoted as in the file
+    (5, "data.points: expected an object, got 5"),
+    (_c(zz=1), "data.points.zz: unknown field (allowed: class_names, feature_names, task, "
+               "x, y)"),
+    (_c(task="clustering"), "data.points.task: expected \"classification\" or "
+                            "\"regression\", got 'clustering'"),
+    (_c(x="abc"), "data.points.x: expected a non-empty list, got 'abc'"),
+    (_c(x=[[1.0], 3]), "data.points.x[1]: expected a list of numbers, got 3"),
+    (_c(x=[[1.0], []]), "data.points.x[1]: expected a list of numbers, got []"),
+    (_c(x=[[1.0], [2.0, 3.0]]), "data.points.x[1]: expected 1 number, got 2"),
+    (_c(x=[[1.0], ["a" * 70]]), "data.points.x[1][0]: expected a number, got '"
+                                + "a" * 56 + "..."),
+    (_c(x=[[1.0], ["a" * 58]]), "data.points.x[1][0]: expected a number, got '"
+                                + "a" * 58 + "'"),  # 60 characters quoted: kept whole
+    (_c(x=[[1.0], ["a" * 59]]), "data.points.x[1][0]: expected a number, got '"
+                                + "a" * 56 + "..."),  # 61: cut to 60
+    (_c(y="abc"), "data.points.y: expected a list of 2 targets (one per point), got 'abc'"),
+    (_c(y=[0]), "data.points.y: expected a list of 2 targets (one per point), got 1"),
+    (_c(x=[[1.0]]), "data.points.y: expected a list of 1 target (one per point), got 2"),
+    (_c(y=[0, 1.5]), "data.points.y[1]: expected a class index (0, 1, ...), got 1.5"),
+    (_c(task="regression", y=[1.0, "a"]), "data.points.y[1]: expected a number, got 'a'"),
+    (_c(task="regression", y=[[1.0], [2.0, 3.0]]),
+     "data.points.y[1]: expected 1 number, got 2"),
+    (_c(class_names="ab"), "data.points.class_names: expected a list of different texts, "
+                           "got 'ab'"),
+]
+
+
+@pytest.mark.parametrize("points, words", WORDS)
+def test_bad_points_are_refused_in_whole_words(points, words):
+    with pytest.raises(DataError) as info:
+        points_dataset(points)
+    assert str(info.value) == words
+
+
+def test_points_with_whole_numbers_are_float_data_with_their_names():
+    ds = points_dataset({"task": "regression", "x": [[1, 2], [3, 4]], "y": [5, 6]})
+    assert ds.X.dtype == ds.y.dtype == np.float32
+    np.testing.assert_array_equal(ds.X, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(ds.y.ravel(), [5, 6])
+    assert (ds.name, ds.description) == ("points", "points stored in the project")
+    c = points_dataset(_c())
+    assert c.y.dtype.kind == "i" and c.y.tolist() == [0, 1]
