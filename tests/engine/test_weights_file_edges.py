@@ -8,8 +8,10 @@ import io
 import json
 
 import numpy as np
+import pytest
 
 from nncore.data.preprocess import Normalizer
+from nncore.errors import FormatError
 from nncore.network import Network
 from nncore.spec import GraphSpec
 from nncore.weights import NORM_PREFIX, WeightsFile, read_weights, save_weights, weights_bytes
@@ -67,3 +69,52 @@ def test_half_a_target_scaling_is_no_scaling() -> None:
     pred = np.array([[1.0], [2.0]], np.float32)
     for meta in ({"target_mean": [3.0]}, {"target_std": [2.0]}, {}):
         assert WeightsFile({}, meta).unscale_targets(pred) is pred
+
+
+def test_the_metadata_holds_the_documented_keys() -> None:
+    net = two_outputs()
+    with np.load(io.BytesIO(weights_bytes(net, task="regression", project_name="P",
+                                          target_mean=[1.0, 2.0], target_std=[3.0, 4.0]))) as z:
+        meta = json.loads(str(z["__meta__"]))
+    assert set(meta) == {"format", "version", "project", "task", "class_names",
+                         "normalization", "inputs", "shapes", "target_mean", "target_std"}
+    assert (meta["format"], meta["version"], meta["task"]) == ("netcanvas-weights", 1,
+                                                               "regression")
+    assert meta["inputs"] == list(net.input_ids)
+    assert meta["shapes"] == {k: list(v) for k, v in net.weight_shapes().items()}
+    assert (meta["target_mean"], meta["target_std"]) == ([1.0, 2.0], [3.0, 4.0])
+
+
+def rewritten(tmp_path, change) -> tuple[Network, object]:
+    """A valid weights file, its arrays changed by ``change(dict)``, written again."""
+    net = two_outputs()
+    with np.load(io.BytesIO(weights_bytes(net))) as z:
+        arrays = {k: z[k] for k in z.files}
+    change(arrays)
+    path = tmp_path / "w.npz"
+    np.savez(path, **arrays)
+    return net, path
+
+
+def test_a_weights_file_with_text_arrays_or_class_names_is_refused_in_words(tmp_path) -> None:
+    key = next(k for k in two_outputs().weight_shapes() if k.endswith("/W"))
+    _, path = rewritten(tmp_path, lambda a: a.update({key: np.array([["a", "b"]] * 3)}))
+    with pytest.raises(FormatError) as info:
+        read_weights(path)
+    assert str(info.value) == f"{path}: weight {key!r} has dtype <U1; expected numbers"
+
+    _, path = rewritten(tmp_path, lambda a: a.update({NORM_PREFIX + "mean": np.array(["x"])}))
+    with pytest.raises(FormatError) as info:
+        read_weights(path)
+    assert str(info.value) == f"{path}: {NORM_PREFIX}mean has dtype <U1; expected numbers"
+
+    def names(a):
+        meta = json.loads(str(a["__meta__"]))
+        meta["class_names"] = "ab"
+        a["__meta__"] = np.array(json.dumps(meta))
+
+    _, path = rewritten(tmp_path, names)
+    with pytest.raises(FormatError) as info:
+        read_weights(path)
+    assert str(info.value) == (f"{path}: __meta__.class_names: expected a list of texts or "
+                               f"null, got 'ab'")
