@@ -8,14 +8,20 @@ that computes the wrong function consistently (a ReLU state never written) passe
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from nncore.errors import TrainingError
+from nncore.config import TrainingConfig
+from nncore.errors import ShapeError, TrainingError
 from nncore.layers import recurrent
 from nncore.layers.gru import GRU
 from nncore.layers.lstm import LSTM
 from nncore.layers.simple_rnn import SimpleRNN
+from nncore.network import Network
+from nncore.spec import GraphSpec
+from nncore.trainer import Trainer
 from tests.engine.test_layers import build
 
 
@@ -233,3 +239,73 @@ def test_training_memory_is_what_a_training_pass_holds(cls, rs):
     allocated = sum(a.size for a in layer._buffers.values())
     assert allocated % B == 0
     assert declared == allocated // B + 3 * out_size
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_backward_before_any_forward_is_refused_with_the_reason(cls):
+    layer = layer_for(cls, {"units": 2}, (2, 3, 2))
+    with pytest.raises(TrainingError, match=re.escape(
+            f"{cls.__name__} 'under_test': backward needs the step states of a forward pass "
+            "with training=True") + "$"):
+        layer.backward(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_a_flat_input_is_refused_with_the_ways_to_make_sequences(cls):
+    with pytest.raises(ShapeError, match=re.escape(
+            f"{cls.__name__} 'r': expects sequences of shape (time steps, features), got "
+            "(4,); use an Input of shape [T, F], a Reshape to [T, F], or a recurrent layer "
+            "with return_sequences before it") + "$"):
+        cls("r", units=3).compute_output_shape([(4,)])
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_training_buffers_are_allocated_once_per_batch_geometry(cls):
+    """Counted, not timed: passes of the same batch shape reuse the same arrays; another
+    shape gets new ones (and the results stay those of the step equations)."""
+    layer = layer_for(cls, {"units": 3, "return_sequences": True}, (4, 5, 2))
+    rng = np.random.default_rng(12)
+    x, small = rng.normal(0, 1, (4, 5, 2)), rng.normal(0, 1, (2, 5, 2))
+    layer.forward(x, training=True)
+    first = {k: id(v) for k, v in layer._buffers.items()}
+    kept = dict(layer._buffers)  # keep them alive so ids are not reused
+    out = layer.forward(x, training=True)
+    assert {k: id(v) for k, v in layer._buffers.items()} == first
+    out_small = layer.forward(small, training=True)
+    assert all(id(v) != first[k] for k, v in layer._buffers.items())
+    np.testing.assert_allclose(out_small, reference(cls, layer.config, layer.weights, small),
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out, reference(cls, layer.config, layer.weights, x),
+                               rtol=1e-12, atol=1e-14)
+    del kept
+
+
+@pytest.mark.parametrize("l1,l2", [(0.0, 0.05), (0.03, 0.0)])
+@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
+def test_penalties_reach_both_kernels_and_no_bias(kind, l1, l2):
+    """One SGD step with a penalty minus the same step without it: -lr (2 l2 w + l1
+    sign(w)) for W and U (Keras' kernel and recurrent regularizers), 0 for the biases."""
+    g = GraphSpec.sequential([("Input", {"shape": [4, 2]}), (kind, {"units": 3}),
+                              ("Dense", {"units": 1, "activation": "linear"})])
+    rng = np.random.default_rng(13)
+    x, y = rng.normal(0, 1, (5, 4, 2)), rng.normal(0, 1, (5, 1))
+    after, before = {}, None
+    for pen in (False, True):
+        net = Network(g, dtype=np.float64, seed=3)
+        wrng = np.random.default_rng(14)  # every array away from its start (biases not 0)
+        net.set_weights({k: wrng.normal(0, 0.5, v.shape) for k, v in net.get_weights().items()})
+        before = net.get_weights()
+        cfg = TrainingConfig(loss="mse", optimizer="sgd", learning_rate=0.1,
+                             l1=l1 if pen else 0.0, l2=l2 if pen else 0.0)
+        trainer = Trainer(net, cfg)
+        trainer.train_step(*trainer.prepare(x, y, "batch"), lr=0.1)
+        after[pen] = net.get_weights()
+    node = kind.lower() + "1"
+    for name in ("W", "U", "b", "rb"):
+        key = f"{node}/{name}"
+        if key not in before:
+            continue
+        w = before[key]
+        want = -0.1 * (2 * l2 * w + l1 * np.sign(w)) if name in ("W", "U") else 0 * w
+        np.testing.assert_allclose(after[True][key] - after[False][key], want,
+                                   rtol=1e-9, atol=1e-15, err_msg=key)
