@@ -142,7 +142,7 @@ class Dot(Layer):
     def _unit(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sq = np.sum(x * x, axis=1, keepdims=True)
         norm = np.sqrt(np.maximum(sq, self.EPS))
-        return x / norm, norm, sq > self.EPS
+        return x / norm, norm, sq >= self.EPS  # not clamped (ties are not below the limit)
 
     def forward(self, xs, training):
         a, b = xs
