@@ -1,0 +1,169 @@
+"""Edges of the image layers the broader tests in test_conv.py leave open: float32 stays
+float32 through every image layer (forward, backward and the work arrays they keep),
+average pooling with padding on one axis only or a non-square window checked against a
+plain loop over the real (non-padded) cells, a rate-0 SpatialDropout2D that draws no random
+numbers, and size errors that name a non-square window in height-by-width order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nncore.errors import ShapeError
+from nncore.layers.convolution import Conv2D
+from nncore.layers.image import Scratch
+from nncore.layers.pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
+from nncore.layers.spatial_dropout import SpatialDropout2D
+from tests.engine.test_conv import build
+
+# (layer class, per-sample input shape, parameters): disjoint and overlapping windows, with
+# and without padding, so every branch of every backward pass is taken.
+IMAGE_LAYERS = [
+    (Conv2D, (2, 5, 4), {"filters": 3, "kernel_size": [3, 2], "padding": "same",
+                         "activation": "relu"}),
+    (Conv2D, (2, 6, 5), {"filters": 2, "kernel_size": [2, 2], "strides": [2, 1],
+                         "padding": "valid", "activation": "tanh"}),
+    (MaxPool2D, (2, 4, 6), {"pool_size": [2, 2]}),
+    (MaxPool2D, (2, 5, 5), {"pool_size": [3, 3], "strides": [1, 1], "padding": "same"}),
+    (AvgPool2D, (2, 4, 6), {"pool_size": [2, 3]}),
+    (AvgPool2D, (2, 5, 3), {"pool_size": [2, 2], "padding": "same"}),
+    (AvgPool2D, (2, 5, 5), {"pool_size": [3, 2], "strides": [1, 1], "padding": "same"}),
+    (AvgPool2D, (2, 6, 6), {"pool_size": [3, 3], "strides": [2, 2], "padding": "valid"}),
+    (GlobalAveragePooling2D, (3, 4, 5), {}),
+    (SpatialDropout2D, (4, 3, 3), {"rate": 0.5}),
+]
+
+
+def _held_arrays(layer):
+    """The float arrays a layer keeps between steps: its attributes and cached work arrays."""
+    for name, value in vars(layer).items():
+        if isinstance(value, Scratch):
+            value = value.array
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            yield name, value
+
+
+@pytest.mark.parametrize("cls,shape,params", IMAGE_LAYERS,
+                         ids=[f"{c.type_name}-{i}" for i, (c, _, _) in enumerate(IMAGE_LAYERS)])
+def test_float32_stays_float32_through_every_image_layer(cls, shape, params):
+    """The engine trains in float32 by default: a float64 output, gradient or work array
+    would double the memory and the time of every step after it."""
+    rng = np.random.default_rng(11)
+    x64 = rng.normal(0, 1, (3, *shape))
+    layers = {dt: build(cls, shape, dtype=dt, seed=4, **params)
+              for dt in (np.float32, np.float64)}
+    g64 = rng.normal(0, 1, (3, *layers[np.float64].output_shape))
+    out = {}
+    for dt, layer in layers.items():
+        x, g = x64.astype(dt), g64.astype(dt)
+        assert layer.forward(x, False).dtype == dt
+        y = layer.forward(x, True)
+        dx = layer.backward(g)
+        assert y.dtype == dt and dx.dtype == dt, cls.type_name
+        for name, grad in layer.grads.items():
+            assert grad.dtype == dt, name
+        if dt == np.float32:
+            held = {n: a.dtype for n, a in _held_arrays(layer) if n != "_count"}
+            assert all(d == np.float32 for d in held.values()), held
+        if cls is SpatialDropout2D:  # float32 and float64 draws differ: check each
+            np.testing.assert_array_equal(y, x * layer.mask)
+            np.testing.assert_array_equal(dx, g * layer.mask)
+        else:
+            out[dt] = (y, dx)
+    # the same numbers either way
+    for a32, a64 in zip(*out.values()):
+        np.testing.assert_allclose(a32, a64, rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# average pooling against a loop over the real cells
+# ---------------------------------------------------------------------------------------------
+def _windows(shape, pads, pool, strides, out):
+    """For every output (r, q): the real input rows and columns of its window."""
+    (pt, pl) = pads
+    _, h, w = shape
+    for r in range(out[0]):
+        for q in range(out[1]):
+            r0, q0 = r * strides[0] - pt, q * strides[1] - pl
+            rows = range(max(r0, 0), min(r0 + pool[0], h))
+            cols = range(max(q0, 0), min(q0 + pool[1], w))
+            yield r, q, [(i, j) for i in rows for j in cols]
+
+
+def _loop_avgpool(x, g, shape, pads, pool, strides, out):
+    """Forward (mean over the real cells of each window) and backward (each window's
+    gradient shared equally among its real cells), one cell at a time."""
+    n, c = x.shape[:2]
+    y = np.zeros((n, c, *out))
+    dx = np.zeros_like(x)
+    for r, q, cells in _windows(shape, pads, pool, strides, out):
+        for i, j in cells:
+            y[:, :, r, q] += x[:, :, i, j] / len(cells)
+            dx[:, :, i, j] += g[:, :, r, q] / len(cells)
+    return y, dx
+
+
+# (shape, params, (top, left) padding, output size): padding on one axis only (an even
+# total split in two, an odd total all after), and a non-square window with none
+AVG_CASES = [
+    ((2, 4, 5), {"pool_size": [2, 3], "strides": [2, 1], "padding": "same"}, (0, 1), (2, 5)),
+    ((2, 4, 5), {"pool_size": [2, 2], "strides": [2, 1], "padding": "same"}, (0, 0), (2, 5)),
+    ((1, 5, 4), {"pool_size": [3, 2], "strides": [1, 2], "padding": "same"}, (1, 0), (5, 2)),
+    ((2, 4, 6), {"pool_size": [2, 3]}, (0, 0), (2, 2)),
+    ((1, 6, 4), {"pool_size": [3, 1], "strides": [1, 1]}, (0, 0), (4, 4)),
+]
+
+
+@pytest.mark.parametrize("shape,params,pads,out", AVG_CASES)
+def test_avgpool_divides_by_the_real_cells_with_padding_on_one_axis(shape, params, pads, out):
+    layer = build(AvgPool2D, shape, **params)
+    assert layer.output_shape == (shape[0], *out)
+    rng = np.random.default_rng(12)
+    x = rng.uniform(1, 2, (3, *shape))  # all positive: a padded cell counted would show
+    g = rng.normal(0, 1, (3, *layer.output_shape))
+    pool, strides, _ = layer.window
+    want_y, want_dx = _loop_avgpool(x, g, shape, pads, pool, strides, out)
+    for training in (False, True):
+        np.testing.assert_allclose(layer.forward(x, training), want_y, rtol=1e-12)
+    np.testing.assert_allclose(layer.backward(g), want_dx, rtol=1e-12, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# SpatialDropout2D
+# ---------------------------------------------------------------------------------------------
+def test_spatial_dropout_at_rate_zero_draws_no_random_numbers():
+    """The generator is the network's, shared with the shuffling and the other dropout
+    layers: a layer that drops nothing must leave their draws as they were."""
+    layer = build(SpatialDropout2D, (3, 2, 2), rate=0.0)
+    before = layer.rng.bit_generator.state
+    x = np.random.default_rng(13).normal(0, 1, (4, 3, 2, 2)).astype(np.float32)
+    y = layer.forward(x, True)
+    assert layer.rng.bit_generator.state == before
+    assert y is x and layer.mask is None
+    g = np.ones_like(x)
+    assert layer.backward(g) is g
+
+
+def test_spatial_dropout_mask_keeps_the_input_dtype_and_scale():
+    layer = build(SpatialDropout2D, (40, 1, 1), rate=0.5)
+    x = np.ones((25, 40, 1, 1), np.float32)
+    y = layer.forward(x, True)
+    assert layer.mask.dtype == np.float32 and y.dtype == np.float32
+    assert set(np.unique(y)) == {0.0, 2.0}
+
+
+# ---------------------------------------------------------------------------------------------
+# size errors
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls,params,shape,words", [
+    (MaxPool2D, {"pool_size": [3, 2]}, (1, 2, 5),
+     "the 3x2 pool window does not fit the 2x5 input with padding 'valid'"),
+    (AvgPool2D, {"pool_size": [1, 4]}, (1, 6, 3),
+     "the 1x4 pool window does not fit the 6x3 input with padding 'valid'"),
+    (Conv2D, {"kernel_size": [2, 3], "dilation_rate": [3, 1], "padding": "valid"}, (1, 3, 8),
+     "the 2x3 kernel (dilated to 4x3) does not fit the 3x8 input with padding 'valid'"),
+])
+def test_a_window_that_does_not_fit_is_named_height_by_width(cls, params, shape, words):
+    with pytest.raises(ShapeError) as e:
+        cls("n", **params).compute_output_shape([shape])
+    assert words in str(e.value)
