@@ -6,6 +6,8 @@ numbers, and size errors that name a non-square window in height-by-width order.
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -111,6 +113,10 @@ AVG_CASES = [
     ((1, 5, 4), {"pool_size": [3, 2], "strides": [1, 2], "padding": "same"}, (1, 0), (5, 2)),
     ((2, 4, 6), {"pool_size": [2, 3]}, (0, 0), (2, 2)),
     ((1, 6, 4), {"pool_size": [3, 1], "strides": [1, 1]}, (0, 0), (4, 4)),
+    # windows overlapping down the rows only, while the column stride covers both sizes
+    ((2, 5, 4), {"pool_size": [2, 2], "strides": [1, 2]}, (0, 0), (4, 2)),
+    # and across the columns only, the row stride covering both sizes
+    ((2, 4, 7), {"pool_size": [2, 3], "strides": [3, 2]}, (0, 0), (1, 3)),
 ]
 
 
@@ -126,6 +132,30 @@ def test_avgpool_divides_by_the_real_cells_with_padding_on_one_axis(shape, param
     for training in (False, True):
         np.testing.assert_allclose(layer.forward(x, training), want_y, rtol=1e-12)
     np.testing.assert_allclose(layer.backward(g), want_dx, rtol=1e-12, atol=1e-15)
+
+
+def _loop_maxpool_gradient(x, g, shape, pads, pool, strides, out):
+    """Each window's gradient to its first largest real cell, in row-major window order."""
+    dx = np.zeros_like(x)
+    for r, q, cells in _windows(shape, pads, pool, strides, out):
+        for s in range(x.shape[0]):
+            for ch in range(x.shape[1]):
+                values = [x[s, ch, i, j] for i, j in cells]
+                i, j = cells[int(np.argmax(values))]  # argmax: the first maximum
+                dx[s, ch, i, j] += g[s, ch, r, q]
+    return dx
+
+
+@pytest.mark.parametrize("shape,params,pads,out", AVG_CASES)
+def test_maxpool_gradient_goes_to_each_windows_first_maximum(shape, params, pads, out):
+    layer = build(MaxPool2D, shape, **params)
+    rng = np.random.default_rng(15)
+    x = rng.integers(-2, 3, (3, *shape)).astype(float)  # many ties
+    g = rng.normal(0, 1, (3, *layer.output_shape))
+    pool, strides, _ = layer.window
+    layer.forward(x, True)
+    want = _loop_maxpool_gradient(x, g, shape, pads, pool, strides, out)
+    np.testing.assert_allclose(layer.backward(g), want, rtol=1e-12, atol=1e-15)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,3 +197,70 @@ def test_a_window_that_does_not_fit_is_named_height_by_width(cls, params, shape,
     with pytest.raises(ShapeError) as e:
         cls("n", **params).compute_output_shape([shape])
     assert words in str(e.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# the memory estimate's figure for each layer, against what a training step allocates
+# ---------------------------------------------------------------------------------------------
+MEMORY_CASES = [
+    (MaxPool2D, (8, 16, 16), {"pool_size": [2, 2]}),
+    (MaxPool2D, (8, 16, 18), {"pool_size": [2, 3], "strides": [2, 3]}),
+    (MaxPool2D, (8, 16, 16), {"pool_size": [3, 3], "strides": [1, 1], "padding": "same"}),
+    (MaxPool2D, (4, 13, 13), {"pool_size": [3, 3], "strides": [2, 2]}),
+    (MaxPool2D, (8, 15, 16), {"pool_size": [3, 2], "strides": [1, 2], "padding": "same"}),
+    (MaxPool2D, (4, 12, 12), {"pool_size": [5, 1], "strides": [1, 1], "padding": "same"}),
+    (AvgPool2D, (8, 16, 16), {"pool_size": [2, 2]}),
+    (AvgPool2D, (8, 16, 18), {"pool_size": [2, 3], "strides": [2, 3]}),
+    (AvgPool2D, (4, 13, 13), {"pool_size": [3, 3], "strides": [2, 2]}),
+    (AvgPool2D, (8, 15, 16), {"pool_size": [3, 2], "strides": [1, 2], "padding": "same"}),
+    (AvgPool2D, (4, 12, 12), {"pool_size": [2, 4], "strides": [2, 2], "padding": "same"}),
+    (GlobalAveragePooling2D, (32, 16, 16), {}),
+    (SpatialDropout2D, (8, 16, 16), {"rate": 0.3}),
+    (Conv2D, (8, 16, 16), {"filters": 8, "kernel_size": [3, 3]}),
+    (Conv2D, (3, 16, 16), {"filters": 16, "kernel_size": [5, 5], "strides": [2, 2],
+                           "activation": "tanh"}),
+]
+
+
+@pytest.mark.parametrize("cls,shape,params", MEMORY_CASES,
+                         ids=[f"{c.type_name}-{i}" for i, (c, _, _) in enumerate(MEMORY_CASES)])
+def test_training_floats_match_what_a_training_step_allocates(cls, shape, params):
+    """``training_floats`` (the memory estimate's figure per sample) against what a first
+    training step allocates: the layer's output, its work arrays (cached or not) and the
+    output's gradient. Overlapping pool windows keep per-tap planes k times the input's
+    size, which the estimate once left out (2 to 15 times too low)."""
+    layer = build(cls, shape, dtype=np.float32, **params)
+    estimated = layer.training_floats(layer.input_shapes)
+    measured = _step_floats(layer)
+    assert 0.9 <= estimated / measured <= 1.15, (estimated, measured)
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("shape,params", [((8, 16, 16), {"pool_size": [2, 2]}),
+                                          ((8, 16, 18), {"pool_size": [2, 3]}),
+                                          ((8, 16, 18), {"pool_size": [2, 3],
+                                                         "strides": [3, 3]})])
+def test_pool_windows_side_by_side_need_no_per_tap_planes(cls, shape, params):
+    """Windows that do not overlap (strides at least the window, the default) copy each
+    tap's gradient straight into place: a training step allocates less than three times
+    the input, where per-tap planes alone would take the window's size times the input."""
+    layer = build(cls, shape, dtype=np.float32, **params)
+    assert _step_floats(layer) < 3 * np.prod(shape)
+
+
+def _step_floats(layer, n=64):
+    """Floats per sample a first float32 training step of ``layer`` allocates (tracemalloc's
+    peak), its output kept, plus the output's gradient it is handed and less the input's
+    gradient it returns (the layer before's output gradient, counted there)."""
+    rng = np.random.default_rng(14)
+    x = rng.normal(0, 1, (n, *layer.input_shapes[0])).astype(np.float32)
+    g = rng.normal(0, 1, (n, *layer.output_shape)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        y = layer.forward(x, True)  # kept, as the network keeps every output
+        dx = layer.backward(g)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert y.dtype == dx.dtype == np.float32
+    return (peak + g.nbytes - dx.nbytes) / (n * 4)
