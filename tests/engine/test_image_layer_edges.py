@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from nncore.errors import ShapeError
+from nncore.layers import convolution, halves
 from nncore.layers.convolution import Conv2D
 from nncore.layers.image import Scratch
 from nncore.layers.pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
@@ -202,6 +203,14 @@ def test_a_window_that_does_not_fit_is_named_height_by_width(cls, params, shape,
 # ---------------------------------------------------------------------------------------------
 # the memory estimate's figure for each layer, against what a training step allocates
 # ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def one_thread(monkeypatch):
+    """Large jobs on the calling thread only: tracemalloc then sees the same allocations on
+    every run (the helper thread's pool, created on first use and again in a forked child,
+    would count; two halves at once make the peak depend on timing)."""
+    monkeypatch.setattr(halves, "_enabled", False)
+
+
 MEMORY_CASES = [
     (MaxPool2D, (8, 16, 16), {"pool_size": [2, 2]}),
     (MaxPool2D, (8, 16, 18), {"pool_size": [2, 3], "strides": [2, 3]}),
@@ -224,7 +233,8 @@ MEMORY_CASES = [
 
 @pytest.mark.parametrize("cls,shape,params", MEMORY_CASES,
                          ids=[f"{c.type_name}-{i}" for i, (c, _, _) in enumerate(MEMORY_CASES)])
-def test_training_floats_match_what_a_training_step_allocates(cls, shape, params):
+def test_training_floats_match_what_a_training_step_allocates(one_thread, cls, shape,
+                                                              params):
     """``training_floats`` (the memory estimate's figure per sample) against what a first
     training step allocates: the layer's output, its work arrays (cached or not) and the
     output's gradient. Overlapping pool windows keep per-tap planes k times the input's
@@ -240,7 +250,7 @@ def test_training_floats_match_what_a_training_step_allocates(cls, shape, params
                                           ((8, 16, 18), {"pool_size": [2, 3]}),
                                           ((8, 16, 18), {"pool_size": [2, 3],
                                                          "strides": [3, 3]})])
-def test_pool_windows_side_by_side_need_no_per_tap_planes(cls, shape, params):
+def test_pool_windows_side_by_side_need_no_per_tap_planes(one_thread, cls, shape, params):
     """Windows that do not overlap (strides at least the window, the default) copy each
     tap's gradient straight into place: a training step allocates less than three times
     the input, where per-tap planes alone would take the window's size times the input."""
@@ -264,3 +274,58 @@ def _step_floats(layer, n=64):
         tracemalloc.stop()
     assert y.dtype == dx.dtype == np.float32
     return (peak + g.nbytes - dx.nbytes) / (n * 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conv2D inference in chunks of bounded column memory
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("samples_per_limit,chunks", [
+    (2.5, [2, 2, 2, 1]),  # as many whole samples as the limit holds
+    (0.4, [1] * 7),       # one sample's columns exceed the limit: one sample at a time
+    (7, [7]),             # exactly the whole batch: one product
+    (9, [7]),
+])
+def test_conv_inference_columns_stay_within_the_limit(one_thread, monkeypatch,
+                                                     samples_per_limit, chunks):
+    layer = build(Conv2D, (2, 12, 10), dtype=np.float32, filters=3, kernel_size=[3, 3],
+                  activation="tanh")
+    per_sample = (2 * 9 + 1) * 12 * 10  # rows of the column matrix (taps, bias) x positions
+    x = np.random.default_rng(16).normal(0, 1, (7, 2, 12, 10)).astype(np.float32)
+    whole = layer.forward(x, False)
+    layer = build(Conv2D, (2, 12, 10), dtype=np.float32, filters=3, kernel_size=[3, 3],
+                  activation="tanh")
+    monkeypatch.setattr(convolution, "INFERENCE_COLS_LIMIT", int(samples_per_limit * per_sample))
+    seen = []
+    im2col = layer._im2col
+    monkeypatch.setattr(layer, "_im2col", lambda xc: seen.append(xc.shape[3]) or im2col(xc))
+    tracemalloc.start()
+    try:
+        y = layer.forward(x, False)
+        held = tracemalloc.get_traced_memory()[0] - y.nbytes
+    finally:
+        tracemalloc.stop()
+    assert seen == chunks
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, whole, rtol=1e-6, atol=1e-7)
+    if len(chunks) > 1:  # after a chunked inference the layer keeps its outputs (y and the
+        # pre-activation, the same size), no column buffer: half a sample's columns at most
+        assert held < y.nbytes + per_sample * 4 // 2, held
+
+
+def test_conv_training_is_never_chunked(monkeypatch):
+    """Training needs every column for the weights' gradient: a batch whose columns exceed
+    the inference limit is one product all the same, with the same gradients."""
+    def step():
+        layer = build(Conv2D, (2, 6, 5), filters=3, kernel_size=[3, 3], activation="tanh")
+        rng = np.random.default_rng(17)
+        x = rng.normal(0, 1, (5, 2, 6, 5))
+        y = layer.forward(x, True)
+        return y, layer.backward(rng.normal(0, 1, y.shape)), dict(layer.grads)
+
+    want = step()
+    monkeypatch.setattr(convolution, "INFERENCE_COLS_LIMIT", 100)  # under one sample
+    got = step()
+    for a, b in zip(got[:2], want[:2]):
+        np.testing.assert_array_equal(a, b)
+    for name in want[2]:
+        np.testing.assert_array_equal(got[2][name], want[2][name])
