@@ -329,3 +329,35 @@ def test_conv_training_is_never_chunked(monkeypatch):
         np.testing.assert_array_equal(a, b)
     for name in want[2]:
         np.testing.assert_array_equal(got[2][name], want[2][name])
+
+
+# ---------------------------------------------------------------------------------------------
+# geometry and work arrays
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls,params,shape,pads", [
+    # rows: 5 padded cells, 2 before and 3 after; columns: 1, after
+    (Conv2D, {"kernel_size": [6, 2], "padding": "same"}, (1, 7, 5), (2, 0, 3, 1)),
+    # rows: 1, after; columns: 4, 2 before and 2 after (stride 2: out = ceil(9 / 2) = 5)
+    (MaxPool2D, {"pool_size": [2, 5], "strides": [1, 2], "padding": "same"}, (1, 4, 9),
+     (0, 2, 1, 2)),
+    (AvgPool2D, {"pool_size": [3, 3], "strides": [2, 2], "padding": "valid"}, (1, 7, 8),
+     (0, 0, 0, 0)),
+])
+def test_pads_are_top_left_bottom_right(cls, params, shape, pads):
+    """The explicit padding the exports write (ONNX's order: top, left, bottom, right)."""
+    assert build(cls, shape, **params).pads == pads
+
+
+def test_scratch_is_rebuilt_for_a_new_shape_or_dtype_and_kept_otherwise():
+    s = Scratch(-np.inf)
+    a = s.get((2, 3), np.dtype(np.float64))
+    assert a.dtype == np.float64 and (a == -np.inf).all()
+    a[0, 0] = 5.0  # the caller's writes stay: the same array comes back
+    assert s.get((2, 3), np.dtype(np.float64)) is a
+    b = s.get((2, 3), np.dtype(np.float32))
+    assert b.dtype == np.float32 and (b == -np.inf).all()
+    c = s.get((3, 2), np.dtype(np.float32))
+    assert c.shape == (3, 2) and (c == -np.inf).all()
+    assert (Scratch().get((4,), np.dtype(np.float32)) == 0).all()
+    s.release()
+    assert s.array is None
