@@ -118,6 +118,9 @@ AVG_CASES = [
     ((2, 5, 4), {"pool_size": [2, 2], "strides": [1, 2]}, (0, 0), (4, 2)),
     # and across the columns only, the row stride covering both sizes
     ((2, 4, 7), {"pool_size": [2, 3], "strides": [3, 2]}, (0, 0), (1, 3)),
+    # two cells per window (one comparison between taps), and one
+    ((2, 3, 4), {"pool_size": [1, 2]}, (0, 0), (3, 2)),
+    ((1, 3, 3), {"pool_size": [1, 1]}, (0, 0), (3, 3)),
 ]
 
 
@@ -157,6 +160,32 @@ def test_maxpool_gradient_goes_to_each_windows_first_maximum(shape, params, pads
     layer.forward(x, True)
     want = _loop_maxpool_gradient(x, g, shape, pads, pool, strides, out)
     np.testing.assert_allclose(layer.backward(g), want, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("shape,params", [((2, 5, 5), {"pool_size": [2, 2]}),
+                                          ((2, 7, 7), {"pool_size": [2, 2],
+                                                       "strides": [3, 3]})])
+def test_pool_cells_under_no_window_get_a_zero_gradient(cls, shape, params):
+    """'valid' windows that leave the last row and column out, or strides larger than the
+    window: those cells get 0, even when the allocator hands back memory holding NaN."""
+    layer = build(cls, shape, **params)
+    rng = np.random.default_rng(18)
+    x = rng.normal(0, 1, (4, *shape))
+    # the gradient in the image layers' memory layout (CHWN), as a Conv2D would hand it
+    g = np.ascontiguousarray(rng.normal(0, 1, (*layer.output_shape, 4))).transpose(3, 0, 1, 2)
+    layer.forward(x, True)
+    first = layer.backward(g).copy()  # (work arrays now cached: dx is the only new array)
+    for _ in range(3):
+        junk = np.full((*shape, 4), np.nan)
+        del junk
+        dx = layer.backward(g)
+        np.testing.assert_array_equal(dx, first)
+    covered = np.zeros(shape[1:], bool)
+    for _, _, cells in _windows(shape, (0, 0), *layer.window[:2], layer.output_shape[1:]):
+        for i, j in cells:
+            covered[i, j] = True
+    assert not covered.all() and (first[:, :, ~covered] == 0).all()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,6 +272,24 @@ def test_training_floats_match_what_a_training_step_allocates(one_thread, cls, s
     estimated = layer.training_floats(layer.input_shapes)
     measured = _step_floats(layer)
     assert 0.9 <= estimated / measured <= 1.15, (estimated, measured)
+
+
+def test_maxpool_inference_lets_the_training_taps_go(one_thread):
+    """Inference takes a running maximum: the (k, C, OH, OW, N) copy of every tap that
+    training keeps for backward is freed, not carried into predict's large batches."""
+    layer = build(MaxPool2D, (8, 16, 16), dtype=np.float32, pool_size=[3, 3],
+                  strides=[1, 1], padding="same")
+    x = np.random.default_rng(19).normal(0, 1, (32, 8, 16, 16)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        layer.forward(x, True)
+        taps = tracemalloc.get_traced_memory()[0]  # the taps and the training output
+        y = layer.forward(x, False)
+        held = tracemalloc.get_traced_memory()[0] - y.nbytes
+    finally:
+        tracemalloc.stop()
+    assert taps > 9 * x.nbytes
+    assert held < 1.2 * x.nbytes  # the training output (the input's size here) at most
 
 
 @pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
