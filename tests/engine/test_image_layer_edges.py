@@ -17,6 +17,8 @@ from nncore.layers.convolution import Conv2D
 from nncore.layers.image import Scratch
 from nncore.layers.pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
 from nncore.layers.spatial_dropout import SpatialDropout2D
+from nncore.network import Network
+from nncore.spec import GraphSpec
 from tests.engine.test_conv import build
 
 # (layer class, per-sample input shape, parameters): disjoint and overlapping windows, with
@@ -408,3 +410,78 @@ def test_scratch_is_rebuilt_for_a_new_shape_or_dtype_and_kept_otherwise():
     assert (Scratch().get((4,), np.dtype(np.float32)) == 0).all()
     s.release()
     assert s.array is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Conv2D's ReLU fast path, frozen kernels and the first layer's missing input gradient
+# ---------------------------------------------------------------------------------------------
+def _conv_pair(**params):
+    """A ReLU Conv2D and the same kernels without an activation."""
+    shape = (2, 6, 5)
+    return (build(Conv2D, shape, filters=3, kernel_size=[3, 3], activation="relu", **params),
+            build(Conv2D, shape, filters=3, kernel_size=[3, 3], activation="linear", **params))
+
+
+def test_conv_relu_with_its_activation_skipped_is_the_linear_convolution():
+    """The trace shows a layer's pre-activation by skipping its activation: the ReLU fast
+    path must then keep the negative values, forward and backward."""
+    relu, linear = _conv_pair()
+    rng = np.random.default_rng(20)
+    x = rng.normal(0, 1, (4, 2, 6, 5))
+    g = rng.normal(0, 1, (4, 3, 6, 5))
+    relu.skip_activation = True
+    z = relu.forward(x, True)
+    want = linear.forward(x, True)
+    assert (want < 0).any()
+    np.testing.assert_array_equal(z, want)
+    np.testing.assert_array_equal(relu.backward(g), linear.backward(g))
+    for name in linear.grads:
+        np.testing.assert_array_equal(relu.grads[name], linear.grads[name])
+    relu.skip_activation = False  # and back: the ReLU applied
+    np.testing.assert_array_equal(relu.forward(x, True), np.maximum(want, 0))
+
+
+def test_a_conv_needing_no_input_gradient_returns_none_and_the_same_weight_gradients():
+    """The first layer of a network (its input is data) skips the column gradient and the
+    col2im: about half its backward pass."""
+    first, _ = _conv_pair()
+    full, _ = _conv_pair()
+    first.need_input_grad = False
+    rng = np.random.default_rng(21)
+    x = rng.normal(0, 1, (4, 2, 6, 5))
+    g = rng.normal(0, 1, (4, 3, 6, 5))
+    first.forward(x, True)
+    full.forward(x, True)
+    assert first.backward(g) is None
+    assert full.backward(g) is not None
+    for name in full.grads:
+        np.testing.assert_array_equal(first.grads[name], full.grads[name])
+
+
+def test_a_frozen_conv_between_trainable_layers_passes_the_gradient_through():
+    """A frozen Conv2D after a trainable one: no gradient of its own (none is allocated),
+    the input gradient for the layer before, which gets the same gradient as when nothing
+    is frozen."""
+    def net(frozen):
+        g = GraphSpec.sequential([
+            ("Input", {"shape": [2, 6, 5]}),
+            ("Conv2D", {"filters": 3, "kernel_size": [3, 3], "activation": "tanh"}),
+            ("Conv2D", {"filters": 2, "kernel_size": [2, 2], "activation": "relu"}),
+            ("GlobalAveragePooling2D", {}),
+        ])
+        g.nodes[2].frozen = frozen
+        return Network(g, dtype=np.float64, seed=3)
+
+    rng = np.random.default_rng(22)
+    x = rng.normal(0, 1, (4, 2, 6, 5))
+    g = rng.normal(0, 1, (4, 2))
+    grads = []
+    for frozen in (False, True):
+        n = net(frozen)
+        second = n.layers[n.order[2]]
+        assert second.trainable is not frozen and bool(second.grads) is not frozen
+        n.forward(x, True)
+        n.backward(g)
+        grads.append({k: v.copy() for k, v in n.layers[n.order[1]].grads.items()})
+    for name in grads[0]:
+        np.testing.assert_allclose(grads[1][name], grads[0][name], rtol=1e-12)
