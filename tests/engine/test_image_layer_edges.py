@@ -217,18 +217,30 @@ def test_spatial_dropout_mask_keeps_the_input_dtype_and_scale():
 # ---------------------------------------------------------------------------------------------
 # size errors
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("cls,params,shape,words", [
+@pytest.mark.parametrize("cls,params,shape,message", [
     (MaxPool2D, {"pool_size": [3, 2]}, (1, 2, 5),
-     "the 3x2 pool window does not fit the 2x5 input with padding 'valid'"),
+     "MaxPool2D 'n': the 3x2 pool window does not fit the 2x5 input with padding 'valid'; "
+     "use padding 'same', a smaller pool window or a larger input"),
     (AvgPool2D, {"pool_size": [1, 4]}, (1, 6, 3),
-     "the 1x4 pool window does not fit the 6x3 input with padding 'valid'"),
+     "AvgPool2D 'n': the 1x4 pool window does not fit the 6x3 input with padding 'valid'; "
+     "use padding 'same', a smaller pool window or a larger input"),
     (Conv2D, {"kernel_size": [2, 3], "dilation_rate": [3, 1], "padding": "valid"}, (1, 3, 8),
-     "the 2x3 kernel (dilated to 4x3) does not fit the 3x8 input with padding 'valid'"),
+     "Conv2D 'n': the 2x3 kernel (dilated to 4x3) does not fit the 3x8 input with padding "
+     "'valid'; use padding 'same', a smaller kernel or a larger input"),
+    (Conv2D, {}, (64,), "Conv2D 'n': expects an image input (C, H, W), got shape (64,); add "
+     "a Reshape layer before it (for example to [1, 8, 8])"),
+    (MaxPool2D, {}, (5, 8), "MaxPool2D 'n': expects an image input (C, H, W), got shape "
+     "(5, 8); it works on images, not sequences"),
+    (GlobalAveragePooling2D, {}, (1, 2, 3, 4), "GlobalAveragePooling2D 'n': expects an image "
+     "input (C, H, W), got shape (1, 2, 3, 4)"),
+    (SpatialDropout2D, {}, (), "SpatialDropout2D 'n': expects an image input (C, H, W), got "
+     "shape ()"),
 ])
-def test_a_window_that_does_not_fit_is_named_height_by_width(cls, params, shape, words):
+def test_shape_errors_in_full(cls, params, shape, message):
+    """The whole message: what does not fit, named height by width, and what to do."""
     with pytest.raises(ShapeError) as e:
         cls("n", **params).compute_output_shape([shape])
-    assert words in str(e.value)
+    assert str(e.value) == message and e.value.node_id == "n"
 
 
 # ---------------------------------------------------------------------------------------------

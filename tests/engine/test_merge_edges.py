@@ -77,5 +77,6 @@ def test_add_sums_any_number_of_inputs_and_refuses_other_shapes():
     assert xs[0][0, 0, 0] == 1.0  # the inputs are left as they were
     g = np.arange(24.0).reshape(4, 2, 3)
     assert all(d is g for d in layer.backward(g)) and len(layer.backward(g)) == 3
-    with pytest.raises(ShapeError, match=r"same shape, got \(2, 3\) and \(3, 2\)"):
+    with pytest.raises(ShapeError) as e:
         layer.compute_output_shape([(2, 3), (2, 3), (3, 2)])
+    assert str(e.value) == "Add 'add': inputs must have the same shape, got (2, 3) and (3, 2)"
