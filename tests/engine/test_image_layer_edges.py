@@ -319,6 +319,21 @@ def test_pool_windows_side_by_side_need_no_per_tap_planes(one_thread, cls, shape
     assert _step_floats(layer) < 3 * np.prod(shape)
 
 
+@pytest.mark.parametrize("cls,shape,params", [
+    (Conv2D, (8, 16, 16), {"filters": 4, "kernel_size": [3, 3], "activation": "tanh"}),
+    (Conv2D, (8, 16, 16), {"filters": 4, "kernel_size": [3, 3], "strides": [2, 2]}),
+    (MaxPool2D, (8, 16, 16), {"pool_size": [3, 3], "strides": [1, 1], "padding": "same"}),
+    (AvgPool2D, (8, 16, 16), {"pool_size": [3, 3], "strides": [1, 1], "padding": "same"}),
+])
+def test_later_training_steps_reuse_the_work_arrays(one_thread, cls, shape, params):
+    """The column matrices, the taps and the per-tap planes are kept between steps of one
+    batch size (fresh multi-megabyte arrays every step cost page faults): a second step
+    allocates under a third of what the first did."""
+    layer = build(cls, shape, dtype=np.float32, **params)
+    first, second = _step_floats(layer), _step_floats(layer)
+    assert second < first / 3, (first, second)
+
+
 def _step_floats(layer, n=64):
     """Floats per sample a first float32 training step of ``layer`` allocates (tracemalloc's
     peak), its output kept, plus the output's gradient it is handed and less the input's
