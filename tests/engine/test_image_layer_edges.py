@@ -19,7 +19,7 @@ from nncore.layers.pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
 from nncore.layers.spatial_dropout import SpatialDropout2D
 from nncore.network import Network
 from nncore.spec import GraphSpec
-from tests.engine.test_conv import build
+from tests.engine.test_conv import build, ref_conv
 
 # (layer class, per-sample input shape, parameters): disjoint and overlapping windows, with
 # and without padding, so every branch of every backward pass is taken.
@@ -418,6 +418,9 @@ def test_conv_training_is_never_chunked(monkeypatch):
      (0, 2, 1, 2)),
     (AvgPool2D, {"pool_size": [3, 3], "strides": [2, 2], "padding": "valid"}, (1, 7, 8),
      (0, 0, 0, 0)),
+    # 'same' that needs no padding: none on either side
+    (Conv2D, {"kernel_size": [1, 1], "padding": "same"}, (1, 5, 4), (0, 0, 0, 0)),
+    (AvgPool2D, {"pool_size": [2, 2], "padding": "same"}, (1, 6, 4), (0, 0, 0, 0)),
 ])
 def test_pads_are_top_left_bottom_right(cls, params, shape, pads):
     """The explicit padding the exports write (ONNX's order: top, left, bottom, right)."""
@@ -447,6 +450,17 @@ def _conv_pair(**params):
     shape = (2, 6, 5)
     return (build(Conv2D, shape, filters=3, kernel_size=[3, 3], activation="relu", **params),
             build(Conv2D, shape, filters=3, kernel_size=[3, 3], activation="linear", **params))
+
+
+@pytest.mark.parametrize("shape,kernel", [((1, 2, 3), [5, 5]), ((2, 3, 1), [3, 4]),
+                                          ((1, 1, 1), [3, 3])])
+def test_conv_kernel_rows_and_columns_that_only_meet_padding(shape, kernel):
+    """A 'same' kernel larger than the image: its first rows (or columns) fall on padding
+    for every output and are left out; the rows after them still count."""
+    layer = build(Conv2D, shape, filters=2, kernel_size=kernel, activation="linear")
+    x = np.random.default_rng(23).normal(0, 1, (3, *shape))
+    want = ref_conv(x, layer.weights["W"], layer.weights["b"], (1, 1), (1, 1), "same")
+    np.testing.assert_allclose(layer.forward(x, True), want, rtol=1e-12, atol=1e-12)
 
 
 def test_conv_relu_with_its_activation_skipped_is_the_linear_convolution():
