@@ -337,6 +337,18 @@ def test_later_training_steps_reuse_the_work_arrays(one_thread, cls, shape, para
     assert second < first / 3, (first, second)
 
 
+@pytest.mark.parametrize("shape,params", [((2, 16, 16), {"filters": 16, "kernel_size": [1, 2]}),
+                                          ((8, 16, 16), {"filters": 8, "kernel_size": [3, 3]})])
+def test_conv_relu_costs_no_memory_over_a_linear_conv(one_thread, shape, params):
+    """ReLU, the default, is applied in place and its derivative read from the output: a
+    training step allocates what a linear Conv2D's does (the generic activation path would
+    add an output-sized array or two)."""
+    relu, linear = (build(Conv2D, shape, dtype=np.float32, activation=a, **params)
+                    for a in ("relu", "linear"))
+    out = int(np.prod(relu.output_shape))
+    assert _step_floats(relu) < _step_floats(linear) + out / 4
+
+
 def _step_floats(layer, n=64):
     """Floats per sample a first float32 training step of ``layer`` allocates (tracemalloc's
     peak), its output kept, plus the output's gradient it is handed and less the input's
