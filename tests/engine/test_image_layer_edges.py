@@ -467,14 +467,22 @@ def _conv_pair(**params):
             build(Conv2D, shape, filters=3, kernel_size=[3, 3], activation="linear", **params))
 
 
-@pytest.mark.parametrize("shape,kernel", [((1, 2, 3), [5, 5]), ((2, 3, 1), [3, 4]),
-                                          ((1, 1, 1), [3, 3])])
-def test_conv_kernel_rows_and_columns_that_only_meet_padding(shape, kernel):
+@pytest.mark.parametrize("shape,kernel,strides,dilation", [
+    ((1, 2, 3), [5, 5], [1, 1], [1, 1]),
+    ((2, 3, 1), [3, 4], [1, 1], [1, 1]),
+    ((1, 1, 1), [3, 3], [1, 1], [1, 1]),
+    # strided and dilated: the first tap's padding ends just past the last output, where
+    # a stride step back from the image's first pixel wraps to its end
+    ((1, 4, 4), [4, 4], [2, 2], [3, 3]),
+    ((2, 4, 5), [6, 2], [2, 1], [2, 1]),
+])
+def test_conv_kernel_rows_and_columns_that_only_meet_padding(shape, kernel, strides, dilation):
     """A 'same' kernel larger than the image: its first rows (or columns) fall on padding
     for every output and are left out; the rows after them still count."""
-    layer = build(Conv2D, shape, filters=2, kernel_size=kernel, activation="linear")
+    layer = build(Conv2D, shape, filters=2, kernel_size=kernel, strides=strides,
+                  dilation_rate=dilation, activation="linear")
     x = np.random.default_rng(23).normal(0, 1, (3, *shape))
-    want = ref_conv(x, layer.weights["W"], layer.weights["b"], (1, 1), (1, 1), "same")
+    want = ref_conv(x, layer.weights["W"], layer.weights["b"], strides, dilation, "same")
     np.testing.assert_allclose(layer.forward(x, True), want, rtol=1e-12, atol=1e-12)
 
 
