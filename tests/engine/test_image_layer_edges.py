@@ -1,8 +1,11 @@
-"""Edges of the image layers the broader tests in test_conv.py leave open: float32 stays
-float32 through every image layer (forward, backward and the work arrays they keep),
-average pooling with padding on one axis only or a non-square window checked against a
-plain loop over the real (non-padded) cells, a rate-0 SpatialDropout2D that draws no random
-numbers, and size errors that name a non-square window in height-by-width order."""
+"""Edges of the image layers the broader tests in test_conv.py leave open, each against an
+independent reference (a loop over windows, the direct convolution formula, what tracemalloc
+sees allocated): float32 stays float32 (outputs, gradients, work arrays); average and max
+pooling with padding or overlap on one axis only, non-square and one-cell windows, cells
+under no window; kernel taps that meet only padding; the memory estimate's figure per layer
+and the work arrays reused between steps; Conv2D's inference in bounded chunks, its ReLU
+fast path, frozen kernels and a missing input gradient; SpatialDropout2D at rate 0; the
+shape errors word for word."""
 
 from __future__ import annotations
 
