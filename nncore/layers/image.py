@@ -50,10 +50,6 @@ class AxisGeometry:
     pad_after: int
     out: int
 
-    @property
-    def effective_kernel(self) -> int:
-        return (self.kernel - 1) * self.dilation + 1
-
     def tap(self, i: int) -> tuple[slice, slice] | None:
         """For kernel tap ``i``: (output slice, input slice) of the outputs whose tap ``i``
         falls on a real input pixel, or None when it always falls on padding."""

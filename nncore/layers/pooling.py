@@ -51,11 +51,20 @@ class _Pool(WindowedLayer):
         gh, gw = self._geometry(shape)
         return (shape[0], gh.out, gw.out)
 
+    def _disjoint_windows(self) -> bool:
+        """Windows do not overlap: each input pixel belongs to at most one window."""
+        kernel, strides, _ = self.window
+        return strides[0] >= kernel[0] and strides[1] >= kernel[1]
+
+    def _sizes(self, input_shapes) -> tuple[int, int, int, bool]:
+        """(taps per window, output size, input size, disjoint windows), per sample."""
+        kh, kw = self.window[0]
+        out = int(np.prod(self.compute_output_shape(input_shapes)))
+        return kh * kw, out, int(np.prod(input_shapes[0])), self._disjoint_windows()
+
     def on_built(self):
         self._build_geometry()
-        kernel, strides, _ = self.window
-        #: Windows do not overlap: each input pixel belongs to at most one window.
-        self._disjoint = strides[0] >= kernel[0] and strides[1] >= kernel[1]
+        self._disjoint = self._disjoint_windows()
         # Every input pixel belongs to exactly one window (e.g. 2x2 windows on 28x28).
         cover = np.zeros(self.input_shapes[0][1:], np.int64)
         for _, _, _, _, _, ih, iw in self._offsets:
@@ -89,11 +98,13 @@ class MaxPool2D(_Pool):
     )
 
     def training_floats(self, input_shapes):
-        # Every tap of every window (kh*kw values per output), the comparison masks of
-        # the backward pass (the input's size each) and the default.
-        kh, kw = pair(self.config["pool_size"])
-        c, oh, ow = self.compute_output_shape(input_shapes)
-        return (kh * kw + 3) * c * oh * ow + 2 * int(np.prod(input_shapes[0]))
+        # Every tap of every window (k = kh*kw values per output), the output, its gradient
+        # and a contiguous copy of it, and the backward's masks (k and k - 1 bools per
+        # output, a quarter of a float32 each); overlapping windows add the per-tap parts
+        # of the gradient and the planes they are summed from (k times the input).
+        k, out, inp, disjoint = self._sizes(input_shapes)
+        floats = (k + 3) * out + (2 * k - 1) * out // 4
+        return floats if disjoint else floats + k * (out + inp)
 
     def on_built(self):
         super().on_built()
@@ -183,6 +194,12 @@ class AvgPool2D(_Pool):
         ({"pool_size": [2, 2], "padding": "same"}, [(2, 5, 3)]),
         ({"pool_size": [3, 2], "strides": [1, 1], "padding": "same"}, [(1, 4, 5)]),
     )
+
+    def training_floats(self, input_shapes):
+        # The output, its gradient and that divided by the window counts; overlapping
+        # windows add the planes the input's gradient is summed from (k times the input).
+        k, out, inp, disjoint = self._sizes(input_shapes)
+        return 3 * out if disjoint else 3 * out + k * inp
 
     def on_built(self):
         super().on_built()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from nncore.layers.image import ImageLayer
 from nncore.params import Param
 from nncore.registry import register
@@ -24,6 +26,10 @@ class SpatialDropout2D(ImageLayer):
 
     def compute_output_shape(self, input_shapes):
         return self._image_shape(input_shapes)
+
+    def training_floats(self, input_shapes):
+        # The output and its gradient; the mask holds one value per channel, not per pixel.
+        return 2 * int(np.prod(self.compute_output_shape(input_shapes)))
 
     def forward(self, x, training):
         rate = self.config["rate"]
