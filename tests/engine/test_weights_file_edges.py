@@ -118,3 +118,44 @@ def test_a_weights_file_with_text_arrays_or_class_names_is_refused_in_words(tmp_
         read_weights(path)
     assert str(info.value) == (f"{path}: __meta__.class_names: expected a list of texts or "
                                f"null, got 'ab'")
+
+
+def with_meta(**fields):
+    def change(a):
+        meta = json.loads(str(a["__meta__"]))
+        meta.update(fields)
+        a["__meta__"] = np.array(json.dumps(meta))
+    return change
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"class_names": ["a", 1]}, "class_names: expected a list of texts or null, got ['a', 1]"),
+    ({"task": "clustering"}, "task: expected one of classification, regression or null, got "
+                             "'clustering'"),
+    ({"normalization": 5}, "normalization: expected a text or null, got 5"),
+    ({"target_mean": "a", "target_std": [1.0]},
+     "target_mean: expected a list of finite numbers or null, got 'a'"),
+    ({"target_mean": [], "target_std": []},
+     "target_mean: expected a list of finite numbers or null, got []"),
+    ({"target_mean": [True], "target_std": [1.0]},
+     "target_mean: expected a list of finite numbers or null, got [True]"),
+    ({"target_mean": [1.0], "target_std": ["x"]},
+     "target_std: expected a list of finite numbers or null, got ['x']"),
+])
+def test_bad_metadata_fields_are_refused_in_words(tmp_path, fields, words) -> None:
+    _, path = rewritten(tmp_path, with_meta(**fields))
+    with pytest.raises(FormatError) as info:
+        read_weights(path)
+    assert str(info.value) == f"{path}: __meta__.{words}"
+
+
+@pytest.mark.parametrize("fields", [{"target_mean": [1.0]}, {"target_std": [1.0]},
+                                    {"target_mean": [1.0, 2.0], "target_std": [1.0]}])
+def test_a_target_scaling_needs_both_halves_of_one_length(tmp_path, fields) -> None:
+    _, path = rewritten(tmp_path, with_meta(**fields))
+    with pytest.raises(FormatError) as info:
+        read_weights(path)
+    assert str(info.value) == (f"{path}: __meta__: target_mean and target_std must both be "
+                               f"given, with equal lengths")
+    _, path = rewritten(tmp_path, with_meta(target_mean=[1.0, 2.0], target_std=[3.0, 4.0]))
+    assert read_weights(path).meta["target_std"] == [3.0, 4.0]
