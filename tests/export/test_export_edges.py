@@ -1,0 +1,376 @@
+"""Edges of the exports that the other export tests leave open (mutation-testing pass):
+the raw-input normalisation checked against ``nncore.data.Normalizer`` and a formula
+written here, what the files tell their reader (ONNX metadata and initializer names, the
+script's comments and wrapped lists, the error messages), target scaling of sequence
+outputs, and layer options away from their defaults (one-sided 'same' padding, two
+recurrent layers that return only their last state)."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from nncore.data import Normalizer
+from nncore.errors import ParameterError
+from nncore.export import (
+    UnsupportedLayerError,
+    export_onnx,
+    export_python,
+    resolve_normalization,
+)
+from nncore.network import Network
+from nncore.spec import GraphSpec
+
+from .export_nets import graph, import_script, run_onnx
+
+TOL = 1e-5
+
+
+def seq(*layers, seed=0):
+    return Network(GraphSpec.sequential(list(layers)), seed=seed)
+
+
+def flat_net(n_in=3, units=2):
+    return seq(("Input", {"shape": [n_in]}), ("Dense", {"units": units}))
+
+
+def onnx_meta(path):
+    model = onnx.load(str(path))
+    return {p.key: p.value for p in model.metadata_props}
+
+
+def write_script(net, tmp_path, **kw):
+    path = tmp_path / "model.py"
+    export_python(net, path, **kw)
+    np.savez(tmp_path / "model.npz", **net.get_weights())
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# InputNormalization: the reference the exports are checked against
+# ---------------------------------------------------------------------------------------------
+def test_apply_standardizes_image_channels_like_a_plain_loop():
+    net = seq(("Input", {"shape": [2, 3, 4]}), ("Flatten", {}), ("Dense", {"units": 2}))
+    mean, std = [1.5, -2.0], [0.5, 4.0]
+    norm = resolve_normalization(net, {"mode": "standardize", "mean": mean, "std": std})
+    (n,) = norm.values()
+    assert (n.input_id, n.feature_axis, n.ndim) == ("input1", 1, 4)
+    x = np.random.default_rng(0).normal(0, 3, (5, 2, 3, 4))
+    want = np.empty_like(x)
+    for c in range(2):  # channel by channel, in float64
+        want[:, c] = (x[:, c] - mean[c]) / std[c]
+    got = n.apply(x)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want.astype(np.float32))
+    got64 = n.apply(x, dtype=np.float64)
+    assert got64.dtype == np.float64
+    np.testing.assert_allclose(got64, want, rtol=1e-15)
+
+
+def test_apply_minmax_on_sequences_normalises_the_last_axis():
+    net = seq(("Input", {"shape": [4, 3]}), ("Flatten", {}), ("Dense", {"units": 2}))
+    lo, hi = np.array([0.0, -1.0, 2.0]), np.array([2.0, 3.0, 2.5])
+    (n,) = resolve_normalization(net, {"mode": "minmax", "min": lo, "max": hi}).values()
+    assert n.feature_axis == 2
+    x = np.random.default_rng(1).normal(0, 2, (3, 4, 3))
+    np.testing.assert_allclose(n.apply(x, np.float64), (x - lo) / (hi - lo), rtol=1e-15)
+
+
+def test_identity_apply_casts_to_the_requested_dtype():
+    net = flat_net()
+    (n,) = resolve_normalization(net, {"mode": "none"}).values()
+    x = np.arange(6.0).reshape(2, 3)  # float64
+    got = n.apply(x)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, x.astype(np.float32))
+    assert n.apply(x.astype(np.float32), dtype=np.float64).dtype == np.float64
+
+
+def test_identity_state_fields():
+    net = seq(("Input", {"shape": [4, 3]}), ("Flatten", {}), ("Dense", {"units": 2}))
+    (n,) = resolve_normalization(net, {"mode": "none"}).values()
+    assert n.input_id == "input1" and n.mode == "none" and n.identity
+    assert n.stats == {}
+    assert n.offset.shape == (0,) and n.scale.shape == (0,)
+    assert (n.feature_axis, n.ndim) == (1, 3)
+
+
+@pytest.mark.parametrize("mean, std", [
+    ([0.0, 5.0], [1e-12, 2.0]),          # exactly at the threshold: kept as 1
+    ([0.0, 5.0], [1.5e-12, 2.0]),        # just above it (threshold 1e-12 * max(1, |mean|))
+    ([1e6, 0.0], [1e-7, 1.0]),           # below 1e-12 * |mean| = 1e-6: constant feature
+    ([1e6, 0.0], [2e-6, 1.0]),           # above it
+])
+def test_constant_feature_rule_is_the_normalizers(mean, std):
+    state = {"mode": "standardize", "ndim": 2, "mean": mean, "std": std}
+    net = flat_net(n_in=2)
+    (n,) = resolve_normalization(net, state).values()
+    x = np.array([[1e6 + 1.0, 3.0], [0.5, -1.0]])
+    np.testing.assert_array_equal(n.apply(x), Normalizer.from_dict(state).transform(x))
+    # The rule written out: scale 1 unless std > 1e-12 * max(1, |mean|).
+    thr = 1e-12 * np.maximum(1.0, np.abs(mean))
+    np.testing.assert_array_equal(n.scale, np.where(np.array(std) > thr, std, 1.0))
+
+
+def test_state_object_without_fitted_attribute_is_accepted():
+    class State:  # anything with to_dict(), e.g. a normaliser of another library
+        def to_dict(self):
+            return {"mode": "standardize", "mean": [1.0, 2.0, 3.0], "std": [2.0, 2.0, 2.0]}
+
+    (n,) = resolve_normalization(flat_net(), State()).values()
+    np.testing.assert_array_equal(n.offset, [1.0, 2.0, 3.0])
+
+
+def test_unfitted_normalizer_is_refused_naming_the_input():
+    with pytest.raises(ParameterError, match=r"^normaliser state for Input 'input1': the "
+                       r"normaliser has not been fitted$"):
+        resolve_normalization(flat_net(), Normalizer("standardize"))
+
+
+@pytest.mark.parametrize("state, message", [
+    ([1.0, 2.0], "normaliser state for Input 'input1': normaliser state must be a Normalizer "
+     "or a dict with a 'mode' field, got list"),
+    ({"mode": "zscore"}, "normaliser state for Input 'input1': 'mode' must be one of "
+     "standardize, minmax, none, got 'zscore'"),
+    ({"mode": "standardize", "mean": ["a", "b", "c"], "std": [1, 1, 1]},
+     "normaliser state for Input 'input1': 'mean' must be a list of numbers"),
+    ({"mode": "minmax", "min": [0, 0], "max": [1, 1]},
+     r"normaliser state for Input 'input1': 'min' has 2 values, the Input has 3 features "
+     r"(shape (3,))"),
+])
+def test_bad_states_are_refused_with_their_words(state, message):
+    with pytest.raises(ParameterError) as err:
+        resolve_normalization(flat_net(), state)
+    assert str(err.value) == message
+
+
+def test_wrong_channel_count_says_channels():
+    net = seq(("Input", {"shape": [3, 2, 2]}), ("Flatten", {}), ("Dense", {"units": 2}))
+    with pytest.raises(ParameterError) as err:
+        resolve_normalization(net, {"mode": "standardize", "mean": [0, 0], "std": [1, 1]})
+    assert str(err.value) == ("normaliser state for Input 'input1': 'mean' has 2 values, the "
+                              "Input has 3 channels (shape (3, 2, 2))")
+
+
+def test_rank_4_samples_cannot_be_normalised():
+    net = seq(("Input", {"shape": [2, 2, 2, 2]}), ("Flatten", {}), ("Dense", {"units": 2}))
+    with pytest.raises(ParameterError) as err:
+        resolve_normalization(net, {"mode": "standardize", "mean": [0, 0], "std": [1, 1]})
+    assert str(err.value) == ("normaliser state for Input 'input1': inputs with per-sample "
+                              "rank 4 cannot be normalised (expected flat, sequence or image "
+                              "inputs)")
+
+
+# ---------------------------------------------------------------------------------------------
+# ONNX: metadata and names the reader sees
+# ---------------------------------------------------------------------------------------------
+def test_onnx_normalization_metadata_holds_offset_and_scale(tmp_path):
+    net = seq(("Input", {"shape": [4, 3]}), ("Flatten", {}), ("Dense", {"units": 2}))
+    state = {"mode": "minmax", "min": [0.0, -1.0, 2.0], "max": [2.0, 3.0, 2.0]}
+    path = tmp_path / "m.onnx"
+    export_onnx(net, path, normalizer_state=state, input_names=["raw"])
+    meta = json.loads(onnx_meta(path)["netcanvas.normalization"])
+    assert meta == {"raw": {"mode": "minmax", "feature_axis": 2, "ndim": 3,
+                            "min": [0.0, -1.0, 2.0], "max": [2.0, 3.0, 2.0],
+                            "offset": [0.0, -1.0, 2.0], "scale": [2.0, 4.0, 1.0],
+                            "applied_in_graph": True}}
+    x = np.random.default_rng(2).normal(0, 2, (5, 4, 3)).astype(np.float32)
+    lo, sc = np.array(meta["raw"]["offset"]), np.array(meta["raw"]["scale"])
+    np.testing.assert_allclose(run_onnx(path, {"raw": x}), net.predict((x - lo) / sc),
+                               rtol=TOL, atol=TOL)
+
+
+def test_onnx_normalization_metadata_of_mode_none_has_no_offset(tmp_path):
+    path = tmp_path / "m.onnx"
+    export_onnx(flat_net(), path, normalizer_state={"mode": "none"})
+    meta = json.loads(onnx_meta(path)["netcanvas.normalization"])
+    assert meta == {"input1": {"mode": "none", "feature_axis": 1, "ndim": 2,
+                               "applied_in_graph": True}}
+
+
+def test_onnx_initializers_are_named_node_id_slash_weight(tmp_path):
+    g = graph(
+        [("ids", "Input", {"shape": [4]}),
+         ("emb", "Embedding", {"input_dim": 7, "output_dim": 3}),
+         ("bn", "BatchNormalization", {}),                  # on a sequence: Sub/Mul/Mul/Add
+         ("flat", "Flatten", {}),
+         ("hid", "Dense", {"units": 5, "activation": "relu"}),
+         ("out", "Dense", {"units": 2, "use_bias": False})],
+        [("ids", "emb"), ("emb", "bn"), ("bn", "flat"), ("flat", "hid"), ("hid", "out")])
+    net = Network(g, seed=3)
+    path = tmp_path / "m.onnx"
+    export_onnx(net, path)
+    inits = {t.name: onnx.numpy_helper.to_array(t)
+             for t in onnx.load(str(path)).graph.initializer}
+    w = net.get_weights()
+    for key in ("emb/embeddings", "bn/moving_mean", "bn/gamma", "bn/beta", "hid/W", "hid/b",
+                "out/W"):
+        np.testing.assert_array_equal(inits[key], w[key])
+    ids = np.random.default_rng(3).integers(0, 7, (6, 4))
+    np.testing.assert_allclose(run_onnx(path, {"ids": ids}), net.predict(ids), rtol=TOL,
+                               atol=TOL)
+
+
+def test_onnx_conv_initializers_are_named_node_id_slash_weight(tmp_path):
+    net = seq(("Input", {"shape": [2, 5, 5]}), ("Conv2D", {"filters": 3}), ("Flatten", {}),
+              ("Dense", {"units": 2}))
+    path = tmp_path / "m.onnx"
+    export_onnx(net, path)
+    names = {t.name for t in onnx.load(str(path)).graph.initializer}
+    assert {"conv2d1/W", "conv2d1/b"} <= names
+
+
+def test_embedding_fed_by_a_layer_is_refused_with_advice(tmp_path):
+    g = graph([("x", "Input", {"shape": [4]}),
+               ("d", "Dropout", {"rate": 0.1}),
+               ("emb", "Embedding", {"input_dim": 5, "output_dim": 2}),
+               ("f", "Flatten", {})],
+              [("x", "d"), ("d", "emb"), ("emb", "f")])
+    try:
+        net = Network(g, seed=0)
+    except Exception:  # the graph itself may be refused; nothing to export then
+        pytest.skip("an Embedding after a Dropout is not a valid network")
+    with pytest.raises(UnsupportedLayerError) as err:
+        export_onnx(net, tmp_path / "m.onnx")
+    assert str(err.value) == ("Embedding 'emb': cannot export to ONNX: its ids come from 'd', "
+                              "which is not an Input; connect the Embedding directly to an "
+                              "Input of ids")
+
+
+# ---------------------------------------------------------------------------------------------
+# ONNX: target scaling, recurrent layers
+# ---------------------------------------------------------------------------------------------
+def _sequence_output_net():
+    return seq(("Input", {"shape": [3, 2]}), ("SimpleRNN", {"units": 2,
+                                                           "return_sequences": True}))
+
+
+@pytest.mark.parametrize("scaling", [
+    ([1.0, -2.0, 3.0, 0.5, 0.0, 4.0], [2.0, 0.5, 1.5, 3.0, 1.0, 0.25]),  # per output value
+    ([1.5], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),                              # one mean, many std
+    ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2.5]),                              # many means, one std
+])
+def test_onnx_target_scaling_of_a_sequence_output(scaling, tmp_path):
+    net = _sequence_output_net()
+    assert net.output_shape == (3, 2)
+    path = tmp_path / "m.onnx"
+    export_onnx(net, path, target_scaling=scaling)
+    x = np.random.default_rng(4).normal(0, 1, (5, 3, 2)).astype(np.float32)
+    mean, std = (np.asarray(v, np.float64) for v in scaling)
+    want = np.empty((5, 6))
+    flat = net.predict(x).reshape(5, 6).astype(np.float64)
+    for j in range(6):  # column by column: flattened output value j
+        want[:, j] = flat[:, j] * std[j % std.size] + mean[j % mean.size]
+    np.testing.assert_allclose(run_onnx(path, {"input1": x}).reshape(5, 6), want,
+                               rtol=TOL, atol=TOL)
+    script = import_script(write_script(net, tmp_path, target_scaling=scaling))
+    np.testing.assert_allclose(script.predict(x).reshape(5, 6), want, rtol=TOL, atol=TOL)
+
+
+def test_two_recurrent_layers_returning_their_last_state(tmp_path):
+    g = graph([("a", "Input", {"shape": [4, 3]}),
+               ("b", "Input", {"shape": [5, 2]}),
+               ("la", "LSTM", {"units": 3}),
+               ("gb", "GRU", {"units": 2}),
+               ("rb", "SimpleRNN", {"units": 2, "activation": "relu"}),
+               ("cat", "Concatenate", {}),
+               ("out", "Dense", {"units": 2, "activation": "softmax"})],
+              [("a", "la"), ("b", "gb"), ("b", "rb"), ("la", "cat"), ("gb", "cat"),
+               ("rb", "cat"), ("cat", "out")])
+    net = Network(g, seed=4)
+    path = tmp_path / "m.onnx"
+    export_onnx(net, path)
+    onnx.checker.check_model(str(path), full_check=True)
+    rng = np.random.default_rng(5)
+    x = {"a": rng.normal(0, 1, (6, 4, 3)).astype(np.float32),
+         "b": rng.normal(0, 1, (6, 5, 2)).astype(np.float32)}
+    np.testing.assert_allclose(run_onnx(path, x), net.predict(x), rtol=TOL, atol=TOL)
+
+
+# ---------------------------------------------------------------------------------------------
+# Python script: wrapped lists, comments, one-sided padding
+# ---------------------------------------------------------------------------------------------
+def _assignment_value(source: str, name: str):
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == name:
+            return ast.literal_eval(node.value)
+    raise AssertionError(name)
+
+
+def test_long_lists_in_the_script_are_wrapped_within_100_columns(tmp_path):
+    rng = np.random.default_rng(6)
+    net = flat_net(n_in=12, units=12)
+    mean, std = rng.normal(0, 1e3, 12), rng.uniform(0.1, 3.0, 12)
+    t_mean, t_std = rng.normal(0, 1e-5, 12), rng.uniform(1e-3, 1.0, 12)
+    path = write_script(net, tmp_path, normalizer_state={"mode": "standardize", "mean": mean,
+                                                         "std": std},
+                        target_scaling=(t_mean, t_std))
+    source = path.read_text()
+    assert max(len(line) for line in source.splitlines()) <= 100
+    norm = _assignment_value(source, "NORMALIZATION")["input1"]
+    assert norm["offset"] == [float(v) for v in mean]        # exact floats, all of them
+    assert norm["scale"] == [float(v) for v in std]
+    scaling = _assignment_value(source, "TARGET_SCALING")
+    assert scaling["mean"] == [float(v) for v in t_mean]
+    assert scaling["std"] == [float(v) for v in t_std]
+    lines = source.splitlines()
+    for key, indent in (("'offset': [", 19), ("'scale': [", 18), ("'mean': [", 13),
+                        ("'std': [", 12)):
+        start = next(k for k, line in enumerate(lines) if line.lstrip().startswith(key))
+        assert lines[start].index("[") == indent - 1
+        assert not lines[start].rstrip().endswith("]")      # long enough to wrap
+        k = start + 1
+        while True:  # continuation lines start under the first value
+            line = lines[k]
+            assert line[:indent] == " " * indent and line[indent] in "-0123456789"
+            if "]" in line:
+                break
+            k += 1
+    x = rng.normal(0, 1e3, (4, 12)).astype(np.float32)
+    script = import_script(path)
+    want = net.predict(((x - mean) / std).astype(np.float32)) * t_std + t_mean
+    np.testing.assert_allclose(script.predict(x), want, rtol=1e-5, atol=1e-6)
+
+
+def test_conv_script_comments_describe_the_geometry(tmp_path):
+    net = seq(("Input", {"shape": [2, 6, 6]}),
+              ("Conv2D", {"filters": 2, "kernel_size": [3, 2]}),
+              ("Conv2D", {"filters": 2, "kernel_size": [2, 2], "dilation_rate": [2, 1],
+                          "padding": "valid"}),
+              ("Flatten", {}), ("Dense", {"units": 2}))
+    source = write_script(net, tmp_path).read_text()
+    assert "# window 3x2, stride 1x1, 'same': pads (t, l, b, r) (1, 0, 1, 1)\n" in source
+    assert ("# window 2x2, stride 1x1, dilation 2x1, 'valid': pads (t, l, b, r) (0, 0, 0, 0)"
+            in source)
+    assert "dilation 1x1" not in source
+    assert source.count("# windows (n, C, OH, OW, kh, kw) -> columns (C*kh*kw, n*OH*OW), "
+                        "one matrix product") == 2
+
+
+@pytest.mark.parametrize("kernel", [[2, 1], [1, 2]])
+@pytest.mark.parametrize("layer", ["Conv2D", "MaxPool2D", "AvgPool2D"])
+def test_one_sided_same_padding_matches_predict(layer, kernel, tmp_path):
+    opts = ({"filters": 2, "kernel_size": kernel} if layer == "Conv2D"
+            else {"pool_size": kernel, "strides": [1, 1], "padding": "same"})
+    net = seq(("Input", {"shape": [2, 4, 5]}), (layer, opts), ("Flatten", {}),
+              ("Dense", {"units": 3, "activation": "tanh"}), seed=7)
+    pads = net.layers[net.order[1]].pads
+    assert sorted(pads) == [0, 0, 0, 1]  # only one side of one axis is padded
+    x = np.random.default_rng(7).normal(0, 1, (5, 2, 4, 5)).astype(np.float32)
+    want = net.predict(x)
+    script = import_script(write_script(net, tmp_path))
+    np.testing.assert_allclose(script.predict(x), want, rtol=1e-6, atol=1e-6)
+    export_onnx(net, tmp_path / "m.onnx")
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", {"input1": x}), want,
+                               rtol=TOL, atol=TOL)
+
+
+def test_gru_script_comment_names_the_reset_after_product(tmp_path):
+    net = seq(("Input", {"shape": [3, 2]}), ("GRU", {"units": 2}))
+    source = write_script(net, tmp_path).read_text()
+    assert ("q += rb  # gate blocks z, r, h; the reset gate scales h U + rb ('reset after')"
+            in source)
