@@ -301,8 +301,10 @@ def _assignment_value(source: str, name: str):
     raise AssertionError(name)
 
 
-def test_long_lists_in_the_script_are_wrapped_within_100_columns(tmp_path):
-    rng = np.random.default_rng(6)
+@pytest.mark.parametrize("seed", [6, 62])  # 62: offset lines of exactly 100 columns, and one
+# that would take one more value in 101 columns
+def test_long_lists_in_the_script_are_wrapped_within_100_columns(seed, tmp_path):
+    rng = np.random.default_rng(seed)
     net = flat_net(n_in=12, units=12)
     mean, std = rng.normal(0, 1e3, 12), rng.uniform(0.1, 3.0, 12)
     t_mean, t_std = rng.normal(0, 1e-5, 12), rng.uniform(1e-3, 1.0, 12)
@@ -327,6 +329,8 @@ def test_long_lists_in_the_script_are_wrapped_within_100_columns(tmp_path):
         while True:  # continuation lines start under the first value
             line = lines[k]
             assert line[:indent] == " " * indent and line[indent] in "-0123456789"
+            # Filled: the line before could not take this line's first value.
+            assert len(lines[k - 1]) + 1 + len(line.split()[0]) > 100
             if "]" in line:
                 break
             k += 1
