@@ -102,13 +102,9 @@ class OnnxBuilder:
         self.initializers.append(numpy_helper.from_array(arr, name))
         return name
 
-    def weight(self, node_id: str, layer: Layer, key: str, shape: Sequence[int] | None = None
-               ) -> str:
-        """Initializer ``"<node id>/<key>"`` with the layer's weight (optionally reshaped)."""
-        value = layer.weights[key]
-        if shape is not None:
-            value = value.reshape(tuple(shape))
-        return self.const(f"{node_id}/{key}", value)
+    def weight(self, node_id: str, layer: Layer, key: str) -> str:
+        """Initializer ``"<node id>/<key>"`` with the layer's weight."""
+        return self.const(f"{node_id}/{key}", layer.weights[key])
 
     def op(self, op_type: str, inputs: Sequence[str], hint: str, **attrs: Any) -> str:
         """Append one node with one output; return the output tensor name."""
