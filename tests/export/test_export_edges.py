@@ -511,3 +511,19 @@ def test_helpers_treat_a_layer_without_activation_as_linear(monkeypatch, tmp_pat
                                rtol=TOL, atol=TOL)
     script = import_script(write_script(net, tmp_path))
     np.testing.assert_allclose(script.predict(x), want, rtol=1e-6, atol=1e-6)
+
+
+def test_script_docstring_usage_section_of_a_one_input_network(tmp_path):
+    path = tmp_path / "scorer.py"
+    export_python(flat_net(), path)
+    np.savez(tmp_path / "scorer.npz", **flat_net().get_weights())
+    doc = import_script(path).__doc__
+    usage = doc[doc.index("\n\nUsage:"):]
+    assert usage == (
+        "\n\nUsage:\n"
+        "  python scorer.py INPUT          # print predictions as CSV\n"
+        "  python scorer.py inputs.npy -o predictions.npy   # or -o predictions.csv\n"
+        "  python scorer.py --weights other.npz inputs.csv\n"
+        "INPUT is a .npy array or a CSV of numbers (one sample per row, header optional).\n"
+        "From Python:\n"
+        "  import scorer; y = scorer.predict(x)\n")
