@@ -527,3 +527,190 @@ def test_script_docstring_usage_section_of_a_one_input_network(tmp_path):
         "INPUT is a .npy array or a CSV of numbers (one sample per row, header optional).\n"
         "From Python:\n"
         "  import scorer; y = scorer.predict(x)\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Python script: forward() reads as the network, one commented block per node
+# ---------------------------------------------------------------------------------------------
+def _odd_ids_net():
+    g = graph([("in put", "Input", {"shape": [6]}),
+               ("class", "Dense", {"units": 4, "activation": "tanh", "use_bias": False}),
+               ("a-b", "Dense", {"units": 4, "activation": "relu"}),
+               ("a_b", "Activation", {"activation": "sigmoid"}),
+               ("sum", "Add", {}),
+               ("bn", "BatchNormalization", {"epsilon": 0.01}),
+               ("drop", "Dropout", {"rate": 0.25}),
+               ("r", "Reshape", {"target_shape": [2, 2]}),
+               ("r2", "Reshape", {"target_shape": [2, 2]}),
+               ("cat", "Concatenate", {"axis": -1}),
+               ("flat", "Flatten", {}),
+               ("out", "Dense", {"units": 2, "activation": "softmax"})],
+              [("in put", "class"), ("in put", "a-b"), ("a-b", "a_b"), ("class", "sum"),
+               ("a_b", "sum"), ("sum", "bn"), ("bn", "drop"), ("drop", "r"), ("class", "r2"),
+               ("r", "cat"), ("r2", "cat"), ("cat", "flat"), ("flat", "out")])
+    return Network(g, seed=0)
+
+
+FORWARD_BODY = [
+    "# 'in put': Input -> (n, 6)",
+    "v_in_put = inputs['in put']",
+    "# 'class': Dense, 4 units, tanh, no bias -> (n, 4)",
+    "v_class = v_in_put @ w['class/W']",
+    'v_class = tanh(v_class)',
+    "# 'a-b': Dense, 4 units, relu -> (n, 4)",
+    "v_a_b = v_in_put @ w['a-b/W']",
+    "v_a_b += w['a-b/b']",
+    'v_a_b = relu(v_a_b)',
+    "# 'r2': Reshape to (2, 2) per sample -> (n, 2, 2)",
+    'v_r2 = v_class.reshape((v_class.shape[0], 2, 2))',
+    "# 'a_b': Activation sigmoid -> (n, 4)",
+    'v_a_b_1 = sigmoid(v_a_b)',
+    "# 'sum': Add of 2 inputs -> (n, 4)",
+    'v_sum = v_class + v_a_b_1',
+    "# 'bn': BatchNormalization, epsilon 0.01, moving statistics -> (n, 4)",
+    "gamma, beta = w['bn/gamma'], w['bn/beta']",
+    "mean, var = w['bn/moving_mean'], w['bn/moving_var']",
+    'inv_std = (1.0 / np.sqrt(var + 0.01)).astype(DTYPE)',
+    'v_bn = (v_sum - mean.reshape(1, -1)) * inv_std.reshape(1, -1)',
+    'v_bn = v_bn * gamma.reshape(1, -1) + beta.reshape(1, -1)',
+    "# 'drop': Dropout (rate 0.25 in training only) -> (n, 4)",
+    'v_drop = v_bn  # identity at inference',
+    "# 'r': Reshape to (2, 2) per sample -> (n, 2, 2)",
+    'v_r = v_drop.reshape((v_drop.shape[0], 2, 2))',
+    "# 'cat': Concatenate along batched axis 2 -> (n, 2, 4)",
+    'v_cat = np.concatenate([v_r, v_r2], axis=2)',
+    "# 'flat': Flatten -> (n, 8)",
+    'v_flat = v_cat.reshape(v_cat.shape[0], -1)',
+    "# 'out': Dense, 2 units, softmax -> (n, 2)",
+    "v_out = v_flat @ w['out/W']",
+    "v_out += w['out/b']",
+    'v_out = softmax(v_out)',
+    'return v_out',
+]
+
+
+def test_forward_body_describes_every_node_with_distinct_variables(tmp_path):
+    net = _odd_ids_net()
+    path = write_script(net, tmp_path)
+    lines = path.read_text().splitlines()
+    start = lines.index("def forward(inputs, w):") + 3  # after the docstring
+    assert [line[4:] for line in lines[start:start + len(FORWARD_BODY)]] == FORWARD_BODY
+    mod = import_script(path)
+    assert mod.INPUTS == [("in put", (6,), "float")]
+    assert mod.OUTPUT_SHAPE == (2,)
+    assert mod.WEIGHT_SHAPES == {k: tuple(v.shape) for k, v in net.get_weights().items()}
+    assert list(mod.WEIGHT_SHAPES)[:2] == ["class/W", "a-b/W"]  # node order
+    x = np.random.default_rng(9).normal(0, 1, (5, 6)).astype(np.float32)
+    np.testing.assert_allclose(mod.predict(x), net.predict(x), rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# ONNX: the model's own description, names and refusals, word for word
+# ---------------------------------------------------------------------------------------------
+def _two_inputs():
+    from .export_nets import build
+
+    return build("two_inputs")
+
+
+@pytest.mark.parametrize("names, message", [
+    (["only"], "input_names has 1 names, the network has 2 inputs (a, b)"),
+    (["x", "x"], "input_names must be unique, got ['x', 'x']"),
+    ({"zzz": "a"}, "input_names: 'zzz' is not an Input of the network (inputs: a, b)"),
+    (["a", ""], "input_names: the name for Input 'b' must be a non-empty string, got ''"),
+    (["a", 3], "input_names: the name for Input 'b' must be a non-empty string, got 3"),
+    ("ab", "input_names must be a list of names (one per Input, in the order of "
+     "network.input_ids) or a dict {input id: name}"),
+])
+def test_bad_input_names_are_refused_with_their_words(names, message, tmp_path):
+    net, _ = _two_inputs()
+    with pytest.raises(ParameterError) as err:
+        export_onnx(net, tmp_path / "m.onnx", input_names=names)
+    assert str(err.value) == message
+    assert not list(tmp_path.iterdir())
+
+
+def test_model_name_description_and_producer(tmp_path):
+    from importlib import metadata
+
+    net, _ = _two_inputs()
+    path = tmp_path / "m.onnx"
+    export_onnx(net, path, model_name="  my net ")
+    model = onnx.load(str(path))
+    assert model.graph.name == "my net"
+    doc = (f"NetCanvas network 'my net': 8 nodes, {net.total_params} parameters. Outputs "
+           "what Network.predict returns.")
+    assert model.doc_string == doc and model.graph.doc_string == doc
+    assert model.producer_name == "NetCanvas"
+    assert model.producer_version == metadata.version("netcanvas")
+    assert model.ir_version == 8
+    assert [(o.domain, o.version) for o in model.opset_import] == [("", 17)]
+    export_onnx(net, path, model_name="   ")
+    assert onnx.load(str(path)).graph.name == "netcanvas"
+    with pytest.raises(ParameterError) as err:
+        export_onnx(net, path, model_name=3)
+    assert str(err.value) == "model_name must be a string, got 3"
+
+
+def test_producer_version_without_an_installed_package(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    export_onnx(flat_net(), tmp_path / "m.onnx")
+    assert onnx.load(str(tmp_path / "m.onnx")).producer_version == "0"
+
+
+def test_a_model_over_the_protobuf_limit_is_refused(tmp_path, monkeypatch):
+    from nncore.export import onnx_export
+
+    net = flat_net()
+    size = onnx_export.build_onnx_model(net).ByteSize()
+    monkeypatch.setattr(onnx_export, "MAX_BYTES", size - 1)
+    with pytest.raises(ParameterError) as err:
+        export_onnx(net, tmp_path / "m.onnx")
+    assert str(err.value) == (f"the network is too large for one ONNX file ({size} bytes, "
+                              "limit 2 GiB)")
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setattr(onnx_export, "MAX_BYTES", size)
+    export_onnx(net, tmp_path / "m.onnx")
+
+
+def test_inputs_metadata_with_normalisation_ids_and_an_input_called_output(tmp_path):
+    g = graph([("ids", "Input", {"shape": [4]}),
+               ("num", "Input", {"shape": [3]}),
+               ("emb", "Embedding", {"input_dim": 5, "output_dim": 2}),
+               ("f", "Flatten", {}),
+               ("cat", "Concatenate", {}),
+               ("out", "Dense", {"units": 2, "activation": "softmax"})],
+              [("ids", "emb"), ("emb", "f"), ("f", "cat"), ("num", "cat"), ("cat", "out")])
+    net = Network(g, seed=1)
+    path = tmp_path / "m.onnx"
+    state = {"num": {"mode": "standardize", "mean": [1, 2, 3], "std": [2, 2, 2]}}
+    export_onnx(net, path, input_names={"num": "output"}, normalizer_state=state)
+    model = onnx.load(str(path))
+    meta = onnx_meta(path)
+    assert json.loads(meta["netcanvas.inputs"]) == [
+        {"name": "ids", "node_id": "ids", "shape": [4], "dtype": "int64",
+         "normalized_in_graph": False},
+        {"name": "output", "node_id": "num", "shape": [3], "dtype": "float32",
+         "normalized_in_graph": True}]
+    assert json.loads(meta["netcanvas.output"])["name"] == "output_1"
+    assert [o.name for o in model.graph.output] == ["output_1"]
+    assert [i.type.tensor_type.elem_type for i in model.graph.input] == [
+        onnx.TensorProto.INT64, onnx.TensorProto.FLOAT]
+    assert set(json.loads(meta["netcanvas.normalization"])) == {"output"}
+    rng = np.random.default_rng(10)
+    ids, num = rng.integers(0, 5, (4, 4)), rng.normal(0, 2, (4, 3)).astype(np.float32)
+    want = net.predict({"ids": ids, "num": (num - [1, 2, 3]) / 2})
+    np.testing.assert_allclose(run_onnx(path, {"ids": ids, "output": num}), want, rtol=TOL,
+                               atol=TOL)
+
+
+def test_target_scaling_metadata(tmp_path):
+    path = tmp_path / "m.onnx"
+    export_onnx(flat_net(units=2), path, target_scaling=([1.0, -2.0], [0.5]))
+    assert json.loads(onnx_meta(path)["netcanvas.target_scaling"]) == {
+        "mean": [1.0, -2.0], "std": [0.5], "applied_in_graph": True}
