@@ -838,3 +838,18 @@ def test_pytorch_project_folder_refusals_word_for_word(tmp_path):
     with pytest.raises(ParameterError) as err:
         export_pytorch_project(spiral_project(), missing)
     assert str(err.value) == f"{missing}: the folder {missing.parent} does not exist"
+
+
+def test_pytorch_project_augmentation_is_active_with_one_setting(tmp_path):
+    from nncore.config import TrainingConfig
+
+    from .pytorch_support import example, export
+
+    project = example("digits_cnn")
+    project.training = TrainingConfig.from_dict({**project.training.to_dict(),
+                                                 "augment_flip_horizontal": True})
+    folder = export(project, tmp_path / "proj")
+    augment = _module_constants((folder / "train.py").read_text(), ("AUGMENT",))["AUGMENT"]
+    assert augment == {"shift": project.training.augment_shift, "flip_horizontal": True,
+                       "flip_vertical": False, "noise": project.training.augment_noise,
+                       "active": True}
