@@ -948,3 +948,46 @@ def test_pytorch_model_constants_describe_every_weight():
     assert set(c["REGULARIZED"]) == {k for k in c["TRAINABLE"] if specs[k].regularize}
     assert set(c["REGULARIZED"]) < set(c["TRAINABLE"])
     assert "bn/moving_mean" not in c["TRAINABLE"] + c["FROZEN"]
+
+
+# ---------------------------------------------------------------------------------------------
+# which Inputs a normaliser state applies to, word for word
+# ---------------------------------------------------------------------------------------------
+def test_normaliser_state_for_several_inputs_word_for_word():
+    net = _ids_and_numbers_net()
+    with pytest.raises(ParameterError) as err:
+        resolve_normalization(net, {"zzz": {"mode": "none"}})
+    assert str(err.value) == ("normaliser state given for 'zzz', which is not an Input of the "
+                              "network (inputs: ids, num, raw); a single state needs a 'mode' "
+                              "field")
+    with pytest.raises(ParameterError) as err:
+        resolve_normalization(net, {"mode": "none"})
+    assert str(err.value) == ("the network has 3 inputs (ids, num, raw); pass the normaliser "
+                              "state as a dict {input id: state}")
+    with pytest.raises(ParameterError) as err:
+        resolve_normalization(net, {"ids": {"mode": "minmax", "min": [0] * 4, "max": [1] * 4}})
+    assert str(err.value) == ("Input 'ids' carries integer ids and cannot be normalised (the "
+                              "state holds minmax statistics for it)")
+    # Mode "none" for the ids (what training saves for them) and None are skipped.
+    norms = resolve_normalization(net, {"ids": {"mode": "none"}, "num": None,
+                                        "raw": {"mode": "none"}})
+    assert list(norms) == ["raw"] and norms["raw"].identity
+
+
+def test_unsupported_layer_message_word_for_word(monkeypatch, tmp_path):
+    from nncore import registry
+    from nncore.export import ONNX_CONVERTERS, PY_TEMPLATES
+
+    from .export_nets import Mystery
+
+    monkeypatch.setitem(registry._LAYERS, "Mystery", Mystery)
+    net = seq(("Input", {"shape": [3]}), ("Mystery", {}))
+    for table, what, export in ((ONNX_CONVERTERS, "ONNX", export_onnx),
+                                (PY_TEMPLATES, "a Python script", export_python)):
+        with pytest.raises(UnsupportedLayerError) as err:
+            export(net, tmp_path / "m")
+        assert err.value.node_id == "mystery1"
+        assert str(err.value) == (f"Mystery 'mystery1': cannot export to {what}: layer type "
+                                  f"'Mystery' has no converter (supported: "
+                                  f"{', '.join(sorted(table))})")
+        assert ", AvgPool2D, BatchNormalization, Concatenate, Conv2D, " in str(err.value)
