@@ -991,3 +991,45 @@ def test_unsupported_layer_message_word_for_word(monkeypatch, tmp_path):
                                   f"'Mystery' has no converter (supported: "
                                   f"{', '.join(sorted(table))})")
         assert ", AvgPool2D, BatchNormalization, Concatenate, Conv2D, " in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# a float64 network's script; integer ids feeding float layers in ONNX
+# ---------------------------------------------------------------------------------------------
+def test_float64_network_script_computes_and_prints_in_float64(tmp_path):
+    net = Network(GraphSpec.sequential([("Input", {"shape": [3]}),
+                                        ("Dense", {"units": 4, "activation": "tanh"}),
+                                        ("Dense", {"units": 2})]), dtype=np.float64, seed=2)
+    path = write_script(net, tmp_path)
+    mod = import_script(path)
+    assert mod.DTYPE is np.float64 and mod.NUMBER_FORMAT == "%.17g"
+    assert "The network runs in inference mode in float64:" in mod.__doc__
+    assert "  'input1': shape (n, 3), float64." in mod.__doc__
+    x = np.random.default_rng(11).normal(0, 1, (4, 3))
+    got = mod.predict(x)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, net.predict(x), rtol=1e-13, atol=1e-13)
+    mod32 = import_script(write_script(flat_net(), tmp_path))
+    assert mod32.DTYPE is np.float32 and mod32.NUMBER_FORMAT == "%.9g"
+
+
+def test_integer_ids_feeding_float_layers_are_cast_once(tmp_path):
+    g = graph([("ids", "Input", {"shape": [4]}),
+               ("emb", "Embedding", {"input_dim": 6, "output_dim": 2}),
+               ("f", "Flatten", {}),
+               ("d1", "Dense", {"units": 3}),
+               ("d2", "Dense", {"units": 3}),
+               ("cat", "Concatenate", {}),
+               ("out", "Dense", {"units": 2})],
+              [("ids", "emb"), ("emb", "f"), ("ids", "d1"), ("ids", "d2"), ("f", "cat"),
+               ("d1", "cat"), ("d2", "cat"), ("cat", "out")])
+    net = Network(g, seed=3)
+    path = tmp_path / "m.onnx"
+    export_onnx(net, path)
+    casts = [n for n in onnx.load(str(path)).graph.node if n.op_type == "Cast"]
+    assert len(casts) == 1 and list(casts[0].input) == ["ids"]
+    ids = np.random.default_rng(12).integers(0, 6, (5, 4))
+    np.testing.assert_allclose(run_onnx(path, {"ids": ids}), net.predict(ids), rtol=TOL,
+                               atol=TOL)
+    script = import_script(write_script(net, tmp_path))
+    np.testing.assert_allclose(script.predict(ids), net.predict(ids), rtol=1e-6, atol=1e-6)
