@@ -412,6 +412,9 @@ def test_script_docstring_describes_each_input_and_the_usage(tmp_path):
             "Output:" in " ".join(doc.split()))
     assert "  python my_model.py INPUT INPUT INPUT          # print predictions as CSV" in lines
     assert "  import my_model; y = my_model.predict(x)" in lines
+    # The long line wraps under its own indent plus four spaces.
+    raw = next(k for k, line in enumerate(lines) if line.startswith("  'raw':"))
+    assert lines[raw + 1].startswith("      (minmax, x -> (x - offset)")
 
 
 def test_script_docstring_names_the_netcanvas_version(tmp_path, monkeypatch):
