@@ -1036,3 +1036,29 @@ def test_integer_ids_feeding_float_layers_are_cast_once(tmp_path):
                                atol=TOL)
     script = import_script(write_script(net, tmp_path))
     np.testing.assert_allclose(script.predict(ids), net.predict(ids), rtol=1e-6, atol=1e-6)
+
+
+def test_script_docstring_keeps_long_and_hyphenated_class_names_whole(tmp_path):
+    names = [f"north-east-corner-{k}" for k in range(24)] + ["x" * 100]
+    net = flat_net(units=len(names))
+    doc = import_script(write_script(net, tmp_path, class_names=names)).__doc__
+    lines = doc.splitlines()
+    for name in names:
+        assert any(repr(name) in line for line in lines), name
+    # Filled: each line of the Classes entry could not take the next word.
+    start = next(k for k, line in enumerate(lines) if line.startswith("Classes: "))
+    k = start
+    while lines[k + 1]:  # the entry ends the paragraph before "Usage:"
+        assert len(lines[k]) + 1 + len(lines[k + 1].split()[0]) > 92
+        k += 1
+    assert k > start + 3
+
+
+def test_script_constants_are_commented(tmp_path):
+    source = write_script(flat_net(), tmp_path).read_text()
+    for comment in (
+            "#: (input id, per-sample shape, 'float' or 'int') for each Input, in order.",
+            "#: Normalisation of raw inputs: (x - offset) / scale along 'axis', in float64.",
+            "#: Regression targets were standardised: outputs * std + mean (None: not used).",
+            "#: Every weight array the network has, with its shape."):
+        assert f"\n{comment}\n" in source
