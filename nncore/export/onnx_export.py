@@ -102,13 +102,9 @@ class OnnxBuilder:
         self.initializers.append(numpy_helper.from_array(arr, name))
         return name
 
-    def weight(self, node_id: str, layer: Layer, key: str, shape: Sequence[int] | None = None
-               ) -> str:
-        """Initializer ``"<node id>/<key>"`` with the layer's weight (optionally reshaped)."""
-        value = layer.weights[key]
-        if shape is not None:
-            value = value.reshape(tuple(shape))
-        return self.const(f"{node_id}/{key}", value)
+    def weight(self, node_id: str, layer: Layer, key: str) -> str:
+        """Initializer ``"<node id>/<key>"`` with the layer's weight."""
+        return self.const(f"{node_id}/{key}", layer.weights[key])
 
     def op(self, op_type: str, inputs: Sequence[str], hint: str, **attrs: Any) -> str:
         """Append one node with one output; return the output tensor name."""
@@ -338,11 +334,12 @@ def _convert_layers(b: OnnxBuilder, network: Any, ints: set[str]) -> str:
 
 def _unscale_targets(b: OnnxBuilder, network: Any, y: str,
                      scaling: tuple[np.ndarray, np.ndarray]) -> str:
-    """``y * std + mean``, undoing the standardisation of regression targets."""
-    shape = tuple(network.output_shape) if scaling[0].size > 1 else ()
-    scaled = b.op("Mul", [y, b.const("target/std", scaling[1].reshape(shape))], "target/scaled")
-    return b.op("Add", [scaled, b.const("target/mean", scaling[0].reshape(shape))],
-                "target/unscaled")
+    """``y * std + mean``, undoing the standardisation of regression targets. Each of
+    mean and std is one value or one per output value, independently of the other."""
+    def column(name: str, v: np.ndarray) -> str:
+        return b.const(name, v.reshape(tuple(network.output_shape) if v.size > 1 else ()))
+    scaled = b.op("Mul", [y, column("target/std", scaling[1])], "target/scaled")
+    return b.op("Add", [scaled, column("target/mean", scaling[0])], "target/unscaled")
 
 
 def _name_output(b: OnnxBuilder, final: str) -> str:

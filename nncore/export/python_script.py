@@ -200,10 +200,12 @@ def _describe(layer: Layer) -> str:
 
 
 def _pylist(values: np.ndarray, indent: int) -> str:
-    """A list literal of exact floats, wrapped to fit 100 columns."""
+    """A list literal of exact floats, wrapped to fill 100 columns: its ``[`` is at column
+    ``indent - 1`` of the script, continuation lines start at column ``indent``."""
     text = "[" + ", ".join(repr(float(v)) for v in values) + "]"
-    return textwrap.fill(text, 100 - indent, subsequent_indent=" " * indent,
-                         break_long_words=False, break_on_hyphens=False)
+    return textwrap.fill(text, 100, initial_indent=" " * (indent - 1),
+                         subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False)[indent - 1:]
 
 
 def _producer_version() -> str:
