@@ -55,9 +55,12 @@ def test_epoch_events_carry_the_run_length_and_a_plausible_elapsed_time():
 
 def test_early_stopping_names_the_epoch_it_stopped_after():
     x, y = data(30)
-    _, fin, _, _ = fit(x, y, epochs=10, batch_size=8, learning_rate=0.01,
-                       early_stopping=True, patience=2, min_delta=1e9)
+    _, fin, events, _ = fit(x, y, epochs=10, batch_size=8, learning_rate=0.01,
+                            early_stopping=True, patience=2, min_delta=1e9)
     assert fin.reason == "early_stopping" and fin.epochs_run == 3
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    # every epoch reports the best so far: epoch 1 and its loss (none improved enough)
+    assert [(e.best_epoch, e.best_loss) for e in ends] == [(1, ends[0].train_loss)] * 3
     assert fin.message.startswith("stopped after epoch 3: no improvement for 2 epochs; "
                                   "best epoch 1")
 
