@@ -17,6 +17,7 @@ from nncore.layers.embedding import Dot, Embedding
 from nncore.network import Network
 from nncore.spec import GraphSpec
 from nncore.trainer import Trainer
+from tests.engine.differences import numeric_gradient
 
 
 def embedding(input_dim=6, output_dim=3):
@@ -96,19 +97,6 @@ def cosine(a, b):
     return np.sum(unit(a) * unit(b), axis=1, keepdims=True)
 
 
-def numeric(f, x, eps):
-    g = np.zeros_like(x)
-    for j in np.ndindex(x.shape):
-        keep = x[j]
-        x[j] = keep + eps
-        up = f()
-        x[j] = keep - eps
-        down = f()
-        x[j] = keep
-        g[j] = (up - down) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("tiny", ["a", "b"])
 def test_cosine_gradient_when_one_vector_is_clamped(tiny):
     """A vector shorter than 1e-6 is divided by 1e-6 instead of its length: the gradient
@@ -127,9 +115,9 @@ def test_cosine_gradient_when_one_vector_is_clamped(tiny):
     def loss():
         return float(np.sum(cosine(a, b) * r))
 
-    np.testing.assert_allclose(ga, numeric(loss, a, 1e-13 if tiny == "a" else 1e-6),
+    np.testing.assert_allclose(ga, numeric_gradient(loss, a, 1e-13 if tiny == "a" else 1e-6),
                                rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(gb, numeric(loss, b, 1e-13 if tiny == "b" else 1e-6),
+    np.testing.assert_allclose(gb, numeric_gradient(loss, b, 1e-13 if tiny == "b" else 1e-6),
                                rtol=1e-6, atol=1e-6)
 
 

@@ -17,6 +17,7 @@ from nncore.layers.base import Layer
 from nncore.project import Project, project_from_dict
 from nncore.registry import INPUT_DTYPES, layer_types
 from nncore.spec import GraphSpec, NodeSpec
+from tests.engine.differences import central_difference
 
 CASES = [
     pytest.param(cls, params, shapes, id=f"{cls.type_name}-{i}")
@@ -137,16 +138,7 @@ def test_parameter_counts_closed_form():
 
 
 def _numeric_grad(f, array, indices, eps=1e-6):
-    out = []
-    for idx in indices:
-        old = array[idx]
-        array[idx] = old + eps
-        fp = f()
-        array[idx] = old - eps
-        fm = f()
-        array[idx] = old
-        out.append((fp - fm) / (2 * eps))
-    return np.array(out)
+    return np.array([central_difference(f, array, idx, eps) for idx in indices])
 
 
 def _sample_indices(shape, rng, k=12):

@@ -22,6 +22,7 @@ from nncore.layers.simple_rnn import SimpleRNN
 from nncore.network import Network
 from nncore.spec import GraphSpec
 from nncore.trainer import Trainer
+from tests.engine.differences import numeric_gradient
 from tests.engine.test_layers import build
 
 
@@ -69,19 +70,7 @@ def reference(cls, config, w, x):
 def central_differences(f, arrays, eps=1e-6):
     """d f / d a for every element of every array in ``arrays`` (changed in place and
     restored), float64 central differences."""
-    out = {}
-    for name, a in arrays.items():
-        g = np.zeros_like(a)
-        for j in np.ndindex(a.shape):
-            keep = a[j]
-            a[j] = keep + eps
-            up = f()
-            a[j] = keep - eps
-            down = f()
-            a[j] = keep
-            g[j] = (up - down) / (2 * eps)
-        out[name] = g
-    return out
+    return {name: numeric_gradient(f, a, eps) for name, a in arrays.items()}
 
 
 CASES = [
