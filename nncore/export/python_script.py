@@ -49,8 +49,7 @@ from nncore.layers.base import Layer
 class ScriptBuilder:
     """State shared by the templates while one script is generated."""
 
-    def __init__(self, network: Any) -> None:
-        self.network = network
+    def __init__(self) -> None:
         self.activations: list[str] = []  # names used, in first-use order
         self._vars: dict[str, str] = {}
         self._used: set[str] = set()
@@ -339,9 +338,8 @@ def _weight_shapes_constant(network: Any) -> str:
     shapes = network.weight_shapes()
     keys = [f"{n}/{spec.name}" for n in network.order
             for spec in network.layers[n].weight_specs(network.layers[n].input_shapes)]
-    keys += [k for k in shapes if k not in keys]
     weight_lines = "\n".join(f"    {k!r}: {tuple(int(d) for d in shapes[k])!r},"
-                             for k in keys if k in shapes)
+                             for k in keys)
     return f"WEIGHT_SHAPES = {{\n{weight_lines}\n}}" if weight_lines else "WEIGHT_SHAPES = {}"
 
 
@@ -356,7 +354,7 @@ def generate_script(network: Any, *, weights_filename: str, normalizer_state: An
         classes=check_class_names(network, class_names),
         scaling=resolve_target_scaling(network, target_scaling),
         ints=integer_inputs(network))
-    s = ScriptBuilder(network)
+    s = ScriptBuilder()
     body = _forward_body(s, network)  # first: it raises for an activation with no template
     dtype = plan.dtype
     acts = "\n\n".join(PY_ACTIVATIONS[a] for a in s.activations)
