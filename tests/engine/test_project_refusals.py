@@ -69,3 +69,28 @@ def test_classes_are_saved_as_given_with_merged_groups_copied():
     assert saved == [0, "cat", [1, 2]]
     saved[2].append(9)  # the saved dict's group is its own list
     assert spec.classes[2] == [1, 2]
+
+
+def with_data(**fields) -> dict:
+    d = two_nodes()
+    d["data"].update(fields)
+    return d
+
+
+@pytest.mark.parametrize("val, test, refused", [
+    (0.5, 0.45, True),    # exactly 0.95 left out: refused
+    (0.75, 0.2, True),
+    (0.5, 0.44, False),
+    (0.9, 0.0, False),
+])
+def test_validation_and_test_shares_must_leave_training_data(val, test, refused):
+    d = with_data(val_fraction=val, test_fraction=test)
+    if refused:
+        assert refusal(d) == ("data: val_fraction + test_fraction leave too little training "
+                              f"data ({val} + {test})")
+    else:
+        assert project_from_dict(d).data.val_fraction == val
+
+
+def test_data_params_must_be_an_object():
+    assert refusal(with_data(params=[1])) == "data.params: expected an object, got [1]"
