@@ -130,8 +130,10 @@ class FitLoop:
             self.reporter.epoch_start()
         step, rate, add, batch_end = (trainer.train_step, self.schedule.rate,
                                       self.metrics.add, self.batch_end)
-        # Per-layer gradient norms cost a pass over the gradients: only for a listener.
+        # Per-layer gradient norms cost a pass over the gradients: only for a listener,
+        # which for a small network takes them from a row of gradients kept per batch.
         norms = self.reporter is not None
+        rows = self.reporter.rows if norms else None
         augment, rng, inputs = trainer.augment, net.rng, net.input_ids
         # A prepared array's rows are in the network's dtype already: plain indexing.
         gather = x.__getitem__ if isinstance(x, np.ndarray) else partial(_take, x,
@@ -153,7 +155,8 @@ class FitLoop:
                 xb, tb = gather(idx), t[idx]
             if augment is not None:
                 xb = augment.apply_batch(xb, rng, inputs)
-            result = step(xb, tb, rate(trainer.step), guard, norms)
+            result = step(xb, tb, rate(trainer.step), guard,
+                          norms if rows is None else rows[b])
             if result.divergence is not None:
                 # The refused update left the gradients in place: they name the layer.
                 grad_norms = (result.grad_norms if result.grad_norms is not None

@@ -174,6 +174,18 @@ class Network:
         per_layer = np.bincount(self._norm_index, sq)
         return np.sqrt(per_layer, out=per_layer)
 
+    def layer_norms_rows(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`layer_norms` of each row of ``rows`` (m, n_trainable), e.g. one snapshot
+        of ``grads_flat`` per batch, in a few vectorised passes: (m, len(norm_layers)),
+        float64. For small networks (a row is held per batch)."""
+        per_layer = np.zeros((len(rows), len(self.norm_layers)))
+        if per_layer.size == 0:
+            return per_layer
+        sq = np.add.reduceat(np.square(rows, dtype=np.float64), self._norm_starts, axis=1)
+        for slot, layer in enumerate(self._norm_index.tolist()):  # slots in order
+            per_layer[:, layer] += sq[:, slot]
+        return np.sqrt(per_layer, out=per_layer)
+
     def set_frozen(self, node_id: str, frozen: bool) -> None:
         """Freeze or unfreeze a node's weights; keeps every current value."""
         self.layers[node_id].trainable = not frozen

@@ -158,7 +158,8 @@ class Trainer:
 
     # -- one step ----------------------------------------------------------------------
     def train_step(self, x: Any, t: np.ndarray, lr: float,
-                   guard: DivergenceGuard | None = None, norms: bool = True) -> StepResult:
+                   guard: DivergenceGuard | None = None,
+                   norms: bool | np.ndarray = True) -> StepResult:
         """One update of the weights from the batch ``x``/``t`` (as :meth:`prepare` gives
         them): forward in training mode, loss, backward, L1/L2, gradient clipping, then an
         optimizer step with learning rate ``lr``.
@@ -168,7 +169,11 @@ class Trainer:
         result's ``divergence`` says what went wrong (``guard.error`` words it). Without
         one the update is always made. ``norms=False`` leaves the per-layer gradient norms
         out of the result (``grad_norms`` None; the guard and clipping need only the total,
-        one dot product): ``fit`` asks for them only when someone listens."""
+        one dot product): ``fit`` asks for them only when someone listens. ``norms`` an
+        array (a row of ``n_trainable``): the gradients are copied into it as they come
+        out of back-propagation and the norms are left to the caller (``grad_norms``
+        None): for small networks a copy costs less than the norms, which a listener then
+        takes for many batches at once (:meth:`Network.layer_norms_rows`)."""
         net, loss = self.net, self.loss
         out = net.forward(x, True)  # (training mode)
         value = loss.forward(out, t)
@@ -176,6 +181,9 @@ class Trainer:
             return new_step_result((value, lr, self.step, out, None, "loss"))
         net.backward(loss.backward())
         g = net.grads_flat
+        if isinstance(norms, np.ndarray):
+            np.copyto(norms, g)
+            norms = False
         # Clipping scales by the float64 per-layer total whoever asks, so a run's weights
         # do not depend on whether its progress is watched.
         if norms or self.config.clip_norm is not None:

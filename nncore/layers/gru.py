@@ -115,11 +115,13 @@ class GRU(RecurrentLayer):
                         t = t0 + j
                         yield self._step_views(Gc[j], Q, H[slot(t)], H[slot(t + 1)])
 
-            self._run(steps(), UrT, tmp)
+            with self._small_products(B):
+                self._run(steps(), UrT, tmp)
             return self._output(H, slot(T))
         buf = self._allocate(x, self._buffer_shapes(T, B))
         self._project(x, WbT, buf["G"])
-        self._run(self._views, UrT, tmp)
+        with self._small_products(B):
+            self._run(self._views, UrT, tmp)
         self._stored = True
         return self._output(buf["H"], T)
 
@@ -142,23 +144,24 @@ class GRU(RecurrentLayer):
         dzh = np.empty(n, G.dtype)
         dot, mul, add, sub = np.dot, np.multiply, np.add, np.subtract
         views = self._views
-        for t in range(T - 1, -1, -1):
-            _, _, z, r, nn, _, _, qh, _, h_prev, _ = views[t]
-            a, q, d = dA[t].reshape(-1), dQ[t].reshape(-1), D[t].reshape(-1)
-            if dY is not None and t < T - 1:
-                add(dhf, dY[t].reshape(-1), out=dhf)
-            sub(h_prev, nn, out=a[:n])
-            mul(a[:n], dhf, out=a[:n])                  # dL/dz
-            mul(dhf, z, out=dzh)                        # direct path to h_(t-1)
-            sub(dhf, dzh, out=a[2 * n:])                # dL/dn = dh (1 - z)
-            mul(a[2 * n:], d[2 * n:], out=a[2 * n:])    # dL/d(pre n)
-            mul(a[2 * n:], qh, out=a[n:2 * n])          # dL/dr
-            mul(a[:2 * n], d[:2 * n], out=a[:2 * n])    # dL/d(pre z), dL/d(pre r)
-            np.copyto(q[:2 * n], a[:2 * n])
-            mul(a[2 * n:], r, out=q[2 * n:])            # dL/dq_h
-            if t:
-                dot(U, dQ[t], out=dh)
-                add(dhf, dzh, out=dhf)
+        with self._small_products(B):
+            for t in range(T - 1, -1, -1):
+                _, _, z, r, nn, _, _, qh, _, h_prev, _ = views[t]
+                a, q, d = dA[t].reshape(-1), dQ[t].reshape(-1), D[t].reshape(-1)
+                if dY is not None and t < T - 1:
+                    add(dhf, dY[t].reshape(-1), out=dhf)
+                sub(h_prev, nn, out=a[:n])
+                mul(a[:n], dhf, out=a[:n])                  # dL/dz
+                mul(dhf, z, out=dzh)                        # direct path to h_(t-1)
+                sub(dhf, dzh, out=a[2 * n:])                # dL/dn = dh (1 - z)
+                mul(a[2 * n:], d[2 * n:], out=a[2 * n:])    # dL/d(pre n)
+                mul(a[2 * n:], qh, out=a[n:2 * n])          # dL/dr
+                mul(a[:2 * n], d[:2 * n], out=a[:2 * n])    # dL/d(pre z), dL/d(pre r)
+                np.copyto(q[:2 * n], a[:2 * n])
+                mul(a[2 * n:], r, out=q[2 * n:])            # dL/dq_h
+                if t:
+                    dot(U, dQ[t], out=dh)
+                    add(dhf, dzh, out=dhf)
         A = self._by_rows(dA)
         if self.trainable:
             self._input_kernel_grads(A)

@@ -129,12 +129,14 @@ class LSTM(RecurrentLayer):
                         yield self._step_views(Gc[j], C[t % 2], C[(t + 1) % 2], tc,
                                                H[slot(t)], H[slot(t + 1)])
 
-            self._run(steps(), UT, tmpk, tmp)
+            with self._small_products(B):
+                self._run(steps(), UT, tmpk, tmp)
             return self._output(H, slot(T))
         buf = self._allocate(x, self._buffer_shapes(T, B))
         buf["C"][0] = 0
         self._project(x, WbT, buf["G"])
-        self._run(self._views, UT, tmpk, tmp)
+        with self._small_products(B):
+            self._run(self._views, UT, tmpk, tmp)
         self._stored = True
         return self._output(buf["H"], T)
 
@@ -163,21 +165,22 @@ class LSTM(RecurrentLayer):
         dhf, tmp = dh.reshape(-1), np.empty(n, G.dtype)
         dot, mul, add = np.dot, np.multiply, np.add
         views = self._views
-        for t in range(T - 1, -1, -1):
-            _, _, i, f, _, gc, c_prev, _, tc, _, _ = views[t]
-            z = dZ[t].reshape(-1)
-            if dY is not None and t < T - 1:
-                add(dhf, dY[t].reshape(-1), out=dhf)
-            mul(dhf, tc, out=z[2 * n:3 * n])                 # d o = dh tanh(c)
-            mul(dhf, OTD[t].reshape(-1), out=tmp)
-            add(dc, tmp, out=dc)                             # d c_t
-            mul(dc, gc, out=z[:n])                           # d i = dc g
-            mul(dc, c_prev, out=z[n:2 * n])                  # d f = dc c_(t-1)
-            mul(dc, i, out=z[3 * n:])                        # d g = dc i
-            mul(dc, f, out=dc)                               # to c_(t-1)
-            mul(z, D[t].reshape(-1), out=z)                  # to pre-activations
-            if t:
-                dot(Uq, dZ[t], out=dh)
+        with self._small_products(B):
+            for t in range(T - 1, -1, -1):
+                _, _, i, f, _, gc, c_prev, _, tc, _, _ = views[t]
+                z = dZ[t].reshape(-1)
+                if dY is not None and t < T - 1:
+                    add(dhf, dY[t].reshape(-1), out=dhf)
+                mul(dhf, tc, out=z[2 * n:3 * n])                 # d o = dh tanh(c)
+                mul(dhf, OTD[t].reshape(-1), out=tmp)
+                add(dc, tmp, out=dc)                             # d c_t
+                mul(dc, gc, out=z[:n])                           # d i = dc g
+                mul(dc, c_prev, out=z[n:2 * n])                  # d f = dc c_(t-1)
+                mul(dc, i, out=z[3 * n:])                        # d g = dc i
+                mul(dc, f, out=dc)                               # to c_(t-1)
+                mul(z, D[t].reshape(-1), out=z)                  # to pre-activations
+                if t:
+                    dot(Uq, dZ[t], out=dh)
         A = self._by_rows(dZ, self._unperm)  # stored gate order
         if self.trainable:
             self._input_kernel_grads(A)

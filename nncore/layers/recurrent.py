@@ -38,10 +38,12 @@ one ``tanh`` call activates all gates of a step.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar
 
 import numpy as np
 
+from nncore.blas import small_products
 from nncore.errors import TrainingError
 from nncore.initializers import INITIALIZER_NAMES
 from nncore.layers.base import Layer, Shape, WeightSpec
@@ -108,6 +110,11 @@ class RecurrentLayer(Layer):
                        regularize=True),
             WeightSpec("b", (k,), "zeros"),
         ]
+
+    def _small_products(self, B: int) -> contextlib.AbstractContextManager:
+        """The time loop's products, (gates x units) @ (units x B), on one BLAS thread when
+        they are small (see :mod:`nncore.blas`)."""
+        return small_products(2 * self.n_gates * self.units * self._state_rows() * B)
 
     # -- buffers -----------------------------------------------------------------------
     def _state_rows(self) -> int:

@@ -110,11 +110,13 @@ class SimpleRNN(RecurrentLayer):
                         t = t0 + j
                         yield self._step_views(Zc[j], H[slot(t)], H[slot(t + 1)])
 
-            self._run(steps(), UT, tmp)
+            with self._small_products(B):
+                self._run(steps(), UT, tmp)
             return self._output(H, slot(T))
         buf = self._allocate(x, self._buffer_shapes(T, B))
         self._project(x, WbT, buf["Z"])
-        self._run(self._views, UT, tmp)
+        with self._small_products(B):
+            self._run(self._views, UT, tmp)
         self._stored = True
         return self._output(buf["H"], T)
 
@@ -127,12 +129,13 @@ class SimpleRNN(RecurrentLayer):
         dY, last = self._output_grads(grad)
         dh = np.array(last, dtype=H.dtype, order="C")
         dhf = dh.reshape(-1)
-        for t in range(T - 1, -1, -1):
-            if dY is not None and t < T - 1:
-                np.add(dhf, dY[t].reshape(-1), out=dhf)
-            np.multiply(dhf, D[t].reshape(-1), out=dZ[t].reshape(-1))
-            if t:
-                np.dot(U, dZ[t], out=dh)
+        with self._small_products(B):
+            for t in range(T - 1, -1, -1):
+                if dY is not None and t < T - 1:
+                    np.add(dhf, dY[t].reshape(-1), out=dhf)
+                np.multiply(dhf, D[t].reshape(-1), out=dZ[t].reshape(-1))
+                if t:
+                    np.dot(U, dZ[t], out=dh)
         A = self._by_rows(dZ)
         if self.trainable:
             self._input_kernel_grads(A)

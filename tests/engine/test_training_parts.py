@@ -389,6 +389,7 @@ def test_reporter_sends_every_batch_or_in_bulk_before_any_other_event():
     for period in (0.0, 1e9):
         events = []
         reporter = BatchReporter(events.append, period, net, 5, time.perf_counter())
+        reporter.rows = None  # norms computed by each step (a large network's way)
         for i, r in enumerate(results[:4]):
             reporter.batch_end(1, i + 1, r)
         reporter.emit("pause")  # any event: the batches not reported yet go first
@@ -415,6 +416,7 @@ def test_reporter_epoch_averages_are_running_sums():
     net = Network(GraphSpec.sequential([("Input", {"shape": [2]}),
                                         ("Dense", {"units": 1})]), seed=0)
     reporter = BatchReporter(lambda e: None, 1e9, net, 300, time.perf_counter())
+    reporter.rows = None  # norms computed by each step (a large network's way)
     results = _results(net, 300, seed=3)
     reporter.epoch_start()
     total = np.zeros(1)
@@ -428,6 +430,77 @@ def test_reporter_epoch_averages_are_running_sums():
     reporter.batch_end(2, 1, results[0])
     assert reporter.epoch_norms()[0] == dict(zip(net.norm_layers,
                                                  results[0].grad_norms.tolist()))
+
+
+def _norms_by_slices(net, g):
+    """Per-layer L2 norms of one gradient vector, from the layers' own slices."""
+    return [math.sqrt(sum(float(np.sum(g[sl].astype(np.float64) ** 2))
+                          for sl in net.layer_grad_slices[n])) for n in net.norm_layers]
+
+
+def test_small_networks_report_norms_from_a_row_of_gradients_per_batch():
+    net = Network(mlp(), seed=0)
+    events = []
+    reporter = BatchReporter(events.append, 0.0, net, 4, time.perf_counter())
+    assert reporter.rows.shape == (4, net.n_trainable)
+    rng = np.random.default_rng(5)
+    out = np.zeros((2, 1))
+    grads = rng.normal(size=(4, net.n_trainable)).astype(np.float32)
+    for i in range(4):
+        reporter.rows[i] = grads[i]  # what train_step copies there
+        reporter.batch_end(1, i + 1, new_step_result((0.5, 0.1, i + 1, out, None, None)))
+    for ev, g in zip(events, grads):
+        assert list(ev.grad_norms) == net.norm_layers
+        assert list(ev.grad_norms.values()) == pytest.approx(_norms_by_slices(net, g),
+                                                              rel=1e-12)
+    per_batch = np.array([_norms_by_slices(net, g) for g in grads])
+    epoch = reporter.epoch_norms()[0]
+    assert list(epoch.values()) == pytest.approx(list(per_batch.mean(axis=0)), rel=1e-12)
+    reporter.epoch_start()  # a new epoch averages its own rows only
+    reporter.rows[0] = grads[3]
+    reporter.batch_end(2, 1, new_step_result((0.5, 0.1, 5, out, None, None)))
+    assert list(reporter.epoch_norms()[0].values()) == pytest.approx(per_batch[3],
+                                                                     rel=1e-12)
+
+
+def test_rows_are_kept_for_small_networks_only():
+    small = Network(mlp(), seed=0)
+    assert BatchReporter(lambda e: None, 0.0, small, 10, 0.0).rows is not None
+    many = training_parts.GRAD_ROWS_BYTES // (4 * small.n_trainable) + 1
+    assert BatchReporter(lambda e: None, 0.0, small, many, 0.0).rows is None
+    wide = Network(GraphSpec.sequential([("Input", {"shape": [300]}),
+                                         ("Dense", {"units": 120})]), seed=0)
+    assert wide.n_trainable > 1 << 15
+    assert BatchReporter(lambda e: None, 0.0, wide, 1, 0.0).rows is None
+
+
+@pytest.mark.parametrize("units", [[8, 8, 1], [64, 32, 3], [120, 90, 10]])
+def test_row_norms_are_bit_for_bit_the_single_vector_norms(units):
+    layers = [("Input", {"shape": [5]})] + [("Dense", {"units": u}) for u in units]
+    net = Network(GraphSpec.sequential(layers), seed=0)
+    rows = np.random.default_rng(1).normal(0, 3, (30, net.n_trainable)).astype(np.float32)
+    np.testing.assert_array_equal(net.layer_norms_rows(rows),
+                                  [net.layer_norms(r) for r in rows])
+
+
+def test_train_step_copies_the_gradients_before_regularisation_and_clipping():
+    x, y = data(20)
+    cfg = TrainingConfig(loss="mse", epochs=1, batch_size=20, l2=0.5, clip_norm=1e-3)
+    nets = [Network(mlp(), seed=4) for _ in range(2)]
+    twin = Trainer(nets[1], cfg)
+    xt, tt = twin.prepare(x, y, "data")
+    nets[1].backward(_loss_grad(twin, xt, tt))
+    want = nets[1].grads_flat.copy()  # plain back-propagation, before L2 and clipping
+    trainer = Trainer(nets[0], cfg)
+    row = np.empty(nets[0].n_trainable, np.float32)
+    trainer.train_step(xt, tt, 0.1, None, row)
+    np.testing.assert_array_equal(row, want)
+
+
+def _loss_grad(trainer, x, t):
+    out = trainer.net.forward(x, True)
+    trainer.loss.forward(out, t)
+    return trainer.loss.backward()
 
 
 def test_no_batch_event_is_built_without_a_listener(monkeypatch):
