@@ -94,3 +94,38 @@ def test_validation_and_test_shares_must_leave_training_data(val, test, refused)
 
 def test_data_params_must_be_an_object():
     assert refusal(with_data(params=[1])) == "data.params: expected an object, got [1]"
+
+
+@pytest.mark.parametrize("index, node, words", [
+    (0, 5, "network.nodes[0]: expected an object, got 5"),
+    (0, {"id": "a", "type": "Input", "x": 1},
+     "network.nodes[0].x: unknown field (allowed: frozen, id, params, position, type)"),
+    (0, {"id": 3, "type": "Input"}, "network.nodes[0].id: expected a text, got 3"),
+    (0, {"id": "  ", "type": "Input"}, "network.nodes[0].id: must not be empty"),
+    (1, {"id": "input1", "type": "Dense"},
+     "network.nodes[1].id: 'input1' is used by another node"),
+    (0, {"id": "a", "type": 3}, "network.nodes[0].type: expected a text, got 3"),
+    (0, {"id": "a", "type": "Input", "position": [1, "b"]},
+     'network.nodes[0].position: expected [x, y] numbers, got [1, "b"]'),
+    (0, {"id": "a", "type": "Input", "position": [1, 2, 3]},
+     "network.nodes[0].position: expected [x, y] numbers, got [1, 2, 3]"),
+    (0, {"id": "a", "type": "Input", "position": 5},
+     "network.nodes[0].position: expected [x, y] numbers, got 5"),
+    # the constructor's own check names the node by its id
+    (0, {"id": "conv", "type": "Conv2D", "params": {"filters": 2, "kernel_size": [1, 2, 3]}},
+     "network.nodes[0].params: Conv2D 'conv': kernel_size must be one number or two "
+     "(height, width), received [1, 2, 3]"),
+])
+def test_node_refusals_word_for_word(index, node, words):
+    d = two_nodes()
+    d["network"]["nodes"][index] = node
+    d["network"]["edges"] = []
+    assert refusal(d) == words
+
+
+def test_a_node_without_params_or_position_takes_the_defaults():
+    d = two_nodes()
+    d["network"]["nodes"] = [{"id": "a", "type": "Input"}]
+    d["network"]["edges"] = []
+    (node,) = project_from_dict(d).graph.nodes
+    assert node.params == {} and node.position == (0.0, 0.0) and node.frozen is False
