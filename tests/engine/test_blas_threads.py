@@ -104,7 +104,16 @@ def test_recurrent_steps_are_bit_for_bit_those_of_the_default_threads(monkeypatc
         return real(n)
 
     single = one_step(counting)
-    default = one_step(None)
-    assert calls.calls  # the one-thread path ran
+    # The same step with every product on two threads (the test session runs OpenBLAS on
+    # one: conftest.py), products of (256 x 64) @ (64 x 48), above OpenBLAS's threshold
+    # for threading.
+    before = real(2)
+    try:
+        default = one_step(None)
+    finally:
+        real(before)
+    # forward, backward and predict each ran their loop on one thread, then restored the
+    # session's count
+    assert calls.calls == [1, before] * 3
     for a, b in zip(single, default):
         np.testing.assert_array_equal(a, b)
