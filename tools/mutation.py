@@ -142,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="mutants to run, by name or glob (e.g. 'nncore.data.preprocess.*')")
     args = ap.parse_args(argv)
     clone = args.workdir or Path(f"/tmp/netcanvas-mutation-{args.scope}")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    # Fastest tests first (tests/conftest.py): a mutant a quick test kills stops early.
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
+               NETCANVAS_FAST_TESTS_FIRST=str(clone / "mutants" / "mutmut-stats.json"))
     mutmut = [sys.executable, "-m", "mutmut"]
     if args.results:
         return subprocess.run([*mutmut, "results"], cwd=clone, env=env).returncode

@@ -129,3 +129,67 @@ def test_a_node_without_params_or_position_takes_the_defaults():
     d["network"]["edges"] = []
     (node,) = project_from_dict(d).graph.nodes
     assert node.params == {} and node.position == (0.0, 0.0) and node.frozen is False
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"format": "other"}, "format: expected 'netcanvas-project', got 'other' (not a NetCanvas "
+                          "project file)"),
+    ({"version": True}, "version: expected a positive integer, got True"),
+    ({"version": "2"}, "version: expected a positive integer, got '2'"),
+    ({"version": 0}, "version: expected a positive integer, got 0"),
+    ({"version": 3}, "version: this file was written by a newer NetCanvas (format version 3); "
+                     "this program reads versions up to 2"),
+    ({"zzz": 1}, "zzz: unknown field (allowed: data, description, format, name, network, "
+                 "training, version)"),
+    ({"name": 5}, "name: expected a text, got 5"),
+    ({"description": [1]}, "description: expected a text, got [1]"),
+    ({"network": 5}, "network: expected an object with nodes and edges, got 5"),
+    ({"network": {"nodes": [], "x": 1}}, "network.x: unknown field (allowed: edges, nodes)"),
+    ({"network": {"edges": []}}, "network.nodes: expected a list, got null"),
+    ({"network": {"nodes": [], "edges": 5}}, "network.edges: expected a list, got 5"),
+])
+def test_top_level_refusals_word_for_word(change, words):
+    d = two_nodes()
+    d.update(change)
+    assert refusal(d) == words
+
+
+def test_not_an_object_and_too_many_nodes():
+    assert refusal([1]) == "the file must hold a JSON object"
+    from nncore.project import MAX_NODES
+
+    d = two_nodes()
+    d["network"] = {"nodes": [{"id": f"n{i}", "type": "Dense"} for i in range(MAX_NODES + 1)],
+                    "edges": []}
+    assert refusal(d) == (f"network.nodes: {MAX_NODES + 1} nodes is more than the "
+                          f"{MAX_NODES} allowed")
+    d["network"]["nodes"].pop()  # exactly the limit loads
+    assert len(project_from_dict(d).graph.nodes) == MAX_NODES
+
+
+def test_name_description_and_edges_default_when_absent():
+    d = two_nodes()
+    for key in ("name", "description"):
+        del d[key]
+    del d["network"]["edges"]
+    p = project_from_dict(d)
+    assert (p.name, p.description, p.graph.edges) == ("", "", [])
+
+
+@pytest.mark.parametrize("node, words", [
+    ({"id": "a", "type": "Nope"}, "network.nodes[0].type: unknown layer type 'Nope'"),
+    ({"id": "a", "type": "Dense", "params": 5},
+     "network.nodes[0].params: expected an object, got 5"),
+    ({"id": "a", "type": "Dropout", "params": {"units": 2}},
+     "network.nodes[0].params.units: Dropout has no parameter 'units' (allowed: rate)"),
+    ({"id": "a", "type": "Flatten", "params": {"x": 1}},
+     "network.nodes[0].params.x: Flatten has no parameter 'x' (allowed: none)"),
+    ({"id": "a", "type": "Dropout", "params": {"rate": 2}},
+     "network.nodes[0].params.rate: expected a number between 0 and 0.95, got 2"),
+    ({"id": "a", "type": "Dense", "frozen": 1},
+     "network.nodes[0].frozen: expected true or false, got 1"),
+])
+def test_layer_parameter_refusals_word_for_word(node, words):
+    d = two_nodes()
+    d["network"] = {"nodes": [node], "edges": []}
+    assert refusal(d).startswith(words)
