@@ -193,3 +193,24 @@ def test_layer_parameter_refusals_word_for_word(node, words):
     d = two_nodes()
     d["network"] = {"nodes": [node], "edges": []}
     assert refusal(d).startswith(words)
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"zz": 1}, "network.nodes[0].params.zz: Dense has no parameter 'zz' (allowed: units, "
+                "activation, use_bias, kernel_initializer, bias_initializer)"),
+    # the phrase names the bound the value broke
+    ({"units": 10**9}, "network.nodes[0].params.units: expected an integer of at most "
+                       "1000000, got 1000000000"),
+])
+def test_dense_parameter_refusals_word_for_word(params, words):
+    d = two_nodes()
+    d["network"] = {"nodes": [{"id": "a", "type": "Dense", "params": params}], "edges": []}
+    assert refusal(d) == words
+
+
+def test_data_settings_refused_by_their_path():
+    assert refusal(with_data(val_fraction="x")) == ("data.val_fraction: expected a number "
+                                                    "between 0 and 0.9, got 'x'")
+    points = {"task": "classification", "x": [[0.0, 1.0], [1.0, 0.0]], "y": [0, 1]}
+    assert refusal(with_data(source="points", points=points, params={"n": 2})) == (
+        "data.params: the points source takes no parameters")
