@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from nncore.config import TrainingConfig
 from nncore.errors import FormatError
 from nncore.project import DataSpec, Project, project_from_dict
 from nncore.spec import GraphSpec
@@ -146,6 +147,7 @@ def test_a_node_without_params_or_position_takes_the_defaults():
     ({"network": 5}, "network: expected an object with nodes and edges, got 5"),
     ({"network": {"nodes": [], "x": 1}}, "network.x: unknown field (allowed: edges, nodes)"),
     ({"network": {"edges": []}}, "network.nodes: expected a list, got null"),
+    ({"network": {"nodes": 5}}, "network.nodes: expected a list, got 5"),
     ({"network": {"nodes": [], "edges": 5}}, "network.edges: expected a list, got 5"),
 ])
 def test_top_level_refusals_word_for_word(change, words):
@@ -165,6 +167,13 @@ def test_not_an_object_and_too_many_nodes():
                           f"{MAX_NODES} allowed")
     d["network"]["nodes"].pop()  # exactly the limit loads
     assert len(project_from_dict(d).graph.nodes) == MAX_NODES
+
+
+def test_data_and_training_take_their_defaults_when_absent():
+    d = two_nodes()
+    del d["data"], d["training"]
+    p = project_from_dict(d)
+    assert p.data == DataSpec() and p.training.to_dict() == TrainingConfig().to_dict()
 
 
 def test_name_description_and_edges_default_when_absent():
