@@ -47,3 +47,24 @@ def test_the_document_scope_mutates_app_document_only() -> None:
     mutated = every - set(t["do_not_mutate"])
     assert mutated == {p for p in every if p.startswith("app/document/")} and mutated
     assert all((ROOT / p).exists() for p in t["pytest_add_cli_args_test_selection"])
+
+
+def test_mutation_runs_take_the_fastest_tests_first(tmp_path, monkeypatch) -> None:
+    spec = importlib.util.spec_from_file_location("tests_conftest", ROOT / "tests" /
+                                                  "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+
+    class Item:
+        def __init__(self, nodeid: str) -> None:
+            self.nodeid = nodeid
+
+    stats = tmp_path / "mutmut-stats.json"
+    stats.write_text(json.dumps({"duration_by_test": {"a": 3.0, "b": 0.5, "c": 1.0}}))
+    items = [Item(n) for n in ("a", "b", "c", "new")]
+    monkeypatch.delenv("NETCANVAS_FAST_TESTS_FIRST", raising=False)
+    conftest.pytest_collection_modifyitems(None, items)
+    assert [i.nodeid for i in items] == ["a", "b", "c", "new"]  # unset: order kept
+    monkeypatch.setenv("NETCANVAS_FAST_TESTS_FIRST", str(stats))
+    conftest.pytest_collection_modifyitems(None, items)
+    assert [i.nodeid for i in items] == ["new", "b", "c", "a"]  # no timing yet: first
