@@ -1,0 +1,139 @@
+"""Names and text the exports give their reader (mutation-testing pass): the ONNX graph's
+tensors named after the nodes and the target scaling's initializers, the script's
+variables for node ids that collide, its section headers, its default name, and window
+slicing only where a stride is not 1."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+
+from nncore.export import export_onnx, export_python
+from nncore.export.python_script import generate_script
+from nncore.network import Network
+from nncore.spec import GraphSpec
+
+from .export_nets import graph, import_script, run_onnx
+
+
+def _linear_net():
+    return Network(GraphSpec.sequential([("Input", {"shape": [3]}),
+                                         ("Dense", {"units": 2, "activation": "linear"})]),
+                   seed=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# ONNX
+# ---------------------------------------------------------------------------------------------
+def test_onnx_add_of_three_inputs_names_its_partial_sum_and_its_output(tmp_path):
+    g = graph([("x", "Input", {"shape": [3]}),
+               ("a", "Dense", {"units": 2}), ("b", "Dense", {"units": 2}),
+               ("c", "Dense", {"units": 2}), ("add", "Add", {}),
+               ("out", "Dense", {"units": 1, "activation": "linear"})],
+              [("x", "a"), ("x", "b"), ("x", "c"), ("a", "add"), ("b", "add"), ("c", "add"),
+               ("add", "out")])
+    net = Network(g, seed=1)
+    export_onnx(net, tmp_path / "m.onnx")
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    adds = [(list(n.input), list(n.output)) for n in model.graph.node if n.op_type == "Add"]
+    assert [out for _, out in adds if out[0].startswith("add")] == [["add/sum0"], ["add"]]
+    ins = dict((out[0], i) for i, out in adds)
+    assert ins["add"][0] == "add/sum0"
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", {"x": x}), net.predict(x),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_onnx_add_of_two_inputs_is_named_after_its_node(tmp_path):
+    g = graph([("x", "Input", {"shape": [3]}), ("a", "Dense", {"units": 2}),
+               ("b", "Dense", {"units": 2}), ("sum", "Add", {}),
+               ("out", "Dense", {"units": 1})],
+              [("x", "a"), ("x", "b"), ("a", "sum"), ("b", "sum"), ("sum", "out")])
+    export_onnx(Network(g, seed=1), tmp_path / "m.onnx")
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    assert [list(n.output) for n in model.graph.node if n.op_type == "Add"
+            and n.output[0].startswith("sum")] == [["sum"]]
+
+
+def test_onnx_target_scaling_initializers_and_tensor_names(tmp_path):
+    net = _linear_net()
+    export_onnx(net, tmp_path / "m.onnx", target_scaling=([1.0, 2.0], [3.0, 4.0]))
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    np.testing.assert_array_equal(inits["target/mean"], [1.0, 2.0])
+    np.testing.assert_array_equal(inits["target/std"], [3.0, 4.0])
+    (mul,) = [n for n in model.graph.node if n.op_type == "Mul"]
+    assert list(mul.input)[1] == "target/std" and list(mul.output) == ["target/scaled"]
+    x = np.random.default_rng(1).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", {"input1": x}),
+                               net.predict(x) * [3.0, 4.0] + [1.0, 2.0], rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# the Python script
+# ---------------------------------------------------------------------------------------------
+def test_script_variables_of_colliding_node_ids_count_up(tmp_path):
+    ids = ["a.b", "a_b", "a-b", "a b"]
+    g = graph([("x", "Input", {"shape": [3]})] + [(i, "Dense", {"units": 3}) for i in ids],
+              list(zip(["x", *ids], ids)))
+    net = Network(g, seed=2)
+    path = tmp_path / "model.py"
+    export_python(net, path, write_weights=True)
+    source = path.read_text()
+    for node_id, var in zip(ids, ["v_a_b", "v_a_b_1", "v_a_b_2", "v_a_b_3"]):
+        assert f"    # {node_id!r}: Dense" in source
+        assert f"    {var} = " in source
+    assert "v_a_b_4" not in source and "v_a_b_0" not in source
+    x = np.random.default_rng(3).normal(size=(4, 3))
+    np.testing.assert_allclose(import_script(path).predict(x), net.predict(x), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_script_sections_word_for_word():
+    text = generate_script(_linear_net(), weights_filename="m.npz")
+    assert text.startswith("#!/usr/bin/env python3\n")
+    assert ("\n\n\n# -- activations (as in NetCanvas) " + "-" * 61
+            + "\n# (none besides linear)\n\n# -- the network " + "-" * 78
+            + "\ndef forward(inputs, w):\n"
+            + '    """Run the network on prepared, normalised inputs {input id: array}; '
+              '`w` maps\n    "<node id>/<weight name>" to arrays."""\n') in text
+    assert all(len(line) <= 96 for line in text.splitlines() if line.startswith("# -- "))
+
+
+def test_script_of_an_activation_lists_it_instead_of_none():
+    net = Network(GraphSpec.sequential([("Input", {"shape": [3]}),
+                                        ("Dense", {"units": 2, "activation": "tanh"})]))
+    text = generate_script(net, weights_filename="m.npz")
+    assert "# (none besides linear)" not in text
+    assert "\n# -- activations (as in NetCanvas) " + "-" * 61 + "\ndef " in text
+
+
+def test_script_default_name_is_model():
+    text = generate_script(_linear_net(), weights_filename="m.npz")
+    assert "Standalone inference for the NetCanvas network 'model'." in text
+    assert "  python model.py INPUT  " in text and "  import model; y = model.predict(x)" in text
+
+
+@pytest.mark.parametrize("strides, suffix, count", [
+    ([1, 1], ")", ")"),
+    ([2, 1], ")[:, :, ::2]", ")[::2]"),
+    ([1, 2], ")[:, :, :, ::2]", ")[:, ::2]"),
+])
+def test_script_windows_are_sliced_only_along_strides_above_1(strides, suffix, count, tmp_path):
+    net = Network(GraphSpec.sequential([
+        ("Input", {"shape": [2, 6, 6]}),
+        ("Conv2D", {"filters": 2, "kernel_size": [3, 3], "strides": strides,
+                    "padding": "same"}),
+        ("AvgPool2D", {"pool_size": [2, 2], "strides": strides, "padding": "same"}),
+        ("Flatten", {}), ("Dense", {"units": 2})]), seed=0)
+    path = tmp_path / "model.py"
+    export_python(net, path, write_weights=True)
+    lines = path.read_text().splitlines()
+    wins = [line for line in lines if line.startswith("    win = ")]
+    assert len(wins) == 2 and all(line.endswith(suffix) for line in wins)
+    (counts,) = [line for line in lines if line.startswith("    count = ")]
+    assert counts.endswith(count + ".sum(axis=(2, 3))")
+    x = np.random.default_rng(4).normal(size=(3, 2, 6, 6))
+    np.testing.assert_allclose(import_script(path).predict(x), net.predict(x), rtol=1e-5,
+                               atol=1e-6)
