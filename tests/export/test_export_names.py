@@ -9,6 +9,7 @@ import numpy as np
 import onnx
 import pytest
 
+from nncore.errors import ParameterError
 from nncore.export import export_onnx, export_python
 from nncore.export.python_script import generate_script
 from nncore.network import Network
@@ -137,3 +138,84 @@ def test_script_windows_are_sliced_only_along_strides_above_1(strides, suffix, c
     x = np.random.default_rng(4).normal(size=(3, 2, 6, 6))
     np.testing.assert_allclose(import_script(path).predict(x), net.predict(x), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_script_ends_with_one_newline_after_its_runtime():
+    text = generate_script(_linear_net(), weights_filename="m.npz")
+    assert text.endswith('\n\nif __name__ == "__main__":\n    sys.exit(main())\n')
+    assert "    return v_dense1\n\n\n# -- weights " in text
+
+
+# ---------------------------------------------------------------------------------------------
+# ONNX names that another node's names already took
+# ---------------------------------------------------------------------------------------------
+def test_onnx_inputs_called_output_and_output_1_push_the_output_to_output_2(tmp_path):
+    g = graph([("output", "Input", {"shape": [3]}), ("output_1", "Input", {"shape": [3]}),
+               ("add", "Add", {})], [("output", "add"), ("output_1", "add")])
+    export_onnx(Network(g), tmp_path / "m.onnx")
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    assert [o.name for o in model.graph.output] == ["output_2"]
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert '"name": "output_2"' in meta["netcanvas.output"]
+    a, b = np.ones((2, 3), np.float32), np.full((2, 3), 2.0, np.float32)
+    np.testing.assert_array_equal(run_onnx(tmp_path / "m.onnx", {"output": a, "output_1": b}),
+                                  a + b)
+
+
+def test_onnx_names_taken_by_another_node_get_suffixes(tmp_path):
+    """The input x's normalisation and a sequence BatchNormalization called 'x/normalize'
+    both centre their input under the hint 'x/normalize/centered'; a Flatten called 'd/z'
+    takes the name of Dense d's product. Every tensor and node name stays unique."""
+    g = graph([("x", "Input", {"shape": [4, 3]}), ("x/normalize", "BatchNormalization", {}),
+               ("f", "Flatten", {}), ("d", "Dense", {"units": 5}),
+               ("d/z", "Flatten", {}), ("out", "Dense", {"units": 2})],
+              [("x", "x/normalize"), ("x/normalize", "f"), ("f", "d"), ("d", "d/z"),
+               ("d/z", "out")])
+    net = Network(g, seed=3)
+    mean, std = [0.5, -1.0, 2.0], [2.0, 0.5, 1.5]
+    export_onnx(net, tmp_path / "m.onnx",
+                normalizer_state={"mode": "standardize", "mean": mean, "std": std})
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    subs = [(n.name, list(n.output)) for n in model.graph.node if n.op_type == "Sub"]
+    assert subs == [("x/normalize/centered:Sub", ["x/normalize/centered"]),
+                    ("x/normalize/centered:Sub_1", ["x/normalize/centered_1"])]
+    flat = [(n.name, list(n.output)) for n in model.graph.node if n.op_type == "Flatten"]
+    assert flat == [("f:Flatten", ["f"]), ("d/z:Flatten", ["d/z_1"])]
+    gemm = [(n.name, list(n.output)) for n in model.graph.node if n.op_type == "Gemm"]
+    assert gemm[0] == ("d/z:Gemm", ["d/z"])
+    names = [n.name for n in model.graph.node]
+    assert all(names) and len(set(names)) == len(names)
+    assert all(n.name.endswith(":" + n.op_type) or n.name.split(":")[-1].startswith(
+        n.op_type + "_") for n in model.graph.node)
+    inits = [i.name for i in model.graph.initializer]
+    assert inits[:2] == ["x/normalize/offset", "x/normalize/scale"]
+    x = np.random.default_rng(5).normal(1.0, 2.0, (6, 4, 3))
+    want = net.predict(((x - mean) / std).astype(np.float32))
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", {"x": x.astype(np.float32)}),
+                               want, rtol=1e-4, atol=1e-5)
+
+
+def test_onnx_output_of_a_pass_through_network_is_an_identity_node(tmp_path):
+    g = graph([("x", "Input", {"shape": [3]}), ("drop", "Dropout", {"rate": 0.5})],
+              [("x", "drop")])
+    export_onnx(Network(g), tmp_path / "m.onnx")
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    assert [(n.name, n.op_type, list(n.input), list(n.output)) for n in model.graph.node] \
+        == [("output:Identity", "Identity", ["x"], ["output"])]
+
+
+def test_onnx_input_named_as_a_tensor_already_made_is_refused_word_for_word(tmp_path):
+    g = graph([("a", "Input", {"shape": [2]}), ("b", "Input", {"shape": [2]}),
+               ("add", "Add", {})], [("a", "add"), ("b", "add")])
+    state = {"a": {"mode": "standardize", "mean": [0.0, 1.0], "std": [1.0, 2.0]},
+             "b": {"mode": "none"}}
+    with pytest.raises(ParameterError) as err:
+        export_onnx(Network(g), tmp_path / "m.onnx", normalizer_state=state,
+                    input_names={"b": "a/normalize/offset"})
+    assert str(err.value) == "tensor name 'a/normalize/offset' is used twice"
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_onnx_graph_name_defaults_to_netcanvas(tmp_path):
+    export_onnx(_linear_net(), tmp_path / "m.onnx")
+    assert onnx.load(str(tmp_path / "m.onnx")).graph.name == "netcanvas"
