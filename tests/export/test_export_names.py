@@ -219,3 +219,26 @@ def test_onnx_input_named_as_a_tensor_already_made_is_refused_word_for_word(tmp_
 def test_onnx_graph_name_defaults_to_netcanvas(tmp_path):
     export_onnx(_linear_net(), tmp_path / "m.onnx")
     assert onnx.load(str(tmp_path / "m.onnx")).graph.name == "netcanvas"
+
+
+def test_onnx_model_built_in_memory_is_named_netcanvas_by_default():
+    from nncore.export.onnx_export import build_onnx_model
+
+    assert build_onnx_model(_linear_net()).graph.name == "netcanvas"
+
+
+def test_a_converter_whose_graph_mistypes_a_tensor_writes_nothing(monkeypatch, tmp_path):
+    """The full ONNX check (types inferred through the graph) runs before writing: a
+    converter adding an int64 constant to a float tensor is refused, though every node and
+    name is well formed."""
+    from nncore.export import onnx_export
+
+    def bad_dense(b, node_id, layer, inputs):
+        return b.op("Add", [inputs[0], b.const(f"{node_id}/k", [1, 2, 3], np.int64)], node_id)
+
+    monkeypatch.setitem(onnx_export.ONNX_CONVERTERS, "Dense", bad_dense)
+    net = Network(GraphSpec.sequential([("Input", {"shape": [3]}),
+                                        ("Dense", {"units": 3, "activation": "linear"})]))
+    with pytest.raises(onnx.shape_inference.InferenceError, match="inconsistent type"):
+        export_onnx(net, tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
