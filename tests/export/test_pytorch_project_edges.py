@@ -259,3 +259,18 @@ def test_an_existing_folder_gets_the_new_files(tmp_path):
     assert (folder / "notes.txt").read_text() == "mine"
     assert stat.S_IMODE((folder / "train.py").stat().st_mode) == 0o755
     assert not (folder / "data.npz").stat().st_mode & 0o111
+
+
+@pytest.mark.parametrize("with_weights", [False, True])
+def test_readme_says_where_training_starts_in_one_sentence(with_weights, tmp_path):
+    project = spiral_project()
+    weights = None
+    if with_weights:
+        save_weights(tmp_path / "w.npz", build_network(project))
+        weights = read_weights(tmp_path / "w.npz")
+    readme = (export(project, tmp_path / "proj", weights=weights) / "README.md").read_text()
+    start = ("It starts from `init_weights.npz` (the weights given to the export); delete that "
+             "file, or pass `--init-weights` another file, to start elsewhere."
+             if with_weights else
+             "It starts from the initial weights `netcanvas train` draws for the seed.")
+    assert f"torch 2.13.0). {start}\n" in readme
