@@ -242,3 +242,31 @@ def test_a_converter_whose_graph_mistypes_a_tensor_writes_nothing(monkeypatch, t
     with pytest.raises(onnx.shape_inference.InferenceError, match="inconsistent type"):
         export_onnx(net, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_onnx_recurrent_and_dot_nodes_are_named_after_their_layer(tmp_path):
+    """Every ONNX node, tensor and initializer of a layer starts with the layer's node id;
+    the recurrent operators' outputs keep ONNX's names Y (sequences) and Y_h (last state)."""
+    g = graph([("x", "Input", {"shape": [5, 3]}),
+               ("l1", "LSTM", {"units": 4, "return_sequences": True}),
+               ("g2", "GRU", {"units": 3}),
+               ("a", "Dense", {"units": 2}), ("b", "Dense", {"units": 2}),
+               ("dot", "Dot", {"normalize": True})],
+              [("x", "l1"), ("l1", "g2"), ("g2", "a"), ("g2", "b"), ("a", "dot"), ("b", "dot")])
+    net = Network(g, seed=6)
+    export_onnx(net, tmp_path / "m.onnx")
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    rnn = [(n.name, list(n.output)) for n in model.graph.node if n.op_type in ("LSTM", "GRU")]
+    assert rnn == [("l1:LSTM", ["l1/Y"]), ("g2:GRU", ["", "g2/Y_h"])]
+    owners = tuple(f"{i}/" for i in net.order) + tuple(f"{i}:" for i in net.order)
+    for node in model.graph.node:
+        assert node.name.startswith(owners), node.name
+        for out in node.output:
+            assert out in ("", "output", *net.order) or out.startswith(owners), out
+    for init in model.graph.initializer:
+        assert init.name.startswith(owners), init.name
+    dot_parts = {n.name for n in model.graph.node if n.name.startswith("dot/")}
+    assert {"dot/a/sq:Mul", "dot/b/sq:Mul", "dot/a/unit:Div", "dot/b/unit:Div"} <= dot_parts
+    x = np.random.default_rng(7).normal(size=(4, 5, 3)).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", {"x": x}), net.predict(x),
+                               rtol=1e-4, atol=1e-5)
