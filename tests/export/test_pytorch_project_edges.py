@@ -139,8 +139,7 @@ def test_node_ids_become_python_names_that_keep_their_letters():
 # ---------------------------------------------------------------------------------------------
 def test_train_settings_block_is_commented_and_keeps_the_settings_order(tmp_path):
     project = spiral_project(augment_noise=0.05)
-    net = build_network(project)
-    code = train_code(project, net, False)
+    code = train_code(project, False)
     lines = code.splitlines()
     for comment, name in (
             ("#: The project's training settings (NetCanvas' training settings, "
@@ -165,7 +164,7 @@ def test_train_settings_block_is_commented_and_keeps_the_settings_order(tmp_path
 def test_train_settings_fill_90_columns(epsilon, one_line):
     project = spiral_project(optimizer_params={"beta1": 0.9, "beta2": 0.9871234567891,
                                                "epsilon": epsilon})
-    code = train_code(project, build_network(project), False)
+    code = train_code(project, False)
     block = _block(code, "SETTINGS")
     assert max(len(line) for line in block) <= 90
     entry = [line for line in block if "'beta2'" in line or "'epsilon'" in line]
@@ -181,7 +180,7 @@ def test_train_augment_fills_90_columns(noise, one_line):
     project.training = TrainingConfig.from_dict({
         **project.training.to_dict(), "augment_shift": 0, "augment_noise": noise,
         "augment_flip_horizontal": True, "augment_flip_vertical": True})
-    code = train_code(project, build_network(project), False)
+    code = train_code(project, False)
     block = _block(code, "AUGMENT")
     assert max(len(line) for line in block) <= 100
     assert len(block) == (1 if one_line else 5)
