@@ -56,6 +56,16 @@ MAX_BYTES = 2**31 - 1
 FLOAT = np.float32
 
 
+def _unique(hint: str, used: set[str]) -> str:
+    """``hint``, or ``hint_<k>`` with the smallest k not in ``used``; added to ``used``."""
+    name, k = hint, 1
+    while name in used:
+        name = f"{hint}_{k}"
+        k += 1
+    used.add(name)
+    return name
+
+
 class OnnxBuilder:
     """Collects ONNX nodes and initializers with unique names while converting."""
 
@@ -79,20 +89,10 @@ class OnnxBuilder:
 
     def fresh(self, hint: str) -> str:
         """A tensor name not used yet, ``hint`` or ``hint_<k>``."""
-        name, k = hint, 1
-        while name in self._names:
-            name = f"{hint}_{k}"
-            k += 1
-        self._names.add(name)
-        return name
+        return _unique(hint, self._names)
 
     def _node_name(self, hint: str) -> str:
-        name, k = hint, 1
-        while name in self._node_names:
-            name = f"{hint}_{k}"
-            k += 1
-        self._node_names.add(name)
-        return name
+        return _unique(hint, self._node_names)
 
     # -- content -----------------------------------------------------------------------
     def const(self, hint: str, value: Any, dtype: Any = FLOAT) -> str:

@@ -16,7 +16,6 @@ activation name). A new layer type adds one template. The script's fixed part is
 from __future__ import annotations
 
 import io
-import keyword
 import os
 import re
 import textwrap
@@ -59,7 +58,7 @@ class ScriptBuilder:
         if node_id not in self._vars:
             base = "v_" + re.sub(r"[^0-9a-zA-Z_]", "_", node_id)
             name, k = base, 1
-            while name in self._used or keyword.iskeyword(name):
+            while name in self._used:  # "v_..." is never a keyword
                 name = f"{base}_{k}"
                 k += 1
             self._used.add(name)

@@ -125,7 +125,7 @@ def python_names(network: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     used: set[str] = set()
     for node_id in network.order:
-        base = re.sub(r"\W", "_", node_id, flags=re.ASCII) or "node"
+        base = re.sub(r"\W", "_", node_id, flags=re.ASCII)  # ids are never empty
         if base[0].isdigit() or base[0] == "_":
             base = "n" + base
         name = base

@@ -84,7 +84,7 @@ def _floats(a: Any) -> list[float] | None:
     return None if a is None else [float(v) for v in a]
 
 
-def train_code(project: Project, network: Any, has_init_weights: bool) -> str:
+def train_code(project: Project, has_init_weights: bool) -> str:
     """The text of ``train.py``: a docstring, the template, and the project's settings
     where the template marks them."""
     from nncore.augment import SETTINGS as AUGMENT_SETTINGS
@@ -108,7 +108,7 @@ def train_code(project: Project, network: Any, has_init_weights: bool) -> str:
     return doc + _template("train.py.tmpl").replace("#@SETTINGS@", block)
 
 
-def readme_text(project: Project, network: Any, has_init_weights: bool) -> str:
+def readme_text(project: Project, has_init_weights: bool) -> str:
     text = _template("README.md.tmpl")
     start = ("It starts from `init_weights.npz` (the weights given to the export); delete "
              "that file, or pass `--init-weights` another file, to start elsewhere."
@@ -166,9 +166,9 @@ def pytorch_project_files(project: Project, *, base_dir: str | os.PathLike | Non
             network, normalizer=data.normalizer, class_names=data.class_names,
             task=data.dataset.task, project_name=project.name,
             target_mean=data.target_mean, target_std=data.target_std)
-    files["train.py"] = train_code(project, network, weights is not None)
+    files["train.py"] = train_code(project, weights is not None)
     files["data.npz"] = data_bytes(network, data, trainer.loss)
-    files["README.md"] = readme_text(project, network, weights is not None)
+    files["README.md"] = readme_text(project, weights is not None)
     for name in ("model.py", "train.py"):
         compile(files[name], name, "exec")  # a generator bug must not leave a broken file
     return {name: c.encode("utf-8") if isinstance(c, str) else c for name, c in files.items()}
