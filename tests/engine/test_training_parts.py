@@ -597,3 +597,44 @@ def test_small_data_batched_by_slices_trains_exactly_as_gathered_batches(monkeyp
     np.testing.assert_array_equal(weights[0], weights[1])
     np.testing.assert_array_equal(x, x0)
     np.testing.assert_array_equal(y, y0)
+
+
+class FakeClock:
+    """``time.perf_counter`` for the reporter, set by the test."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_with_no_period_every_batch_is_reported_even_within_one_clock_tick(monkeypatch):
+    clock = FakeClock(10.0)
+    monkeypatch.setattr(training_parts.time, "perf_counter", clock)
+    net = Network(mlp(), seed=0)
+    events = []
+    reporter = BatchReporter(events.append, 0.0, net, 3, 0.0)
+    reporter.rows = None
+    for i, r in enumerate(_results(net, 3)):
+        reporter.batch_end(1, i + 1, r)  # the clock does not move
+    assert [e.batch for e in events] == [1, 2, 3]
+
+
+def test_weight_norms_are_retaken_once_their_period_has_passed(monkeypatch):
+    clock = FakeClock(0.0)
+    monkeypatch.setattr(training_parts.time, "perf_counter", clock)
+    net = Network(mlp(), seed=0)
+    events = []
+    reporter = BatchReporter(events.append, 0.0, net, 3, 0.0)
+    reporter.rows = None
+    results = _results(net, 3)
+    reporter.batch_end(1, 1, results[0])
+    net.params_flat[:net.n_trainable] *= 2.0  # the weights change
+    clock.now = training_parts.WEIGHT_NORMS_PERIOD / 2  # too early: the old norms
+    reporter.batch_end(1, 2, results[1])
+    clock.now = training_parts.WEIGHT_NORMS_PERIOD  # exactly one period: taken again
+    reporter.batch_end(1, 3, results[2])
+    first, early, due = (e.weight_norms for e in events)
+    assert early == first
+    assert due == pytest.approx({k: 2 * v for k, v in first.items()}, rel=1e-6)
