@@ -30,3 +30,28 @@ def test_a_normaliser_state_with_non_finite_statistics_is_refused_in_words(bad):
     with pytest.raises(DataError) as err:
         Normalizer.from_dict({"mode": "minmax", "min": [0.0, 1.0], "max": [1.0, bad]})
     assert str(err.value) == "normaliser state 'max' contains non-finite values"
+
+
+def test_normaliser_refusals_word_for_word():
+    with pytest.raises(DataError) as err:
+        Normalizer("standardize").transform(np.zeros((2, 3)))
+    assert str(err.value) == ("the normaliser has not been fitted yet (call fit on the "
+                              "training data first)")
+    norm = Normalizer("standardize").fit(np.arange(12.0).reshape(4, 3))
+    with pytest.raises(DataError) as err:
+        norm.transform(np.zeros((2, 3, 1)))
+    assert str(err.value) == ("the normaliser was fitted on 2-D data, got 3-D data of shape "
+                              "(2, 3, 1)")
+    for out in (np.empty((2, 2), np.float32), np.empty((2, 3), np.float64)):
+        with pytest.raises(DataError) as err:
+            norm.transform(np.zeros((2, 3)), out=out)
+        assert str(err.value) == "the output array must be float32 of shape (2, 3)"
+
+
+def test_a_scale_exactly_at_the_constant_feature_threshold_counts_as_constant():
+    # std 1e-12 with mean 0 is at the threshold 1e-12 * max(1, |mean|): kept as 1 (the
+    # feature is constant); just above it, it divides.
+    norm = Normalizer.from_dict({"mode": "standardize", "mean": [0.0, 0.0],
+                                 "std": [1e-12, 2e-12], "ndim": 2})
+    x = np.array([[3e-12, 3e-12]])
+    np.testing.assert_allclose(norm.transform(x), [[3e-12, 1.5]], rtol=1e-6)

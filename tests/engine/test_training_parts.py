@@ -472,6 +472,17 @@ def test_rows_are_kept_for_small_networks_only():
                                          ("Dense", {"units": 120})]), seed=0)
     assert wide.n_trainable > 1 << 15
     assert BatchReporter(lambda e: None, 0.0, wide, 1, 0.0).rows is None
+    # both limits themselves still keep rows: 2^15 weights; exactly GRAD_ROWS_BYTES
+    at_limit = Network(GraphSpec.sequential([("Input", {"shape": [255]}),
+                                             ("Dense", {"units": 128})]), seed=0)
+    assert at_limit.n_trainable == 1 << 15
+    assert BatchReporter(lambda e: None, 0.0, at_limit, 1, 0.0).rows is not None
+    k = Network(GraphSpec.sequential([("Input", {"shape": [1023]}),
+                                      ("Dense", {"units": 1})]), seed=0)
+    batches = training_parts.GRAD_ROWS_BYTES // (4 * k.n_trainable)
+    assert batches * 4 * k.n_trainable == training_parts.GRAD_ROWS_BYTES
+    assert BatchReporter(lambda e: None, 0.0, k, batches, 0.0).rows.shape == (batches, 1024)
+    assert BatchReporter(lambda e: None, 0.0, k, batches + 1, 0.0).rows is None
 
 
 @pytest.mark.parametrize("units", [[8, 8, 1], [64, 32, 3], [120, 90, 10]])
