@@ -55,3 +55,22 @@ def test_a_scale_exactly_at_the_constant_feature_threshold_counts_as_constant():
                                  "std": [1e-12, 2e-12], "ndim": 2})
     x = np.array([[3e-12, 3e-12]])
     np.testing.assert_allclose(norm.transform(x), [[3e-12, 1.5]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("x, words", [
+    (np.array([["a", "b"]]), "cannot normalise an array of dtype <U1"),
+    (np.zeros((2, 2), complex), "cannot normalise an array of dtype complex128"),
+    (np.zeros((0, 3)), "cannot fit a normaliser on an empty array"),
+    (np.array(5.0), "cannot fit a normaliser on an empty array"),
+    (np.array([[1.0, np.nan]]), "cannot fit a normaliser: the data contains NaN or Inf"),
+])
+def test_normaliser_fit_refusals_word_for_word(x, words):
+    with pytest.raises(DataError) as err:
+        Normalizer("standardize").fit(x)
+    assert str(err.value) == words
+
+
+def test_a_normaliser_fits_one_row():
+    norm = Normalizer("minmax")
+    norm.fit(np.array([[2.0, 5.0]]))
+    np.testing.assert_array_equal(norm.stats["min"], [2.0, 5.0])
