@@ -1,0 +1,66 @@
+"""The train/validation/test split at its edges, word for word: fractions that are not
+numbers or out of range, data too small for the fractions (by one sample either way), the
+one-sample minimum of each split, and the default seed. Written against mutation-testing
+survivors (issue 19)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nncore.data.dataset import Dataset
+from nncore.data.preprocess import split
+from nncore.errors import DataError
+
+
+def regression(n: int) -> Dataset:
+    return Dataset(X=np.arange(2.0 * n).reshape(n, 2), y=np.arange(float(n)),
+                   task="regression")
+
+
+@pytest.mark.parametrize("val, test, words", [
+    ("x", 0.0, "val_fraction must be a number, got 'x'"),
+    (True, 0.0, "val_fraction must be a number, got True"),
+    (0.2, float("nan"), "test_fraction must be a number, got nan"),
+    (0.2, float("inf"), "test_fraction must be a number, got inf"),
+    (0.2, 1.0, "test_fraction must be in [0, 1), got 1.0"),
+    (0.2, 1.5, "test_fraction must be in [0, 1), got 1.5"),
+    (0.6, 0.4, "val_fraction + test_fraction must be below 1 (nothing left to train on), "
+               "got 0.6 + 0.4"),
+])
+def test_bad_fractions_are_refused_word_for_word(val, test, words):
+    with pytest.raises(DataError) as err:
+        split(regression(20), val, test)
+    assert str(err.value) == words
+
+
+@pytest.mark.parametrize("n, val, test, words", [
+    (1, 0.5, 0.0, "too few samples to split: 1 sample(s) cannot give a non-empty training, "
+                  "validation set (need at least 2, and more for these fractions)"),
+    (3, 0.5, 0.3, "too few samples to split: 3 sample(s) cannot give a non-empty training, "
+                  "validation and test set (need at least 3, and more for these fractions)"),
+])
+def test_too_few_samples_are_refused_word_for_word(n, val, test, words):
+    with pytest.raises(DataError) as err:
+        split(regression(n), val, test)
+    assert str(err.value) == words
+
+
+def test_one_sample_more_than_the_splits_take_is_enough():
+    train, val, test = split(regression(4), 0.5, 0.3)  # 2 + 1 taken, 1 left to train on
+    assert (train.n_samples, val.n_samples, test.n_samples) == (1, 2, 1)
+    train, val, test = split(regression(2), 0.5)
+    assert (train.n_samples, val.n_samples, test) == (1, 1, None)
+
+
+def test_each_split_takes_at_least_one_sample():
+    train, val, test = split(regression(10), 0.01, 0.01)
+    assert (train.n_samples, val.n_samples, test.n_samples) == (8, 1, 1)
+
+
+def test_the_default_seed_is_zero():
+    a, b = split(regression(30), 0.2), split(regression(30), 0.2, seed=0)
+    for x, y in zip(a[:2], b[:2]):
+        np.testing.assert_array_equal(x.y, y.y)
+    c = split(regression(30), 0.2, seed=1)
+    assert not np.array_equal(a[1].y, c[1].y)
