@@ -620,25 +620,29 @@ class FakeClock:
         return self.now
 
 
-def test_with_no_period_every_batch_is_reported_even_within_one_clock_tick(monkeypatch):
-    clock = FakeClock(10.0)
-    monkeypatch.setattr(training_parts.time, "perf_counter", clock)
-    net = Network(mlp(), seed=0)
-    events = []
-    reporter = BatchReporter(events.append, 0.0, net, 3, 0.0)
-    reporter.rows = None
-    for i, r in enumerate(_results(net, 3)):
-        reporter.batch_end(1, i + 1, r)  # the clock does not move
-    assert [e.batch for e in events] == [1, 2, 3]
-
-
-def test_weight_norms_are_retaken_once_their_period_has_passed(monkeypatch):
+@pytest.fixture
+def clocked(monkeypatch):
+    """(clock, network, events, reporter): a reporter without a period, on a fake clock,
+    computing norms per step."""
     clock = FakeClock(0.0)
     monkeypatch.setattr(training_parts.time, "perf_counter", clock)
     net = Network(mlp(), seed=0)
     events = []
     reporter = BatchReporter(events.append, 0.0, net, 3, 0.0)
     reporter.rows = None
+    return clock, net, events, reporter
+
+
+def test_with_no_period_every_batch_is_reported_even_within_one_clock_tick(clocked):
+    clock, net, events, reporter = clocked
+    clock.now = 10.0
+    for i, r in enumerate(_results(net, 3)):
+        reporter.batch_end(1, i + 1, r)  # the clock does not move
+    assert [e.batch for e in events] == [1, 2, 3]
+
+
+def test_weight_norms_are_retaken_once_their_period_has_passed(clocked):
+    clock, net, events, reporter = clocked
     results = _results(net, 3)
     reporter.batch_end(1, 1, results[0])
     net.params_flat[:net.n_trainable] *= 2.0  # the weights change

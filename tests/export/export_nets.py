@@ -6,6 +6,7 @@ made non-trivial) and a random batch; the exports must reproduce ``network.predi
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 from collections.abc import Callable
@@ -273,3 +274,14 @@ def lookup_network() -> Network:
         [("ids", "emb"), ("emb", "flat"), ("ids", "raw"), ("flat", "cat"), ("raw", "cat"),
          ("num", "cat"), ("cat", "out")])
     return Network(g, seed=9)
+
+
+def module_constants(source: str, names: tuple[str, ...]) -> dict:
+    """The values of the module-level constants ``names`` assigned in ``source`` (read
+    with ``ast.literal_eval``, so the file is not run)."""
+    out = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in names:
+            out[node.targets[0].id] = ast.literal_eval(node.value)
+    return out
