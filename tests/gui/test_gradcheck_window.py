@@ -131,7 +131,23 @@ def test_cancel_and_refusals(qtbot, window, dialog_log, monkeypatch):
     assert title == "Check gradients" and "problems" in text and detail
 
 
-def test_closing_the_window_ends_a_running_check(qtbot, window):
+def test_closing_the_window_ends_a_running_check(qtbot, window, monkeypatch):
+    import threading
+
+    from app.understanding import gradcheck_part
+
+    # The check is held after its first array until the test closes the window, so it is
+    # still running then however fast the machine is.
+    release = threading.Event()
+    real = gradcheck_part.gradcheck
+
+    def held(*args, progress=None, **kwargs):
+        def report(done, total):
+            progress(done, total)
+            release.wait(20)
+        return real(*args, progress=report, **kwargs)
+
+    monkeypatch.setattr(gradcheck_part, "gradcheck", held)
     assert window.open_project(XOR.parent / "digits_cnn.json", as_copy=True)
     assert window.gradcheck.check()
     job = window.gradcheck.job
@@ -139,6 +155,7 @@ def test_closing_the_window_ends_a_running_check(qtbot, window):
     assert job.isRunning()
     window.files.marked_modified = False
     window.undo_stack.setClean()
+    release.set()
     window.close()
     assert job.cancel_requested and job.isFinished()
 
