@@ -64,3 +64,23 @@ def test_the_default_seed_is_zero():
         np.testing.assert_array_equal(x.y, y.y)
     c = split(regression(30), 0.2, seed=1)
     assert not np.array_equal(a[1].y, c[1].y)
+
+
+def classes(counts: list[int], n_classes: int) -> Dataset:
+    y = np.repeat(np.arange(len(counts)), counts)
+    return Dataset(X=np.arange(2.0 * len(y)).reshape(len(y), 2), y=y,
+                   class_names=[f"c{i}" for i in range(n_classes)])
+
+
+def test_a_stratified_split_keeps_one_sample_of_each_class_for_training():
+    # Two classes of two samples: one of each to validation, one of each to training.
+    train, val, _ = split(classes([2, 2], 2), 0.5)
+    assert sorted(train.y.tolist()) == [0, 1] and sorted(val.y.tolist()) == [0, 1]
+
+
+def test_too_few_samples_for_stratification_counts_every_class():
+    # Class 2 has no sample: still one of the 3 classes named.
+    with pytest.raises(DataError) as err:
+        split(classes([2, 1], 3), 0.5)
+    assert str(err.value) == ("too few samples to split with stratification: 3 samples in "
+                              "3 classes; lower the fractions or use stratify=False")

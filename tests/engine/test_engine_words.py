@@ -74,3 +74,16 @@ def test_a_normaliser_fits_one_row():
     norm = Normalizer("minmax")
     norm.fit(np.array([[2.0, 5.0]]))
     np.testing.assert_array_equal(norm.stats["min"], [2.0, 5.0])
+
+
+def test_an_unfitted_normaliser_has_no_statistics_to_save():
+    norm = Normalizer("minmax")
+    assert norm.state_arrays() == {}
+    assert norm.to_dict() == {"mode": "minmax", "ndim": None}
+
+
+def test_data_of_five_dimensions_cannot_be_normalised():
+    with pytest.raises(DataError) as err:
+        Normalizer("standardize").fit(np.zeros((2, 1, 1, 1, 1)))
+    assert str(err.value) == ("cannot normalise arrays with 5 dimensions (expected (n, F), "
+                              "(n, T, F) or (n, C, H, W))")
