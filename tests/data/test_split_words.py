@@ -84,3 +84,8 @@ def test_too_few_samples_for_stratification_counts_every_class():
         split(classes([2, 1], 3), 0.5)
     assert str(err.value) == ("too few samples to split with stratification: 3 samples in "
                               "3 classes; lower the fractions or use stratify=False")
+
+
+def test_the_default_fractions_hold_out_a_fifth_for_validation_and_no_test():
+    train, val, test = split(regression(10))
+    assert (train.n_samples, val.n_samples, test) == (8, 2, None)
