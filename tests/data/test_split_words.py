@@ -89,3 +89,15 @@ def test_too_few_samples_for_stratification_counts_every_class():
 def test_the_default_fractions_hold_out_a_fifth_for_validation_and_no_test():
     train, val, test = split(regression(10))
     assert (train.n_samples, val.n_samples, test) == (8, 2, None)
+
+
+def test_the_test_split_also_leaves_each_class_one_training_sample():
+    # Class 0 has 2 samples: one goes to validation, none may go to the test set.
+    train, val, test = split(classes([2, 4], 2), 0.25, 0.25)
+    assert sorted(set(train.y.tolist())) == [0, 1]
+    assert (val.n_samples, test.n_samples) == (2, 2)
+
+
+def test_an_empty_class_between_others_is_skipped_not_the_end():
+    train, val, _ = split(classes([2, 0, 2], 3), 0.5)
+    assert sorted(train.y.tolist() + val.y.tolist()) == [0, 0, 2, 2]

@@ -87,3 +87,41 @@ def test_data_of_five_dimensions_cannot_be_normalised():
         Normalizer("standardize").fit(np.zeros((2, 1, 1, 1, 1)))
     assert str(err.value) == ("cannot normalise arrays with 5 dimensions (expected (n, F), "
                               "(n, T, F) or (n, C, H, W))")
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_regression_metrics_are_rmse_and_r2_only(exact):
+    from nncore.metrics import MetricsAccumulator
+
+    loss = get_loss("mse")
+    t = np.array([[1.0], [2.0], [4.0]], np.float32)
+    out = np.array([[1.5], [2.0], [3.0]], np.float32)
+    acc = MetricsAccumulator(loss, t, exact)
+    acc.add(out, t, loss.forward(out, t))
+    value, metrics = acc.result()
+    mse = (0.25 + 0.0 + 1.0) / 3  # closed forms
+    sst = float(np.sum((t - t.mean()) ** 2))
+    assert set(metrics) == {"rmse", "r2"}
+    assert value == pytest.approx(mse, rel=1e-6)
+    assert metrics["rmse"] == pytest.approx(mse ** 0.5, rel=1e-6)
+    assert metrics["r2"] == pytest.approx(1 - 3 * mse / sst, rel=1e-6)
+
+
+def test_a_constant_schedule_with_warm_up_ramps_the_rate():
+    from nncore.config import TrainingConfig
+    from nncore.schedules import LearningRateSchedule
+
+    cfg = TrainingConfig(loss="mse", learning_rate=0.1, warmup_epochs=2, epochs=5)
+    sched = LearningRateSchedule(cfg, steps_per_epoch=4)  # 8 warm-up steps
+    assert [sched.rate(s) for s in (0, 3, 7, 8)] == pytest.approx([0.0125, 0.05, 0.1, 0.1])
+
+
+def test_early_stopping_starts_with_no_best_epoch_and_no_bad_epochs():
+    from nncore.config import TrainingConfig
+    from nncore.network import Network
+    from nncore.spec import GraphSpec
+    from nncore.trainer import Trainer
+
+    net = Network(GraphSpec.sequential([("Input", {"shape": [2]}), ("Dense", {"units": 1})]))
+    point = Trainer(net, TrainingConfig(loss="mse", early_stopping=True)).resume_point()
+    assert (point.best_epoch, point.bad_epochs, point.best_loss) == (0, 0, float("inf"))
