@@ -114,14 +114,3 @@ def test_a_constant_schedule_with_warm_up_ramps_the_rate():
     cfg = TrainingConfig(loss="mse", learning_rate=0.1, warmup_epochs=2, epochs=5)
     sched = LearningRateSchedule(cfg, steps_per_epoch=4)  # 8 warm-up steps
     assert [sched.rate(s) for s in (0, 3, 7, 8)] == pytest.approx([0.0125, 0.05, 0.1, 0.1])
-
-
-def test_early_stopping_starts_with_no_best_epoch_and_no_bad_epochs():
-    from nncore.config import TrainingConfig
-    from nncore.network import Network
-    from nncore.spec import GraphSpec
-    from nncore.trainer import Trainer
-
-    net = Network(GraphSpec.sequential([("Input", {"shape": [2]}), ("Dense", {"units": 1})]))
-    point = Trainer(net, TrainingConfig(loss="mse", early_stopping=True)).resume_point()
-    assert (point.best_epoch, point.bad_epochs, point.best_loss) == (0, 0, float("inf"))
