@@ -32,8 +32,10 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 #: Products of at most this many floating-point operations run on one thread inside
-#: :func:`small_products` (measured with benchmarks/bench_lstm.py --products).
-SMALL_PRODUCT_FLOPS = 1 << 25
+#: :func:`small_products`. benchmarks/bench_small_products.py, 2026-12-07 (50 steps of an
+#: LSTM-shaped product and element-wise work, two threads' time over one thread's): 1.11 at
+#: 4.2 MFLOP (one thread faster), 0.95 at 6.3, 0.78 at 16.8, 0.52 at 2 GFLOP.
+SMALL_PRODUCT_FLOPS = 1 << 22
 
 _UNSET = object()
 _setter: object | Callable[[int], int] | None = _UNSET
