@@ -285,3 +285,13 @@ def module_constants(source: str, names: tuple[str, ...]) -> dict:
                 and node.targets[0].id in names:
             out[node.targets[0].id] = ast.literal_eval(node.value)
     return out
+
+
+def write_script(net: Any, tmp_path: Path, **kw: Any) -> Path:
+    """Export ``net`` as ``model.py`` with its weights in ``model.npz`` next to it."""
+    from nncore.export import export_python
+
+    path = tmp_path / "model.py"
+    export_python(net, path, **kw)
+    np.savez(tmp_path / "model.npz", **net.get_weights())
+    return path

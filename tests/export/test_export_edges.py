@@ -25,7 +25,7 @@ from nncore.export import (
 from nncore.network import Network
 from nncore.spec import GraphSpec
 
-from .export_nets import graph, import_script, module_constants, run_onnx
+from .export_nets import graph, import_script, module_constants, run_onnx, write_script
 
 TOL = 1e-5
 
@@ -41,13 +41,6 @@ def flat_net(n_in=3, units=2):
 def onnx_meta(path):
     model = onnx.load(str(path))
     return {p.key: p.value for p in model.metadata_props}
-
-
-def write_script(net, tmp_path, **kw):
-    path = tmp_path / "model.py"
-    export_python(net, path, **kw)
-    np.savez(tmp_path / "model.npz", **net.get_weights())
-    return path
 
 
 # ---------------------------------------------------------------------------------------------

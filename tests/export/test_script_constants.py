@@ -6,18 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nncore.export import export_python
 from nncore.network import Network
 from nncore.spec import GraphSpec
 
-from .export_nets import graph, import_script
-
-
-def _write(net, tmp_path, **kw):
-    path = tmp_path / "model.py"
-    export_python(net, path, **kw)
-    np.savez(tmp_path / "model.npz", **net.get_weights())
-    return path
+from .export_nets import graph, import_script, write_script
 
 
 def _two_numeric_inputs():
@@ -35,7 +27,7 @@ def test_script_normalises_each_of_several_inputs_with_its_own_statistics(tmp_pa
     lo, hi = np.array([0.0, 1.0]), np.array([2.0, 5.0])
     state = {"Num": {"mode": "standardize", "mean": mean.tolist(), "std": std.tolist()},
              "raw": {"mode": "minmax", "min": lo.tolist(), "max": hi.tolist()}}
-    mod = import_script(_write(net, tmp_path, normalizer_state=state))
+    mod = import_script(write_script(net, tmp_path, normalizer_state=state))
     assert set(mod.NORMALIZATION) == {"Num", "raw"}
     rng = np.random.default_rng(4)
     num, raw = rng.normal(0, 5, (6, 3)), rng.uniform(-1, 6, (6, 2))
@@ -48,12 +40,12 @@ def test_script_normalises_each_of_several_inputs_with_its_own_statistics(tmp_pa
 
 def test_constants_of_a_network_without_normalisation_or_weights_read_as_empty(tmp_path):
     net = Network(GraphSpec.sequential([("Input", {"shape": [3]}), ("Flatten", {})]))
-    source = _write(net, tmp_path).read_text(encoding="utf-8")
+    source = write_script(net, tmp_path).read_text(encoding="utf-8")
     lines = source.splitlines()
     assert "NORMALIZATION = {}" in lines
     assert "WEIGHT_SHAPES = {}" in lines
 
 
 def test_script_variables_keep_the_node_ids_letters(tmp_path):
-    source = _write(_two_numeric_inputs(), tmp_path).read_text(encoding="utf-8")
+    source = write_script(_two_numeric_inputs(), tmp_path).read_text(encoding="utf-8")
     assert "v_Out = " in source and "v_Num" in source
